@@ -1,0 +1,74 @@
+/**
+ * Request and response bodies of the HTTP API that devices and the admin CLI
+ * use. The server validates with these; the app parses answers with them.
+ */
+import { z } from 'zod';
+import { ModelVersionSchema } from './manifest.ts';
+import { OutcomeSchema } from './outcome.ts';
+import { PredictionLogSchema } from './prediction-log.ts';
+
+export const MAX_LOGS_PER_BATCH = 1000;
+export const MAX_OUTCOMES_PER_BATCH = 1000;
+
+export const LogBatchRequestSchema = z.strictObject({
+  logs: z.array(PredictionLogSchema).min(1).max(MAX_LOGS_PER_BATCH),
+});
+export type LogBatchRequest = z.infer<typeof LogBatchRequestSchema>;
+
+/** Every id in the batch is now stored (new or already there). */
+export const LogBatchResponseSchema = z.object({
+  stored: z.array(z.string()),
+  /** Of those, ids that had been stored before (a retry). */
+  duplicates: z.array(z.string()),
+});
+export type LogBatchResponse = z.infer<typeof LogBatchResponseSchema>;
+
+/** Per-item problems when a batch is rejected (the whole batch is then stored not at all). */
+export const ItemErrorSchema = z.object({
+  index: z.number().int().nonnegative(),
+  id: z.string().optional(),
+  code: z.string(),
+  message: z.string(),
+  path: z.array(z.union([z.string(), z.number()])).optional(),
+});
+export type ItemError = z.infer<typeof ItemErrorSchema>;
+
+export const OutcomeBatchRequestSchema = z.strictObject({
+  outcomes: z.array(OutcomeSchema).min(1).max(MAX_OUTCOMES_PER_BATCH),
+});
+export type OutcomeBatchRequest = z.infer<typeof OutcomeBatchRequestSchema>;
+export const OutcomeBatchResponseSchema = LogBatchResponseSchema;
+
+export const EnrollRequestSchema = z.strictObject({
+  code: z.string().min(4).max(64),
+  /** The device's own id (made on the device before enrollment). */
+  deviceId: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/),
+  label: z.string().max(100).optional(),
+});
+export const EnrollResponseSchema = z.object({
+  deviceId: z.string(),
+  token: z.string(),
+  /** Label's signing public key (JWK) to pin on the device. */
+  publicKey: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const AssignmentSchema = z.object({
+  /** Version the device must run. */
+  active: ModelVersionSchema,
+  /** Why: production, canary or control group. */
+  cohort: z.enum(['production', 'canary', 'control']),
+  /** Candidate to run in shadow beside the active one, if any. */
+  shadow: ModelVersionSchema.nullable(),
+  checkedAt: z.iso.datetime(),
+});
+export type Assignment = z.infer<typeof AssignmentSchema>;
+
+export const CatalogueSongSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  artists: z.string(),
+});

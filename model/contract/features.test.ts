@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURE_NAMES, type Features, featureFingerprint, fromVector, parseFeatures, toVector } from './features.ts';
+
+const good: Record<string, unknown> = {
+  is_explicit: 'TRUE',
+  duration_ms: '126266',
+  danceability: '0.589',
+  energy: 0.472,
+  key: '8',
+  loudness: '-8.749',
+  mode: '1',
+  speechiness: '0.0502',
+  acousticness: '0.614',
+  instrumentalness: '0',
+  liveness: '0.505',
+  valence: '0.898',
+  tempo: '67.196',
+};
+
+describe('parseFeatures', () => {
+  it('parses CSV-style strings into numbers in range', () => {
+    const r = parseFeatures(good);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.value.is_explicit).toBe(1);
+      expect(r.value.duration_ms).toBe(126266);
+      expect(r.value.loudness).toBeCloseTo(-8.749);
+      expect(toVector(r.value)).toHaveLength(13);
+    }
+  });
+
+  it('accepts the boolean spellings of the chart data', () => {
+    for (const [w, v] of [
+      ['FALSE', 0],
+      ['false', 0],
+      ['True', 1],
+      [true, 1],
+    ] as const) {
+      const r = parseFeatures({ ...good, is_explicit: w });
+      expect(r.ok && r.value.is_explicit).toBe(v);
+    }
+  });
+
+  it('reports every bad field with its own code', () => {
+    const r = parseFeatures({
+      ...good,
+      danceability: '1.4',
+      tempo: 'fast',
+      key: '2.5',
+      energy: '',
+      is_explicit: 'maybe',
+    });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      const byField = Object.fromEntries(r.errors.map((e) => [e.field, e.code]));
+      expect(byField).toEqual({
+        danceability: 'feature-out-of-range',
+        tempo: 'feature-not-a-number',
+        key: 'feature-not-an-integer',
+        energy: 'feature-missing',
+        is_explicit: 'feature-not-boolean',
+      });
+    }
+  });
+
+  it('rejects hex, Infinity and NaN that Number() would accept', () => {
+    for (const v of ['0x1', 'Infinity', 'NaN', Number.NaN, Number.POSITIVE_INFINITY]) {
+      const r = parseFeatures({ ...good, tempo: v });
+      expect(r.ok).toBe(false);
+    }
+  });
+});
+
+describe('featureFingerprint', () => {
+  it('is stable under CSV round-trip noise and differs for different songs', () => {
+    const r = parseFeatures(good);
+    if (!r.ok) throw new Error('fixture');
+    const a = featureFingerprint(r.value);
+    const noisy: Features = { ...r.value, danceability: 0.589 + 1e-12 };
+    expect(featureFingerprint(noisy)).toBe(a);
+    expect(featureFingerprint({ ...r.value, danceability: 0.59 })).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('round-trips vectors in input order', () => {
+    const v = FEATURE_NAMES.map((_, i) => i);
+    expect(toVector(fromVector(v))).toEqual(v);
+  });
+});

@@ -1,0 +1,11 @@
+/** The model's contract: everything that crosses a boundary between pipeline, server and device. */
+
+export * from './api.ts';
+export * from './canonical.ts';
+export * from './countries.ts';
+export * from './errors.ts';
+export * from './features.ts';
+export * from './manifest.ts';
+export * from './outcome.ts';
+export * from './prediction-log.ts';
+export * from './reference.ts';

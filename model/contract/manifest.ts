@@ -1,0 +1,116 @@
+/**
+ * The model manifest: everything a device or the server needs to trust, run
+ * and monitor one immutable model version.
+ */
+import { z } from 'zod';
+import { COUNTRY_CODES, CountryCodeSchema } from './countries.ts';
+import { FEATURE_NAMES } from './features.ts';
+import { ReferenceProfileSchema } from './reference.ts';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex sha256');
+
+export const ModelFileSchema = z.object({
+  /** Relative to the manifest, e.g. "model.json", "weights.bin". */
+  path: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a plain file name'),
+  sha256: Sha256,
+  bytes: z.number().int().nonnegative(),
+});
+export type ModelFile = z.infer<typeof ModelFileSchema>;
+
+export const MetricsSchema = z.object({
+  macroAuc: z.number(),
+  microAuc: z.number(),
+  top5Hit: z.number(),
+  precisionAt5: z.number(),
+  recallAt5: z.number(),
+  brier: z.number(),
+});
+export type Metrics = z.infer<typeof MetricsSchema>;
+
+export const ReliabilityBinSchema = z.object({
+  lo: z.number(),
+  hi: z.number(),
+  count: z.number().int().nonnegative(),
+  meanPredicted: z.number().nullable(),
+  observedRate: z.number().nullable(),
+});
+export type ReliabilityBin = z.infer<typeof ReliabilityBinSchema>;
+
+export const EvaluationSchema = z.object({
+  split: z.enum(['test', 'validation']),
+  songs: z.number().int().nonnegative(),
+  model: MetricsSchema,
+  /** Same metrics for the baselines computed in the same run, e.g. prior, logistic, course-net. */
+  baselines: z.record(z.string(), MetricsSchema),
+  /** AUC per country; null where the split has no positive or no negative song. */
+  perCountryAuc: z.record(CountryCodeSchema, z.number().nullable()),
+  reliability: z.array(ReliabilityBinSchema),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+export const DatasetRefSchema = z.object({
+  name: z.string(),
+  sha256: Sha256,
+  rows: z.number().int().nonnegative(),
+});
+
+export const LineageSchema = z.object({
+  datasets: z.array(DatasetRefSchema).min(1),
+  codeCommit: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+  seed: z.number().int(),
+  /** Version this one was trained to replace, if any. */
+  parent: z.string().optional(),
+  runId: z.string().optional(),
+});
+export type Lineage = z.infer<typeof LineageSchema>;
+
+export const SignatureSchema = z.object({
+  algorithm: z.literal('ECDSA-P256-SHA256'),
+  /** sha256 (hex) of the public key's raw bytes, so a device can tell which key signed. */
+  keyId: z.string(),
+  /** base64 of the IEEE P1363 (r||s) signature over canonicalManifestBytes(). */
+  value: z.string(),
+});
+export type Signature = z.infer<typeof SignatureSchema>;
+
+/**
+ * Model version ids are content-addressed: "v" + first 12 hex of the sha256
+ * over the sorted file hashes (see model/contract/canonical.ts).
+ */
+export const ModelVersionSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+
+export const ManifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  version: ModelVersionSchema,
+  createdAt: z.iso.datetime(),
+  /** Model weights format; the loader in model/runtime reads this one. */
+  format: z.literal('tfjs-layers'),
+  files: z.array(ModelFileSchema).min(1),
+  input: z.object({
+    features: z.tuple(FEATURE_NAMES.map((n) => z.literal(n)) as never) as unknown as z.ZodType<typeof FEATURE_NAMES>,
+    dtype: z.literal('float32'),
+    /** Scaling happens inside the model; callers pass raw values. */
+    scaling: z.literal('inside-model'),
+  }),
+  output: z.object({
+    countries: z.tuple(COUNTRY_CODES.map((c) => z.literal(c)) as never) as unknown as z.ZodType<typeof COUNTRY_CODES>,
+    activation: z.literal('sigmoid'),
+  }),
+  architecture: z.object({
+    hidden: z.array(z.number().int().positive()),
+    activation: z.string(),
+    parameters: z.number().int().positive(),
+  }),
+  evaluation: EvaluationSchema,
+  lineage: LineageSchema,
+  reference: ReferenceProfileSchema,
+  /** A few inputs with the outputs the exported model must reproduce (device warm-up parity check). */
+  parity: z.object({
+    tolerance: z.number().positive(),
+    inputs: z.array(z.array(z.number()).length(FEATURE_NAMES.length)).min(1),
+    outputs: z.array(z.array(z.number()).length(COUNTRY_CODES.length)).min(1),
+  }),
+  signature: SignatureSchema.optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;

@@ -1,0 +1,53 @@
+/**
+ * One prediction as the device records it: the device is its system of
+ * record until the server acknowledges the id.
+ */
+import { z } from 'zod';
+import { ProbabilitiesSchema } from './countries.ts';
+import { FeaturesSchema } from './features.ts';
+import { ModelVersionSchema } from './manifest.ts';
+
+/** Time-ordered UUID (v7) made on the device. */
+export const LogIdSchema = z.uuid({ version: 'v7' });
+
+export const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+export const BackendSchema = z.enum(BACKENDS);
+export type Backend = z.infer<typeof BackendSchema>;
+
+export const PREDICTION_SOURCES = ['form', 'catalogue', 'batch'] as const;
+export const PredictionSourceSchema = z.enum(PREDICTION_SOURCES);
+export type PredictionSource = z.infer<typeof PredictionSourceSchema>;
+
+export const DeviceIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+export const ShadowResultSchema = z.object({
+  modelVersion: ModelVersionSchema,
+  outputs: ProbabilitiesSchema,
+  latencyMs: z.number().finite().nonnegative(),
+});
+export type ShadowResult = z.infer<typeof ShadowResultSchema>;
+
+/**
+ * @example
+ * PredictionLogSchema.parse({ id: uuidv7(), deviceId: 'dev_1', modelVersion: 'v1a2b…', backend: 'wasm',
+ *   latencyMs: 0.8, createdAt: new Date().toISOString(), inputs, outputs, source: 'form' })
+ */
+export const PredictionLogSchema = z.strictObject({
+  id: LogIdSchema,
+  deviceId: DeviceIdSchema,
+  modelVersion: ModelVersionSchema,
+  backend: BackendSchema,
+  latencyMs: z.number().finite().nonnegative(),
+  /** Device clock at prediction time: the event time for drift windows. */
+  createdAt: z.iso.datetime({ offset: true }),
+  inputs: FeaturesSchema,
+  outputs: ProbabilitiesSchema,
+  source: PredictionSourceSchema,
+  songId: z.string().min(1).max(64).optional(),
+  shadow: ShadowResultSchema.optional(),
+});
+export type PredictionLog = z.infer<typeof PredictionLogSchema>;
