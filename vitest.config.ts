@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests sit next to the code; integration, e2e and chaos tests live in test/.
+// Unit tests sit next to the code; integration, browser e2e and chaos tests live in test/.
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +18,17 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 600_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        // Headless Chromium against the built app (dist/web): one file at a time, the machine has 2 cores.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],

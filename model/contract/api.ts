@@ -3,6 +3,7 @@
  * use. The server validates with these; the app parses answers with them.
  */
 import { z } from 'zod';
+import { FeaturesSchema } from './features.ts';
 import { ModelVersionSchema } from './manifest.ts';
 import { OutcomeSchema } from './outcome.ts';
 import { PredictionLogSchema } from './prediction-log.ts';
@@ -67,8 +68,18 @@ export const AssignmentSchema = z.object({
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
 
+/** One song of the catalogue that marketers search to prefill the form. */
 export const CatalogueSongSchema = z.object({
-  id: z.string(),
+  id: z.string().min(1).max(64),
   name: z.string(),
   artists: z.string(),
+  features: FeaturesSchema,
 });
+export type CatalogueSong = z.infer<typeof CatalogueSongSchema>;
+
+/** `GET /api/v1/catalogue`: the whole catalogue; `version` changes whenever its content does. */
+export const CatalogueSchema = z.object({
+  version: z.string(),
+  songs: z.array(CatalogueSongSchema),
+});
+export type Catalogue = z.infer<typeof CatalogueSchema>;
