@@ -98,7 +98,7 @@ export function parseDenseModel(modelJson: unknown, weights: ArrayBuffer): Resul
     if (!units || units <= 0) return bad('Dense layer without units');
     if (!SUPPORTED_ACTIVATIONS.has(activation)) return bad(`unsupported activation ${activation}`);
     const kernelSpec = specs[specIndex];
-    if (!kernelSpec || kernelSpec.shape.length !== 2) return bad(`missing kernel for layer ${out.length}`);
+    if (kernelSpec?.shape.length !== 2) return bad(`missing kernel for layer ${out.length}`);
     const layerInputs = inputs ?? (kernelSpec.shape[0] as number);
     const kernel = take([layerInputs, units]);
     if (!kernel) return bad(`kernel shape mismatch at layer ${out.length}`);
@@ -142,8 +142,8 @@ export function createDenseModel(w: DenseWeights): DenseModel {
       for (const l of layers) {
         // Sigmoid is not a fused activation on every backend: apply it separately.
         const fusedAct = l.activation === 'relu' ? 'relu' : 'linear';
-        h = tf.fused.matMul({ a: h, b: l.kernel, bias: l.bias, activation: fusedAct });
-        if (l.activation === 'sigmoid') h = tf.sigmoid(h);
+        h = tf.fused.matMul({ a: h, b: l.kernel, bias: l.bias, activation: fusedAct }) as tf.Tensor2D;
+        if (l.activation === 'sigmoid') h = tf.sigmoid(h) as tf.Tensor2D;
       }
       return h;
     });
