@@ -21,6 +21,17 @@ export default defineConfig({
         },
       },
       {
+        // Fault injection: killed servers, dropped requests and responses.
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         // Headless Chromium against the built app (dist/web): one file at a time, the machine has 2 cores.
         test: {
           name: 'e2e',
