@@ -1,0 +1,210 @@
+/**
+ * Step 9, model card (JSON + Markdown): data provenance with the dataset
+ * credit and hashes, the metrics table beside the baselines, calibration, a
+ * fairness line, intended use and limits. Everything in it is computed by
+ * this run; nothing is typed in by hand except the use and limits prose.
+ */
+import { COUNTRY_CODES, type CountryCode, type Manifest, type Metrics, type ReliabilityBin } from '../contract/index.ts';
+import type { ProductionScore } from './evaluate.ts';
+import type { GateResult } from './gate.ts';
+import { topK } from './metrics.ts';
+import type { ParityReport } from './parity.ts';
+import type { TrainResult } from './train.ts';
+import type { ValidationReport } from './validate.ts';
+
+export const DATASET_CREDIT = {
+  title: 'Top Spotify Songs in 73 Countries (Daily Updated)',
+  author: 'asaniczka',
+  source: 'Kaggle',
+  url: 'https://www.kaggle.com/datasets/asaniczka/top-spotify-songs-in-73-countries-daily-updated',
+} as const;
+
+export interface FairnessReport {
+  readonly description: string;
+  readonly explicitSongs: number;
+  readonly nonExplicitSongs: number;
+  /** Largest |P(country in top 5 | explicit) − P(country in top 5 | not explicit)| over countries. */
+  readonly maxAbsSpd: number | null;
+  readonly maxAbsSpdCountry: CountryCode | null;
+  readonly meanAbsSpd: number | null;
+}
+
+export interface ModelCard {
+  readonly model: { version: string; createdAt: string; architecture: Manifest['architecture']; parameters: number };
+  readonly provenance: {
+    dataset: typeof DATASET_CREDIT;
+    files: Manifest['lineage']['datasets'];
+    trainedBy: string;
+    codeCommit: string;
+    runId: string | undefined;
+    seed: number;
+  };
+  readonly data: {
+    validation: ValidationReport;
+    songs: { train: number; validation: number; test: number; globalOnly: number };
+    splitRule: string;
+  };
+  readonly training: Record<string, { bestEpoch: number; epochsRun: number; bestValidationMacroAuc: number }>;
+  readonly metrics: { split: 'test' | 'validation'; songs: number; rows: Record<string, Metrics> };
+  readonly calibration: readonly ReliabilityBin[];
+  readonly fairness: FairnessReport;
+  readonly gate: GateResult;
+  readonly parity: ParityReport;
+  readonly intendedUse: string;
+  readonly limits: readonly string[];
+}
+
+export function explicitParity(probs: Float32Array, raw: Float32Array, rows: number): FairnessReport {
+  const k = COUNTRY_CODES.length;
+  const explicitCounts = new Array<number>(k).fill(0);
+  const otherCounts = new Array<number>(k).fill(0);
+  let nExplicit = 0;
+  let nOther = 0;
+  for (let r = 0; r < rows; r++) {
+    const isExplicit = (raw[r * 13] as number) > 0.5;
+    if (isExplicit) nExplicit++;
+    else nOther++;
+    for (const c of topK(probs, r, k, 5)) {
+      if (isExplicit) explicitCounts[c] = (explicitCounts[c] as number) + 1;
+      else otherCounts[c] = (otherCounts[c] as number) + 1;
+    }
+  }
+  const description =
+    'statistical parity difference: share of explicit songs minus share of non-explicit songs with a country among their 5 highest predictions, on the test songs';
+  if (nExplicit === 0 || nOther === 0) {
+    return { description, explicitSongs: nExplicit, nonExplicitSongs: nOther, maxAbsSpd: null, maxAbsSpdCountry: null, meanAbsSpd: null };
+  }
+  const spd = explicitCounts.map((e, c) => e / nExplicit - (otherCounts[c] as number) / nOther);
+  let worst = 0;
+  spd.forEach((v, c) => {
+    if (Math.abs(v) > Math.abs(spd[worst] as number)) worst = c;
+  });
+  return {
+    description,
+    explicitSongs: nExplicit,
+    nonExplicitSongs: nOther,
+    maxAbsSpd: Math.abs(spd[worst] as number),
+    maxAbsSpdCountry: COUNTRY_CODES[worst] as CountryCode,
+    meanAbsSpd: spd.reduce((a, v) => a + Math.abs(v), 0) / k,
+  };
+}
+
+export interface CardInput {
+  readonly manifest: Manifest;
+  readonly validation: ValidationReport;
+  readonly songs: { train: number; validation: number; test: number; globalOnly: number };
+  readonly training: Record<'model' | 'logistic' | 'course', TrainResult>;
+  readonly modelTest: Float32Array;
+  readonly testRaw: Float32Array;
+  readonly testRows: number;
+  readonly gate: GateResult;
+  readonly production: ProductionScore | undefined;
+  readonly parity: ParityReport;
+}
+
+export function buildCard(i: CardInput): ModelCard {
+  const m = i.manifest;
+  const rows: Record<string, Metrics> = { model: m.evaluation.model, ...m.evaluation.baselines };
+  if (i.production && i.production.version !== m.version) rows[`production ${i.production.version}`] = i.production.metrics;
+  return {
+    model: { version: m.version, createdAt: m.createdAt, architecture: m.architecture, parameters: m.architecture.parameters },
+    provenance: {
+      dataset: DATASET_CREDIT,
+      files: m.lineage.datasets,
+      trainedBy: `the Jukebox Edge training pipeline (model/pipeline), run ${m.lineage.runId ?? '-'}`,
+      codeCommit: m.lineage.codeCommit,
+      runId: m.lineage.runId,
+      seed: m.lineage.seed,
+    },
+    data: {
+      validation: i.validation,
+      songs: i.songs,
+      splitRule: 'by song (never by row), stratified by how many countries a song charted in, from the seed: 70% train, 15% validation (early stopping and tuning), 15% test (reported here only)',
+    },
+    training: Object.fromEntries(
+      Object.entries(i.training).map(([k, t]) => [
+        k,
+        { bestEpoch: t.bestEpoch, epochsRun: t.history.length, bestValidationMacroAuc: t.bestValidationMacroAuc },
+      ]),
+    ),
+    metrics: { split: m.evaluation.split, songs: m.evaluation.songs, rows },
+    calibration: m.evaluation.reliability,
+    fairness: explicitParity(i.modelTest, i.testRaw, i.testRows),
+    gate: i.gate,
+    parity: i.parity,
+    intendedUse:
+      'Decision support for a record label’s field marketers: rank the countries where a song with these audio features is most likely to enter the Spotify daily top 50, to prioritise where to look and promote. Scores are relative chances learned from late-2023 charts, not forecasts of streams.',
+    limits: [
+      'Trained on about 1,900 songs that charted somewhere in late 2023: it ranks countries for a charting song, it does not say whether a song will chart at all.',
+      'Audio features only: artist, language, label, marketing and release timing, which matter more, are not inputs.',
+      'Positive classes are weighted in training (sqrt of negatives/positives), so probabilities run high in absolute terms: use the ranking and the reliability table, not the raw number, as a chance.',
+      'Countries with few charting songs in the data have unstable AUC (see the per-country AUC in the manifest).',
+      'Chart tastes drift: watch the drift report against the reference profile in the manifest and retrain on newer charts.',
+    ],
+  };
+}
+
+const f4 = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(4));
+
+export function renderCardMarkdown(c: ModelCard): string {
+  const metricRows = Object.entries(c.metrics.rows)
+    .map(
+      ([name, m]) =>
+        `| ${name} | ${f4(m.macroAuc)} | ${f4(m.microAuc)} | ${f4(m.top5Hit)} | ${f4(m.precisionAt5)} | ${f4(m.recallAt5)} | ${f4(m.brier)} |`,
+    )
+    .join('\n');
+  const calibration = c.calibration
+    .map((b) => `| ${b.lo.toFixed(1)}–${b.hi.toFixed(1)} | ${b.count} | ${f4(b.meanPredicted)} | ${f4(b.observedRate)} |`)
+    .join('\n');
+  const files = c.provenance.files.map((d) => `- \`${d.name}\`: ${d.rows} rows, sha256 \`${d.sha256}\``).join('\n');
+  const v = c.data.validation;
+  const fair = c.fairness;
+  return `# Model card: ${c.model.version}
+
+Predicts, from a song's 13 audio features, the probability that it enters the Spotify daily top 50 in each of 72 countries.
+
+- Created: ${c.model.createdAt}
+- Architecture: 13 → ${c.model.architecture.hidden.join(' → ')} → 72 (${c.model.architecture.activation}, sigmoid outputs), ${c.model.parameters} parameters; input standardisation is folded into the first layer, so it takes raw feature values.
+- Trained by ${c.provenance.trainedBy}, seed ${c.provenance.seed}, code commit \`${c.provenance.codeCommit}\`.
+
+## Data provenance
+
+Data: "${c.provenance.dataset.title}" by ${c.provenance.dataset.author} (${c.provenance.dataset.source}, ${c.provenance.dataset.url}). Check that page for its licence terms.
+
+${files}
+
+Validation: ${v.rowsRead} rows read, ${v.rowsKept} kept; ${v.exactDuplicateRows} exact duplicate rows dropped; ${v.songsWithConflictingFeatures} songs with conflicting feature values fixed (${v.rowsWithFeaturesReplaced} rows). Rules: ${v.rules.join('; ')}.
+
+Songs: ${c.data.songs.train} train, ${c.data.songs.validation} validation, ${c.data.songs.test} test (${c.data.songs.globalOnly} seen only on the global chart, left out). Split ${c.data.splitRule}.
+
+## Metrics on ${c.metrics.songs} held-out ${c.metrics.split} songs
+
+| model | macro AUC | micro AUC | top-5 hit | precision@5 | recall@5 | Brier |
+| --- | --- | --- | --- | --- | --- | --- |
+${metricRows}
+
+prior = every song gets the training share of each country; logistic = logistic regression on the same inputs; course-net = the course's 13→32→64→128→256→72 network with plain cross-entropy. All computed in the same run on the same songs.
+
+Quality gate: ${c.gate.passed ? 'passed' : 'FAILED'}. ${c.gate.checks.map((x) => `${x.passed ? '✓' : '✗'} ${x.message}`).join('; ')}.
+
+Parity: the exported files, loaded by the app's loader, reproduce the trained model within ${c.parity.maxAbsDiff.toExponential(2)} (max abs difference on ${c.parity.rows} test songs; limit ${c.parity.tolerance}).
+
+## Calibration (all song × country pairs of the test songs)
+
+| predicted | pairs | mean predicted | observed rate |
+| --- | --- | --- | --- |
+${calibration}
+
+## Fairness
+
+Explicit vs non-explicit songs (${fair.explicitSongs} vs ${fair.nonExplicitSongs} test songs): largest statistical parity difference of a country being among the top 5 predicted is ${f4(fair.maxAbsSpd)} (${fair.maxAbsSpdCountry ?? '–'}), mean over countries ${f4(fair.meanAbsSpd)}. This reflects the charts as much as the model (explicit songs chart in different places); it is reported, not corrected.
+
+## Intended use
+
+${c.intendedUse}
+
+## Limits
+
+${c.limits.map((l) => `- ${l}`).join('\n')}
+`;
+}

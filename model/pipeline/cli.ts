@@ -1,0 +1,168 @@
+/**
+ * `npm run pipeline -- --data <file> [--data <file>…] [--out <dir>] [--seed N] …`
+ * trains, evaluates, gates and publishes a model; `npm run pipeline -- runs`
+ * lists recorded runs and `runs --compare A B` compares two. Expected
+ * failures (bad input, gate, parity) print `file:row:column: problem` lines or
+ * one sentence and exit 1; usage errors exit 2.
+ */
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatProblem, PipelineError } from './problems.ts';
+import { DEFAULT_OPTIONS, type NetworkParams, type PipelineOptions, runPipeline } from './run-pipeline.ts';
+import { formatRunComparison, formatRunsTable, listRuns } from './runs.ts';
+
+const HELP = `Usage:
+  npm run pipeline -- --data <csv|parquet> [--data <file>…] [--out <dir>] [options]
+  npm run pipeline -- runs [--runs-dir <dir>] [--compare <runIdA> <runIdB>]
+
+Options:
+  --out <dir>                publish model.json, weights.bin, manifest.json, card.md, card.json here (only if the gate passes)
+  --seed <n>                 seed for split, initialisation, dropout and batch order (default ${DEFAULT_OPTIONS.seed})
+  --cache-dir <dir>          step cache (default ${DEFAULT_OPTIONS.cacheDir}); --no-cache disables it
+  --runs-dir <dir>           where runs are recorded (default ${DEFAULT_OPTIONS.runsDir})
+  --production <dir|none>    production model to gate against (default ${DEFAULT_OPTIONS.production}, if it exists)
+  --gate-tolerance <x>       allowed macro AUC drop vs production (default ${DEFAULT_OPTIONS.gateTolerance})
+  --hidden <a,b,…>           hidden layer sizes of the model (default ${DEFAULT_OPTIONS.model.hidden.join(',')})
+  --dropout <x> --l2 <x> --learning-rate <x> --batch-size <n> --patience <n>
+  --max-epochs <n>           cap for every trained network (model and baselines)
+  --positive-weighting <none|sqrt> --max-positive-weight <x>
+  --validation-share <x> --test-share <x>
+  --quiet                    no progress bars or step lines
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function num(name: string, v: string | undefined, fallback: number, integer = false): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) fail(`--${name} must be a ${integer ? 'whole ' : ''}number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function runsCommand(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'runs-dir': { type: 'string' }, compare: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  const runs = await listRuns(values['runs-dir'] ?? DEFAULT_OPTIONS.runsDir);
+  if (values.compare) {
+    const [a, b] = positionals.map((id) => runs.find((r) => r.runId === id || r.runId.startsWith(id)));
+    if (!a || !b) fail('runs --compare needs two recorded run ids (or unique prefixes)');
+    process.stdout.write(`${formatRunComparison(a, b)}\n`);
+    return;
+  }
+  if (runs.length === 0) {
+    process.stdout.write('no runs recorded yet\n');
+    return;
+  }
+  process.stdout.write(`${formatRunsTable(runs)}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'runs') return runsCommand(argv.slice(1));
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (e) {
+    fail(`${(e as Error).message}\n\n${HELP}`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const data = values.data ?? [];
+  if (data.length === 0) fail(`--data is required\n\n${HELP}`);
+  const maxEpochs = values['max-epochs'] === undefined ? undefined : num('max-epochs', values['max-epochs'], 0, true);
+  const capped = (p: NetworkParams): NetworkParams => (maxEpochs === undefined ? p : { ...p, maxEpochs });
+  const d = DEFAULT_OPTIONS.model;
+  const weighting = values['positive-weighting'] ?? d.positiveWeighting;
+  if (weighting !== 'none' && weighting !== 'sqrt') fail('--positive-weighting must be none or sqrt');
+  const hidden = values.hidden === undefined ? d.hidden : values.hidden.split(',').filter((s) => s !== '').map((s) => num('hidden', s, 0, true));
+  const model: NetworkParams = capped({
+    hidden,
+    dropout: num('dropout', values.dropout, d.dropout),
+    l2: num('l2', values.l2, d.l2),
+    learningRate: num('learning-rate', values['learning-rate'], d.learningRate),
+    batchSize: num('batch-size', values['batch-size'], d.batchSize, true),
+    maxEpochs: d.maxEpochs,
+    patience: num('patience', values.patience, d.patience, true),
+    positiveWeighting: weighting,
+    maxPositiveWeight: num('max-positive-weight', values['max-positive-weight'], d.maxPositiveWeight),
+  });
+  const production =
+    values.production === 'none'
+      ? null
+      : (values.production ?? (existsSync(DEFAULT_OPTIONS.production ?? '') ? DEFAULT_OPTIONS.production : null));
+  const quiet = values.quiet ?? false;
+  const options: PipelineOptions = {
+    ...DEFAULT_OPTIONS,
+    data,
+    out: values.out ?? null,
+    seed: num('seed', values.seed, DEFAULT_OPTIONS.seed, true),
+    cacheDir: values['no-cache'] ? null : (values['cache-dir'] ?? DEFAULT_OPTIONS.cacheDir),
+    runsDir: values['runs-dir'] ?? DEFAULT_OPTIONS.runsDir,
+    production,
+    validationShare: num('validation-share', values['validation-share'], DEFAULT_OPTIONS.validationShare),
+    testShare: num('test-share', values['test-share'], DEFAULT_OPTIONS.testShare),
+    model,
+    logistic: capped(DEFAULT_OPTIONS.logistic),
+    course: capped(DEFAULT_OPTIONS.course),
+    gateTolerance: num('gate-tolerance', values['gate-tolerance'], DEFAULT_OPTIONS.gateTolerance),
+    progress: !quiet && process.stderr.isTTY === true,
+    log: quiet ? () => {} : (line) => process.stderr.write(`${line}\n`),
+  };
+  try {
+    const r = await runPipeline(options);
+    const m = r.record.metrics?.model;
+    process.stdout.write(
+      `${r.record.status}: ${r.record.version ?? '-'} macro AUC ${m?.macroAuc.toFixed(4)} top-5 hit ${m?.top5Hit.toFixed(4)} in ${(r.record.durationMs / 1000).toFixed(1)} s (run ${r.record.runId})\n`,
+    );
+  } catch (e) {
+    if (!(e instanceof PipelineError)) throw e;
+    const shown = e.problems.slice(0, 50);
+    for (const p of shown) process.stderr.write(`${formatProblem(p)}\n`);
+    if (e.problems.length > shown.length) process.stderr.write(`… and ${e.problems.length - shown.length} more problems\n`);
+    process.stderr.write(`pipeline stopped: ${e.code}: ${e.message}\n`);
+    process.exit(1);
+  }
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      'cache-dir': { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      'runs-dir': { type: 'string' },
+      production: { type: 'string' },
+      'gate-tolerance': { type: 'string' },
+      hidden: { type: 'string' },
+      dropout: { type: 'string' },
+      l2: { type: 'string' },
+      'learning-rate': { type: 'string' },
+      'batch-size': { type: 'string' },
+      patience: { type: 'string' },
+      'max-epochs': { type: 'string' },
+      'positive-weighting': { type: 'string' },
+      'max-positive-weight': { type: 'string' },
+      'validation-share': { type: 'string' },
+      'test-share': { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`pipeline failed unexpectedly: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(70);
+});

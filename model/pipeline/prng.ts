@@ -1,0 +1,37 @@
+/**
+ * A small seeded PRNG (mulberry32) and a Fisher–Yates shuffle on it, so every
+ * random choice in the pipeline (split, batch order, initializer and dropout
+ * seeds) follows from the run's one seed and nothing uses Math.random.
+ */
+
+export type Random = () => number;
+
+/** Uniform [0, 1) from a 32-bit seed. */
+export function mulberry32(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** In-place Fisher–Yates shuffle. */
+export function shuffleInPlace<T>(items: T[], random: Random): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = items[i] as T;
+    items[i] = items[j] as T;
+    items[j] = t;
+  }
+  return items;
+}
+
+/** A derived 31-bit seed for a named purpose, so adding one consumer never shifts another's stream. */
+export function deriveSeed(seed: number, purpose: string): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (let i = 0; i < purpose.length; i++) h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193) >>> 0;
+  return mulberry32(h)() * 0x7fffffff >>> 0;
+}

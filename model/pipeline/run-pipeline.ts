@@ -1,0 +1,429 @@
+/**
+ * The pipeline end to end: ingest → validate → targets → split → train (model
+ * + baselines) → evaluate → gate → export → parity → reference → manifest +
+ * card, each step cached by content hash; every run is recorded in the runs
+ * directory whatever its outcome. Publishes to `out` only if the gate and
+ * the parity check pass.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  COUNTRY_CODES,
+  contentVersion,
+  FEATURE_NAMES,
+  type Manifest,
+  ManifestSchema,
+  type ModelFile,
+} from '../contract/index.ts';
+import { parseDenseModel, predictReference } from '../runtime/dense-model.ts';
+import { useBackend } from './backend.ts';
+import { cachedStep, createCache, type StepCache } from './cache.ts';
+import { buildCard, type ModelCard, renderCardMarkdown } from './card.ts';
+import { buildEvaluation, predictInMemory, priorPredictions, type ProductionScore } from './evaluate.ts';
+import { exportLayersModel, foldScaler } from './export-model.ts';
+import { fileSha256, ingestFiles } from './ingest.ts';
+import { computeMetrics } from './metrics.ts';
+import { checkParity, deviceParitySection, predictExported } from './parity.ts';
+import { PipelineError } from './problems.ts';
+import { trainingProgress } from './progress.ts';
+import { referenceProfile } from './reference-profile.ts';
+import { newRunId, type RunRecord, recordRun } from './runs.ts';
+import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
+import { type SplitResult, splitBySong } from './split.ts';
+import { buildTargets, featureMatrix, labelMatrix, type Song } from './targets.ts';
+import { type TrainParams, type TrainResult, trainNetwork } from './train.ts';
+import { runGate } from './gate.ts';
+import { validateTables } from './validate.ts';
+
+export type NetworkParams = Omit<TrainParams, 'seed'>;
+
+export interface PipelineOptions {
+  readonly data: readonly string[];
+  /** Where to publish model.json, weights.bin, manifest.json, card.md, card.json; null = evaluate only. */
+  readonly out: string | null;
+  readonly seed: number;
+  readonly cacheDir: string | null;
+  readonly runsDir: string;
+  /** Directory of the production model to compare with; null or missing = none. */
+  readonly production: string | null;
+  readonly validationShare: number;
+  readonly testShare: number;
+  readonly model: NetworkParams;
+  readonly logistic: NetworkParams;
+  readonly course: NetworkParams;
+  readonly gateTolerance: number;
+  readonly progress: boolean;
+  /** Log lines (one per step); quiet runs pass a no-op. */
+  readonly log: (line: string) => void;
+}
+
+/** The model that ships: chosen on the validation split only. */
+export const DEFAULT_MODEL: NetworkParams = {
+  hidden: [256, 128],
+  dropout: 0.2,
+  l2: 0,
+  learningRate: 1e-3,
+  batchSize: 64,
+  maxEpochs: 200,
+  patience: 15,
+  positiveWeighting: 'sqrt',
+  maxPositiveWeight: 10,
+};
+
+/** Logistic regression: no hidden layer, plain BCE. */
+export const LOGISTIC: NetworkParams = {
+  hidden: [],
+  dropout: 0,
+  l2: 0,
+  learningRate: 1e-2,
+  batchSize: 64,
+  maxEpochs: 200,
+  patience: 15,
+  positiveWeighting: 'none',
+  maxPositiveWeight: 1,
+};
+
+/** The course's network 13→32→64→128→256→72, plain BCE, as a comparison row. */
+export const COURSE_NET: NetworkParams = {
+  hidden: [32, 64, 128, 256],
+  dropout: 0,
+  l2: 0,
+  learningRate: 1e-3,
+  batchSize: 32,
+  maxEpochs: 200,
+  patience: 15,
+  positiveWeighting: 'none',
+  maxPositiveWeight: 1,
+};
+
+export const DEFAULT_OPTIONS: Omit<PipelineOptions, 'data' | 'out' | 'log'> = {
+  seed: 42,
+  cacheDir: '.cache/pipeline',
+  runsDir: '.runs',
+  production: 'public/models/default',
+  validationShare: 0.15,
+  testShare: 0.15,
+  model: DEFAULT_MODEL,
+  logistic: LOGISTIC,
+  course: COURSE_NET,
+  gateTolerance: 0.01,
+  progress: true,
+};
+
+export interface PipelineResult {
+  readonly record: RunRecord;
+  readonly manifest?: Manifest;
+  readonly card?: ModelCard;
+}
+
+interface SplitData {
+  readonly split: SplitResult;
+  readonly scaler: Scaler;
+}
+
+function codeCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+interface Matrices {
+  readonly raw: Float32Array;
+  readonly std: Float32Array;
+  readonly y: Float32Array;
+  readonly rows: number;
+}
+function matrices(songs: readonly Song[], scaler: Scaler): Matrices {
+  const raw = featureMatrix(songs);
+  return { raw, std: applyScaler(raw, scaler), y: labelMatrix(songs), rows: songs.length };
+}
+
+async function loadProduction(dir: string | null): Promise<{ dir: string; version: string; modelJson: string; weights: Uint8Array } | null> {
+  if (!dir) return null;
+  try {
+    const [modelJson, weights, manifestText] = await Promise.all([
+      readFile(join(dir, 'model.json'), 'utf8'),
+      readFile(join(dir, 'weights.bin')),
+      readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}'),
+    ]);
+    const version = (JSON.parse(manifestText) as { version?: string }).version ?? 'unversioned';
+    return { dir, version, modelJson, weights: new Uint8Array(weights) };
+  } catch {
+    return null;
+  }
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  const started = Date.now();
+  const runId = newRunId(new Date(started));
+  const cache: StepCache = createCache(o.cacheDir);
+  const parameters = {
+    seed: o.seed,
+    validationShare: o.validationShare,
+    testShare: o.testShare,
+    model: o.model,
+    logistic: o.logistic,
+    course: o.course,
+    gateTolerance: o.gateTolerance,
+  };
+  const record: {
+    -readonly [K in keyof RunRecord]: RunRecord[K];
+  } = {
+    runId,
+    startedAt: new Date(started).toISOString(),
+    status: 'failed',
+    durationMs: 0,
+    data: o.data.map((f) => ({ file: f })),
+    parameters,
+    out: o.out,
+    steps: cache.log,
+    messages: [],
+  };
+  const say = (line: string) => {
+    record.messages.push(line);
+    o.log(line);
+  };
+
+  try {
+    // Steps 1–2: ingest + validate, keyed by the files' bytes.
+    const hashes = await Promise.all(o.data.map((f) => fileSha256(f).catch(() => 'unreadable')));
+    const data = await cachedStep(cache, 'data', { files: o.data.map((f, i) => ({ f, sha: hashes[i] })) }, async () => {
+      const ing = await ingestFiles(o.data);
+      if (!ing.ok) throw new PipelineError(ing.problems[0]?.code ?? 'csv-malformed', 'input files could not be read', ing.problems);
+      const v = validateTables(ing.tables);
+      if (!v.ok) throw new PipelineError(v.problems[0]?.code ?? 'invalid-value', 'input files failed validation', v.problems);
+      return {
+        rows: v.rows,
+        report: v.report,
+        sources: ing.tables.map((t) => ({ name: t.name, sha256: t.sha256, rows: t.rows.length, format: t.format })),
+      };
+    });
+    record.data = data.value.sources.map((s, i) => ({ file: o.data[i] ?? s.name, ...s }));
+    const rep = data.value.report;
+    say(
+      `validate: ${rep.rowsRead} rows read, ${rep.rowsKept} kept; fixed: ${rep.exactDuplicateRows} exact duplicate rows dropped, ${rep.songsWithConflictingFeatures} songs with conflicting features (${rep.rowsWithFeaturesReplaced} rows set to the song's most frequent values)`,
+    );
+
+    // Step 3: targets.
+    const targets = await cachedStep(cache, 'targets', { data: data.key }, () => buildTargets(data.value.rows));
+    say(`targets: ${targets.value.songs.length} songs (${targets.value.globalOnlySongs} only on the global chart, left out)`);
+
+    // Step 4: split by song; the scaler is fitted on the training songs only.
+    const split = await cachedStep(
+      cache,
+      'split',
+      { targets: targets.key, seed: o.seed, v: o.validationShare, t: o.testShare },
+      (): SplitData => {
+        const s = splitBySong(targets.value.songs, { seed: o.seed, validationShare: o.validationShare, testShare: o.testShare });
+        return { split: s, scaler: fitScaler(featureMatrix(s.train), s.train.length, FEATURE_NAMES.length) };
+      },
+    );
+    const { split: sp, scaler } = split.value;
+    say(`split: ${sp.train.length} train / ${sp.validation.length} validation / ${sp.test.length} test songs`);
+    const train = matrices(sp.train, scaler);
+    const val = matrices(sp.validation, scaler);
+    const test = matrices(sp.test, scaler);
+
+    // Step 5: train the model and the trained baselines.
+    let backendReady = false;
+    const ensureBackend = async () => {
+      if (!backendReady) await useBackend('wasm');
+      backendReady = true;
+    };
+    const trainStep = (name: string, p: NetworkParams) =>
+      cachedStep(cache, `train-${name}`, { split: split.key, params: p, seed: o.seed }, async (): Promise<TrainResult> => {
+        await ensureBackend();
+        const bar = trainingProgress(name, p.maxEpochs, o.progress);
+        try {
+          return await trainNetwork(
+            { x: train.std, y: train.y, rows: train.rows },
+            { x: val.std, y: val.y, rows: val.rows },
+            { ...p, seed: o.seed },
+            bar.onEpoch,
+          );
+        } finally {
+          bar.stop();
+        }
+      });
+    const model = await trainStep('model', o.model);
+    const logistic = await trainStep('logistic', o.logistic);
+    const course = await trainStep('course', o.course);
+    for (const [name, t] of [
+      ['model', model],
+      ['logistic', logistic],
+      ['course', course],
+    ] as const) {
+      const r = t.value;
+      say(
+        `train ${name}: best validation macro AUC ${r.bestValidationMacroAuc.toFixed(4)} at epoch ${r.bestEpoch}/${r.history.length}${t.hit ? ' (cached)' : ''}`,
+      );
+    }
+
+    // Step 6: evaluate on the test songs, beside the baselines.
+    const evaluation = await cachedStep(
+      cache,
+      'evaluate',
+      { split: split.key, model: model.key, logistic: logistic.key, course: course.key },
+      async () => {
+        await ensureBackend();
+        const modelTest = predictInMemory(model.value.weights, test.std, test.rows);
+        const trainPositives = COUNTRY_CODES.map((_, c) => {
+          let n = 0;
+          for (let r = 0; r < train.rows; r++) n += train.y[r * COUNTRY_CODES.length + c] as number;
+          return n;
+        });
+        return {
+          modelTest,
+          evaluation: buildEvaluation('test', test.y, test.rows, modelTest, {
+            prior: priorPredictions(trainPositives, train.rows, test.rows),
+            logistic: predictInMemory(logistic.value.weights, test.std, test.rows),
+            'course-net': predictInMemory(course.value.weights, test.std, test.rows),
+          }),
+        };
+      },
+    );
+    const ev = evaluation.value.evaluation;
+
+    // The production model on the same held-out songs (raw inputs, float64 reference forward pass).
+    const prod = await loadProduction(o.production);
+    let production: ProductionScore | undefined;
+    if (prod) {
+      const parsed = parseDenseModel(JSON.parse(prod.modelJson), prod.weights.slice().buffer as ArrayBuffer);
+      if (parsed.ok) {
+        const k = COUNTRY_CODES.length;
+        const p = new Float32Array(test.rows * k);
+        for (let r = 0; r < test.rows; r++) {
+          p.set(predictReference(parsed.value, test.raw.subarray(r * 13, (r + 1) * 13)), r * k);
+        }
+        production = { dir: prod.dir, version: prod.version, metrics: computeMetrics(p, test.y, test.rows, k) };
+      } else {
+        say(`production model at ${prod.dir} could not be loaded (${JSON.stringify(parsed.details)}): not compared`);
+      }
+    }
+
+    // Gate.
+    const gate = runGate({
+      candidate: ev.model,
+      logistic: ev.baselines.logistic as NonNullable<(typeof ev.baselines)['logistic']>,
+      production: production ? { version: production.version, metrics: production.metrics } : undefined,
+      tolerance: o.gateTolerance,
+    });
+    record.metrics = { model: ev.model, baselines: ev.baselines, ...(production ? { production: production.metrics } : {}) };
+    record.gate = gate;
+    for (const c of gate.checks) say(`gate: ${c.passed ? 'pass' : 'FAIL'}: ${c.message}`);
+
+    // Steps 7–8: export (scaling folded in) and parity with the browser's loader.
+    const exported = await cachedStep(cache, 'export', { model: model.key, split: split.key }, async () => {
+      await ensureBackend();
+      const raw = foldScaler(model.value.weights, scaler);
+      return exportLayersModel(raw, o.model.hidden, o.model.dropout, o.seed);
+    });
+    const parity = await cachedStep(cache, 'parity', { export: exported.key, evaluate: evaluation.key }, async () => {
+      await ensureBackend();
+      return {
+        report: await checkParity(exported.value, test.raw, test.rows, evaluation.value.modelTest),
+        section: await deviceParitySection(exported.value, test.raw, test.rows, FEATURE_NAMES.length),
+      };
+    });
+    record.parity = parity.value.report;
+    say(
+      `parity: max abs diff ${parity.value.report.maxAbsDiff.toExponential(2)} on ${parity.value.report.rows} test songs (tolerance ${parity.value.report.tolerance})`,
+    );
+    if (!parity.value.report.passed) {
+      throw new PipelineError('parity-failed', `exported model differs from the trained model by ${parity.value.report.maxAbsDiff}`);
+    }
+
+    // Reference profile on train + validation songs, with the exported model's outputs.
+    const reference = await cachedStep(cache, 'reference', { export: exported.key, split: split.key }, async () => {
+      await ensureBackend();
+      const rows = train.rows + val.rows;
+      const raw = new Float32Array(rows * FEATURE_NAMES.length);
+      raw.set(train.raw, 0);
+      raw.set(val.raw, train.raw.length);
+      return referenceProfile(raw, await predictExported(exported.value, raw, rows), rows);
+    });
+
+    // Manifest and card.
+    const files: ModelFile[] = [
+      { path: 'model.json', sha256: sha256(exported.value.modelJson), bytes: Buffer.byteLength(exported.value.modelJson) },
+      { path: 'weights.bin', sha256: sha256(exported.value.weightsBin), bytes: exported.value.weightsBin.byteLength },
+    ];
+    const version = await contentVersion(files);
+    const manifest = ManifestSchema.parse({
+      schemaVersion: 1,
+      version,
+      createdAt: new Date().toISOString(),
+      format: 'tfjs-layers',
+      files,
+      input: { features: [...FEATURE_NAMES], dtype: 'float32', scaling: 'inside-model' },
+      output: { countries: [...COUNTRY_CODES], activation: 'sigmoid' },
+      architecture: { hidden: [...o.model.hidden], activation: 'relu', parameters: model.value.parameters },
+      evaluation: ev,
+      lineage: {
+        datasets: data.value.sources.map((s) => ({ name: s.name, sha256: s.sha256, rows: s.rows })),
+        codeCommit: codeCommit(),
+        parameters,
+        seed: o.seed,
+        ...(production && production.version !== version ? { parent: production.version } : {}),
+        runId,
+      },
+      reference: reference.value,
+      parity: parity.value.section,
+    }) as Manifest;
+    const card = buildCard({
+      manifest,
+      validation: data.value.report,
+      songs: { train: train.rows, validation: val.rows, test: test.rows, globalOnly: targets.value.globalOnlySongs },
+      training: { model: model.value, logistic: logistic.value, course: course.value },
+      modelTest: evaluation.value.modelTest,
+      testRaw: test.raw,
+      testRows: test.rows,
+      gate,
+      production,
+      parity: parity.value.report,
+    });
+    record.version = version;
+
+    if (!gate.passed) {
+      record.status = 'gate-failed';
+      throw new PipelineError('gate-failed', gate.checks.filter((c) => !c.passed).map((c) => c.message).join('; '));
+    }
+    if (o.out) {
+      await mkdir(o.out, { recursive: true });
+      const artifacts: [string, string | Uint8Array][] = [
+        ['model.json', exported.value.modelJson],
+        ['weights.bin', exported.value.weightsBin],
+        ['manifest.json', `${JSON.stringify(manifest, null, 2)}\n`],
+        ['card.json', `${JSON.stringify(card, null, 2)}\n`],
+        ['card.md', renderCardMarkdown(card)],
+      ];
+      for (const [name, body] of artifacts) await writeFile(join(o.out, name), body);
+      record.artifacts = artifacts.map(([name, body]) => ({
+        path: join(o.out as string, name),
+        sha256: sha256(body),
+        bytes: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+      }));
+      say(`published ${version} to ${o.out}`);
+    } else {
+      say(`model ${version} passed; no --out given, nothing published`);
+    }
+    record.status = 'published';
+    return { record, manifest, card };
+  } catch (e) {
+    if (e instanceof PipelineError) {
+      record.error = { code: e.code, message: e.message, problems: e.problems.length };
+    } else {
+      record.error = { code: 'internal', message: (e as Error).message, problems: 0 };
+    }
+    throw e;
+  } finally {
+    record.durationMs = Date.now() - started;
+    await recordRun(o.runsDir, record as RunRecord);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Bearer tokens and enrollment codes: random (32 bytes), stored only as
+ * sha256, revocable. Looked-up tokens are cached briefly in memory so the
+ * ingest hot path does not query the store on every batch; revoking on this
+ * instance drops the cache entry at once (other instances: within the TTL).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '../store/store.ts';
+
+export type Role = 'admin' | 'device';
+
+export interface Principal {
+  role: Role;
+  /** Device id for device tokens, "admin" (or a name) for admin tokens. */
+  subject: string;
+  tokenHash: string;
+}
+
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class TokenService {
+  private readonly cache = new Map<string, { p: Principal | null; at: number }>();
+  constructor(
+    private readonly store: Store,
+    private readonly cacheMs: number,
+  ) {}
+
+  async issue(role: Role, subject: string): Promise<string> {
+    const token = randomToken();
+    await this.store.db
+      .insertInto('tokens')
+      .values({ hash: hashToken(token), role, subject, created_at: new Date().toISOString(), revoked_at: null })
+      .execute();
+    return token;
+  }
+
+  /** Registers a token chosen by the operator (ADMIN_TOKEN), idempotently. */
+  async ensure(token: string, role: Role, subject: string): Promise<void> {
+    await this.store.db
+      .insertInto('tokens')
+      .values({ hash: hashToken(token), role, subject, created_at: new Date().toISOString(), revoked_at: null })
+      .onConflict((oc) => oc.column('hash').doNothing())
+      .execute();
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    const row = await this.store.db
+      .selectFrom('tokens')
+      .select('hash')
+      .where('role', '=', 'admin')
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async lookup(token: string): Promise<Principal | null> {
+    const hash = hashToken(token);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    if (hit && now - hit.at < this.cacheMs) return hit.p;
+    const row = await this.store.db
+      .selectFrom('tokens')
+      .select(['role', 'subject', 'revoked_at'])
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    const p = row && row.revoked_at === null ? { role: row.role as Role, subject: row.subject, tokenHash: hash } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { p, at: now });
+    return p;
+  }
+
+  /** Revokes every token of a subject (a device). Returns how many were revoked. */
+  async revokeSubject(subject: string): Promise<number> {
+    const rows = await this.store.db
+      .updateTable('tokens')
+      .set({ revoked_at: new Date().toISOString() })
+      .where('subject', '=', subject)
+      .where('revoked_at', 'is', null)
+      .returning('hash')
+      .execute();
+    for (const r of rows) this.cache.delete(r.hash);
+    return rows.length;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Server configuration: defaults, then environment variables, validated with
+ * zod once at start. `describeConfig` gives the one line-per-key summary that
+ * main prints (secrets masked).
+ */
+import { z } from 'zod';
+
+export const ThresholdsSchema = z.object({
+  /** Population Stability Index: 0.1 / 0.25 is the long-standing credit-scoring rule of thumb. */
+  psiWarn: z.number().positive().default(0.1),
+  psiAlert: z.number().positive().default(0.25),
+  /** KS test on each feature, p-value after Holm correction across the 13 features (Evidently's default 0.05). */
+  ksPValue: z.number().positive().max(1).default(0.05),
+  /** Jensen–Shannon distance (base 2, 0–1); Evidently uses 0.1 as its drift threshold. */
+  jsWarn: z.number().positive().default(0.1),
+  jsAlert: z.number().positive().default(0.2),
+  /** Prediction drift: PSI of the top-1 country distribution and of the output entropy histogram. */
+  outputPsiWarn: z.number().positive().default(0.1),
+  outputPsiAlert: z.number().positive().default(0.25),
+  /** Concept drift: drop of ROC-AUC below the manifest's evaluated macro AUC. */
+  aucDropWarn: z.number().positive().default(0.05),
+  aucDropAlert: z.number().positive().default(0.1),
+  /** Fewer distinct inputs than this in the window: statistics are shown but raise no alert. */
+  minDistinct: z.number().int().positive().default(100),
+});
+export type Thresholds = z.infer<typeof ThresholdsSchema>;
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const ConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: z.coerce.number().int().min(1).max(65535).default(8787),
+  dataDir: z.string().default('./data'),
+  /** Absent or `sqlite:<path>` → SQLite (default `<dataDir>/jukebox.sqlite`); `postgres://…` → PostgreSQL. */
+  databaseUrl: z.string().optional(),
+  defaultModelDir: z.string().default('public/models/default'),
+  cataloguePath: z.string().default('../shared/data/song-catalog.csv'),
+  webDist: z.string().default('dist/web'),
+  /** Origin of the PWA when it is served from elsewhere (CORS is allowed only for it). */
+  appOrigin: z.string().optional(),
+  labelPublicKeyFile: z.string().optional(),
+  /** A fixed admin token (otherwise one is generated on first start and printed once). */
+  adminToken: z.string().min(32).optional(),
+  alertWebhookUrl: z.url().optional(),
+  alertIntervalS: z.coerce.number().int().min(0).default(60),
+  driftWindowDays: z.coerce.number().int().min(1).max(365).default(7),
+  thresholds: ThresholdsSchema.default(ThresholdsSchema.parse({})),
+  rateLimitPerMinute: z.coerce.number().int().positive().default(1200),
+  logBodyLimitBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  publishBodyLimitBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024 * 1024),
+  csvBodyLimitBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+  metricsPublic: bool.default(false),
+  /** How long a looked-up token stays cached in memory (revocation on this instance is immediate). */
+  tokenCacheMs: z.coerce.number().int().min(0).default(5000),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+const ENV_KEYS: Record<string, keyof Config> = {
+  HOST: 'host',
+  PORT: 'port',
+  DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  DEFAULT_MODEL_DIR: 'defaultModelDir',
+  CATALOGUE_PATH: 'cataloguePath',
+  WEB_DIST: 'webDist',
+  APP_ORIGIN: 'appOrigin',
+  LABEL_PUBLIC_KEY_FILE: 'labelPublicKeyFile',
+  ADMIN_TOKEN: 'adminToken',
+  ALERT_WEBHOOK_URL: 'alertWebhookUrl',
+  ALERT_INTERVAL_S: 'alertIntervalS',
+  DRIFT_WINDOW_DAYS: 'driftWindowDays',
+  RATE_LIMIT_PER_MINUTE: 'rateLimitPerMinute',
+  LOG_BODY_LIMIT_BYTES: 'logBodyLimitBytes',
+  PUBLISH_BODY_LIMIT_BYTES: 'publishBodyLimitBytes',
+  CSV_BODY_LIMIT_BYTES: 'csvBodyLimitBytes',
+  METRICS_PUBLIC: 'metricsPublic',
+  TOKEN_CACHE_MS: 'tokenCacheMs',
+};
+
+const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'alertWebhookUrl']);
+
+/** Defaults → environment (→ explicit overrides, for tests). Throws with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [envKey, key] of Object.entries(ENV_KEYS)) {
+    const v = env[envKey];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  if (env.DRIFT_THRESHOLDS) {
+    try {
+      raw.thresholds = JSON.parse(env.DRIFT_THRESHOLDS);
+    } catch (cause) {
+      throw new Error('DRIFT_THRESHOLDS must be JSON, e.g. {"psiWarn":0.1}', { cause });
+    }
+  }
+  const parsed = ConfigSchema.safeParse({ ...raw, ...overrides });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid server configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+function mask(key: keyof Config, value: unknown): string {
+  if (value === undefined) return '(unset)';
+  if (SECRET.has(key)) return '****';
+  if (key === 'databaseUrl' && typeof value === 'string') return value.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:****@');
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** One line per key, secrets masked. */
+export function describeConfig(config: Config): string {
+  return (Object.keys(ConfigSchema.shape) as (keyof Config)[])
+    .map((k) => `  ${k.padEnd(22)} ${mask(k, config[k])}`)
+    .join('\n');
+}

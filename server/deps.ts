@@ -1,0 +1,29 @@
+/** Everything the routes need, built once by `createServices` (main and tests). */
+import type { AlertService } from './alerts/alert-service.ts';
+import type { RateLimiter } from './auth/rate-limit.ts';
+import type { TokenService } from './auth/tokens.ts';
+import type { CatalogueService } from './catalogue/catalogue.ts';
+import type { Config } from './config.ts';
+import type { DriftService } from './drift/drift-service.ts';
+import type { LogIngest } from './ingest/log-ingest.ts';
+import type { OutcomeIngest } from './ingest/outcome-ingest.ts';
+import type { Metrics } from './monitoring/metrics.ts';
+import type { Registry } from './registry/registry.ts';
+import type { Store } from './store/store.ts';
+
+export interface Deps {
+  config: Config;
+  store: Store;
+  tokens: TokenService;
+  limiter: RateLimiter;
+  registry: Registry;
+  logIngest: LogIngest;
+  outcomeIngest: OutcomeIngest;
+  drift: DriftService;
+  alerts: AlertService;
+  catalogue: CatalogueService;
+  metrics: Metrics;
+  /** The label's public signing key (JWK), when configured: publish requires a valid signature. */
+  publicKey: JsonWebKey | null;
+  log: (line: string) => void;
+}

@@ -1,0 +1,73 @@
+/**
+ * Typed HTTP errors with contract error codes, and the one place
+ * (`errorHandler`, used by `app.onError`) that shapes every error answer as
+ * `{ error: { code, message, details } }`.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { describeError, type ErrorCode } from '../../model/contract/index.ts';
+
+/** Default HTTP status for each code the server answers with. */
+const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
+  'invalid-json': 400,
+  'invalid-value': 400,
+  'csv-malformed': 400,
+  'csv-missing-column': 400,
+  'file-empty': 400,
+  'validation-failed': 422,
+  'manifest-invalid': 422,
+  'hash-mismatch': 422,
+  'signature-missing': 422,
+  'signature-mismatch': 422,
+  'unknown-model-version': 422,
+  'body-too-large': 413,
+  'unsupported-media-type': 415,
+  unauthorized: 401,
+  forbidden: 403,
+  'enrollment-code-invalid': 403,
+  'not-found': 404,
+  conflict: 409,
+  'rate-limited': 429,
+  internal: 500,
+};
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ContentfulStatusCode;
+  readonly details: unknown;
+  constructor(code: ErrorCode, details?: unknown, opts: { status?: ContentfulStatusCode; message?: string } = {}) {
+    super(opts.message ?? describeError(code));
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = opts.status ?? STATUS[code] ?? 400;
+    this.details = details;
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
+}
+
+/** `app.onError`: turns anything thrown into the contract's error shape. Unexpected errors are logged, not leaked. */
+export function errorHandler(onUnexpected: (err: unknown, c: Context) => void) {
+  return function handleError(err: Error, c: Context): Response {
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      const code: ErrorCode =
+        status === 413
+          ? 'body-too-large'
+          : status === 401
+            ? 'unauthorized'
+            : status === 403
+              ? 'forbidden'
+              : status === 404
+                ? 'not-found'
+                : 'invalid-value';
+      return c.json(errorBody(code, describeError(code)), status);
+    }
+    onUnexpected(err, c);
+    return c.json(errorBody('internal', describeError('internal')), 500);
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Reads a JSON request body and validates it with a contract schema, once.
+ * Each way a body can be wrong gets its own code: wrong media type (415),
+ * not JSON (400 `invalid-json`), NaN/Infinity literals (400 `invalid-value`),
+ * schema mismatch (422 `validation-failed` with per-item codes).
+ */
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import type { ItemError } from '../../model/contract/index.ts';
+import { ApiError } from './errors.ts';
+
+export function requireJson(c: Context): void {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new ApiError('unsupported-media-type', { expected: 'application/json', got: type || null });
+  }
+}
+
+export async function readJsonText(c: Context): Promise<unknown> {
+  requireJson(c);
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    if (/(^|[^\w"])(-?Infinity|NaN)([^\w"]|$)/.test(text)) {
+      throw new ApiError('invalid-value', { problem: 'NaN and Infinity are not JSON numbers; send finite numbers' });
+    }
+    throw new ApiError('invalid-json', { problem: cause instanceof Error ? cause.message : String(cause) });
+  }
+}
+
+type Issue = z.core.$ZodIssue;
+
+/** The contract code for one zod issue on an item (features get the feature codes). */
+export function issueCode(issue: Issue): string {
+  const inInputs = issue.path.includes('inputs');
+  if (inInputs) {
+    if (issue.code === 'too_big' || issue.code === 'too_small') return 'feature-out-of-range';
+    if (issue.code === 'invalid_type' && issue.path.length > 0) {
+      return issue.input === undefined ? 'feature-missing' : 'feature-not-a-number';
+    }
+    if (issue.code === 'invalid_format' || issue.code === 'not_multiple_of') return 'feature-not-an-integer';
+  }
+  if (issue.path.includes('country') && issue.code === 'invalid_value') return 'unknown-country';
+  return 'invalid-value';
+}
+
+/**
+ * Per-item errors for a batch body `{ [listKey]: [...] }`: issues under
+ * `listKey[i]` become `{ index, id, code, message, path }`; others are
+ * returned as body-level issues.
+ */
+export function batchIssues(
+  issues: readonly Issue[],
+  listKey: string,
+  body: unknown,
+): { items: ItemError[]; body: { path: (string | number)[]; code: string; message: string }[] } {
+  const items: ItemError[] = [];
+  const top: { path: (string | number)[]; code: string; message: string }[] = [];
+  const list = body && typeof body === 'object' ? (body as Record<string, unknown>)[listKey] : undefined;
+  for (const i of issues) {
+    const path = i.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    if (path[0] === listKey && typeof path[1] === 'number') {
+      const item = Array.isArray(list) ? (list[path[1]] as Record<string, unknown> | undefined) : undefined;
+      const id = item && typeof item === 'object' && typeof item.id === 'string' ? item.id : undefined;
+      items.push({
+        index: path[1],
+        ...(id ? { id } : {}),
+        code: issueCode(i),
+        message: i.message,
+        path: path.slice(2),
+      });
+    } else {
+      top.push({ path, code: 'invalid-value', message: i.message });
+    }
+  }
+  return { items: items.slice(0, 200), body: top.slice(0, 50) };
+}
+
+/** Parses a body with `schema`; a batch key makes the 422 carry per-item errors. */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S, batchKey?: string): Promise<z.infer<S>> {
+  const raw = await readJsonText(c);
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  if (batchKey) throw new ApiError('validation-failed', batchIssues(r.error.issues, batchKey, raw));
+  throw new ApiError(
+    'validation-failed',
+    r.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String), code: issueCode(i), message: i.message })),
+  );
+}

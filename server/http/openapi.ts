@@ -1,0 +1,379 @@
+/**
+ * The OpenAPI 3.1 description served at /api/v1/openapi.json: a hand-written
+ * route table whose bodies are the contract's zod schemas converted with
+ * `z.toJSONSchema`, so the description cannot drift from what is validated.
+ */
+import { z } from 'zod';
+import {
+  ApiErrorSchema,
+  AssignmentSchema,
+  CatalogueSchema,
+  EnrollRequestSchema,
+  EnrollResponseSchema,
+  LogBatchRequestSchema,
+  LogBatchResponseSchema,
+  ManifestSchema,
+  OutcomeBatchRequestSchema,
+  OutcomeBatchResponseSchema,
+} from '../../model/contract/index.ts';
+import { COUNTING_RULE } from '../drift/drift-service.ts';
+
+type Role = 'public' | 'device' | 'admin';
+
+interface RouteDoc {
+  method: 'get' | 'post' | 'put';
+  path: string;
+  summary: string;
+  role: Role;
+  request?: z.ZodType | { contentType: string; description: string };
+  response?: z.ZodType | { contentType: string; description: string };
+  errors: string[];
+  query?: { name: string; required?: boolean; description: string }[];
+  description?: string;
+}
+
+const Obj = (description: string) => ({ contentType: 'application/json', description });
+
+const windowQuery = [
+  { name: 'version', required: true, description: 'Model version.' },
+  { name: 'from', description: 'First UTC day (YYYY-MM-DD), inclusive. Default: `to` minus the alert window.' },
+  { name: 'to', description: 'Last UTC day (YYYY-MM-DD), inclusive. Default: today.' },
+  { name: 'granularity', description: '`day` (default) or `week` (ISO weeks, starting Monday).' },
+];
+
+/** Every route the server answers (the route test checks this list against the app). */
+export const ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness and store check',
+    role: 'public',
+    response: Obj('{ ok, store }'),
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text format)',
+    role: 'admin',
+    response: {
+      contentType: 'text/plain',
+      description: 'Prometheus exposition format; public when METRICS_PUBLIC=true.',
+    },
+    errors: ['unauthorized', 'forbidden'],
+  },
+  { method: 'get', path: '/api/v1/openapi.json', summary: 'This description', role: 'public', errors: [] },
+  {
+    method: 'post',
+    path: '/api/v1/enroll',
+    summary: 'Trade a one-time enrollment code for a device token',
+    role: 'public',
+    request: EnrollRequestSchema,
+    response: EnrollResponseSchema,
+    errors: ['invalid-json', 'validation-failed', 'enrollment-code-invalid', 'unsupported-media-type'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/admin/enrollment-codes',
+    summary: 'Create a one-time enrollment code',
+    role: 'admin',
+    request: Obj('{ expiresInHours?: 1–720 (default 72) } or empty body'),
+    response: Obj('{ code, expiresAt }'),
+    errors: ['unauthorized', 'forbidden', 'validation-failed'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/admin/devices',
+    summary: 'Devices: last seen, version, logs, unsynced estimate',
+    role: 'admin',
+    errors: ['unauthorized', 'forbidden'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/admin/devices/{id}/revoke',
+    summary: 'Revoke a device and all its tokens',
+    role: 'admin',
+    errors: ['unauthorized', 'forbidden', 'not-found'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/devices/me',
+    summary: 'The calling device’s own record',
+    role: 'device',
+    errors: ['unauthorized', 'not-found'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/logs',
+    summary: 'Ingest a batch of prediction logs (atomic, idempotent by id)',
+    role: 'device',
+    request: LogBatchRequestSchema,
+    response: LogBatchResponseSchema,
+    errors: [
+      'invalid-json',
+      'invalid-value',
+      'validation-failed',
+      'unknown-model-version',
+      'body-too-large',
+      'unsupported-media-type',
+      'unauthorized',
+      'forbidden',
+      'rate-limited',
+    ],
+    description:
+      'The whole batch is stored or none of it. A rejected batch answers 422 with `details.items[]` = { index, id, code, message, path } per bad item. A device may only send its own logs. Event time = `createdAt` (device clock); arrival time is kept.',
+  },
+  {
+    method: 'post',
+    path: '/api/v1/outcomes',
+    summary: 'Ingest ground-truth outcomes (idempotent by id)',
+    role: 'device',
+    request: OutcomeBatchRequestSchema,
+    response: OutcomeBatchResponseSchema,
+    errors: ['invalid-json', 'validation-failed', 'body-too-large', 'unauthorized', 'forbidden', 'rate-limited'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/outcomes/chart-csv',
+    summary: 'Upload a Kaggle chart CSV; becomes outcomes for every (song, country) it covers',
+    role: 'admin',
+    request: {
+      contentType: 'text/csv',
+      description:
+        'Columns spotify_id, country (empty = global, ignored), optional snapshot_date. Query `date` dates the outcomes (default: the latest snapshot_date, else today).',
+    },
+    response: Obj('{ outcomes, stored, songs, countries, date }'),
+    errors: ['unsupported-media-type', 'csv-missing-column', 'file-empty', 'no-usable-rows', 'body-too-large'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/catalogue',
+    summary: 'The song catalogue (gzip, ETag)',
+    role: 'device',
+    response: CatalogueSchema,
+    errors: ['unauthorized'],
+  },
+  {
+    method: 'put',
+    path: '/api/v1/catalogue',
+    summary: 'Replace the catalogue from a CSV',
+    role: 'admin',
+    request: { contentType: 'text/csv', description: 'spotify_id (or id), name, artists and the 13 feature columns.' },
+    response: Obj('{ songs, rejected, rejectedRows, etag }'),
+    errors: ['unsupported-media-type', 'csv-missing-column', 'file-empty', 'no-usable-rows'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/models',
+    summary: 'All model versions with stage, metrics, lineage; rollout state',
+    role: 'admin',
+    errors: ['unauthorized', 'forbidden'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/models',
+    summary: 'Publish a model version (becomes a candidate)',
+    role: 'admin',
+    request: Obj(
+      '{ manifest: Manifest, files: { [path]: base64 } }: every file listed in the manifest, checked for bytes and sha256; the version must equal contentVersion(files); with a configured label key the manifest must carry a valid signature.',
+    ),
+    response: Obj('{ version, created } (201 new, 200 already published)'),
+    errors: [
+      'manifest-invalid',
+      'hash-mismatch',
+      'signature-missing',
+      'signature-mismatch',
+      'validation-failed',
+      'body-too-large',
+    ],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/models/{version}',
+    summary: 'One version: stage and manifest',
+    role: 'admin',
+    errors: ['unknown-model-version'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/models/{version}/manifest.json',
+    summary: 'The version’s manifest (immutable; ETag)',
+    role: 'device',
+    response: ManifestSchema,
+    errors: ['unknown-model-version'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/models/{version}/files/{path}',
+    summary: 'A model file (immutable, long cache, ETag = sha256)',
+    role: 'device',
+    response: { contentType: 'application/octet-stream', description: 'The file bytes.' },
+    errors: ['unknown-model-version', 'not-found'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/models/{version}/canary',
+    summary: 'Canary a candidate for a % of devices (equal-size control group)',
+    role: 'admin',
+    request: Obj('{ percent: 1–50 }'),
+    errors: ['unknown-model-version', 'conflict', 'validation-failed'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/models/{version}/promote',
+    summary: 'Promote to production (old production archived, kept for rollback)',
+    role: 'admin',
+    errors: ['unknown-model-version', 'conflict'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/models/{version}/archive',
+    summary: 'Archive a candidate or canary',
+    role: 'admin',
+    errors: ['unknown-model-version', 'conflict'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/rollout',
+    summary: 'Rollout state (production, canary %, shadow) and recent audit entries',
+    role: 'admin',
+    errors: [],
+  },
+  {
+    method: 'put',
+    path: '/api/v1/rollout/shadow',
+    summary: 'Set (or clear with null) the version devices run in shadow',
+    role: 'admin',
+    request: Obj('{ version: string | null }'),
+    errors: ['unknown-model-version', 'conflict'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/rollout/rollback',
+    summary: 'End the canary, or without one, restore the previous production',
+    role: 'admin',
+    errors: ['conflict'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/assignment',
+    summary: 'Which version this device runs, its cohort and the shadow candidate',
+    role: 'device',
+    response: AssignmentSchema,
+    errors: ['not-found'],
+    query: [{ name: 'deviceId', description: 'Admins only: the device to ask for.' }],
+    description:
+      'Cohort by a stable hash bucket (0–99) of the device id: bucket < p → canary, p ≤ bucket < 2p → control (runs production), else production.',
+  },
+  {
+    method: 'get',
+    path: '/api/v1/audit',
+    summary: 'Who did what and when (publish, canary, promote, rollback, revoke)',
+    role: 'admin',
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/drift/report',
+    summary: 'Drift report for a version and window',
+    role: 'admin',
+    query: windowQuery,
+    errors: ['unknown-model-version', 'validation-failed'],
+    description: `Per feature: PSI (proportions floored at 1e-4), KS statistic and p-value — computed on binned CDFs over the reference bin edges with the asymptotic Kolmogorov distribution (conservative; approximate for small samples and categorical features) — Holm-adjusted across the 13 features, and Jensen–Shannon distance (base 2). Outputs: top-1 country distribution PSI, entropy PSI on the reference entropy edges, mean probability per country. ${COUNTING_RULE} Merged from daily buckets: cost independent of the number of logs.`,
+  },
+  {
+    method: 'get',
+    path: '/api/v1/drift/timeseries',
+    summary: 'Drift statistics per day or week',
+    role: 'admin',
+    query: windowQuery,
+    errors: ['unknown-model-version', 'validation-failed'],
+  },
+  {
+    method: 'get',
+    path: '/api/v1/performance',
+    summary: 'ROC-AUC and top-5 hit per period from outcomes (concept drift)',
+    role: 'admin',
+    query: windowQuery,
+    errors: ['unknown-model-version', 'validation-failed'],
+    description:
+      'Outcomes (by chart date) matched to the version’s prediction of the same song (song id, else feature fingerprint). AUC over matched (song, country) pairs; top-5 hit over songs with at least one charted country.',
+  },
+  {
+    method: 'get',
+    path: '/api/v1/alerts',
+    summary: 'Alerts (query open=true for open ones only)',
+    role: 'admin',
+    errors: [],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/alerts/evaluate',
+    summary: 'Evaluate alert thresholds now (also runs on a timer)',
+    role: 'admin',
+    errors: [],
+  },
+  { method: 'get', path: '/api/v1/overview', summary: 'Counts for the dashboard', role: 'admin', errors: [] },
+];
+
+function schemaOf(s: RouteDoc['request']) {
+  if (!s) return undefined;
+  if (s instanceof z.ZodType) {
+    return { 'application/json': { schema: z.toJSONSchema(s, { unrepresentable: 'any', io: 'input' }) } };
+  }
+  return { [s.contentType]: { schema: { description: s.description } } };
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  const errorSchema = z.toJSONSchema(ApiErrorSchema, { unrepresentable: 'any' });
+  for (const r of ROUTES) {
+    const params = [
+      ...[...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      })),
+      ...(r.query ?? []).map((q) => ({
+        name: q.name,
+        in: 'query',
+        required: q.required ?? false,
+        description: q.description,
+        schema: { type: 'string' },
+      })),
+    ];
+    const responses: Record<string, unknown> = {
+      '200': { description: 'OK', ...(r.response ? { content: schemaOf(r.response) } : {}) },
+    };
+    if (r.errors.length > 0) {
+      responses['4XX'] = {
+        description: `Error codes: ${r.errors.join(', ')}`,
+        content: { 'application/json': { schema: errorSchema } },
+      };
+    }
+    paths[r.path] = {
+      ...paths[r.path],
+      [r.method]: {
+        summary: r.summary,
+        ...(r.description ? { description: r.description } : {}),
+        security: r.role === 'public' ? [] : [{ bearer: [] }],
+        'x-role': r.role,
+        ...(params.length > 0 ? { parameters: params } : {}),
+        ...(r.request ? { requestBody: { required: true, content: schemaOf(r.request) } } : {}),
+        responses,
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Jukebox Edge server',
+      version: '1',
+      description:
+        'Ingest, model registry, rollout, drift and performance monitoring. Every error is { error: { code, message, details } } with a code from model/contract/errors.ts. Roles: device tokens (from enrollment) and admin tokens; admin may call every device route.',
+    },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    paths,
+  };
+}

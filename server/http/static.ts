@@ -1,0 +1,47 @@
+/**
+ * Serves the built PWA from `dist/web`: static files, `/admin/` → the admin
+ * page, SPA fallback to index.html, and no-cache for the service worker and
+ * web manifest so an update is always seen.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
+
+export function staticRoutes(webDist: string) {
+  const app = new Hono();
+  const root = resolve(webDist);
+  if (!existsSync(join(root, 'index.html'))) {
+    app.get('*', (c, next) =>
+      c.req.path.startsWith('/api/') || c.req.path === '/metrics'
+        ? next()
+        : c.text(
+            `The web app is not built (${root}/index.html is missing): run \`npx vite build -c web/vite.config.ts\`.`,
+            503,
+          ),
+    );
+    return app;
+  }
+  const noCache = (path: string) => /(^|\/)sw\.js$|\.webmanifest$|(^|\/)registerSW\.js$/.test(path);
+  app.use('*', async (c, next) => {
+    await next();
+    if (noCache(c.req.path)) c.header('Cache-Control', 'no-cache');
+    else if (c.req.path.startsWith('/assets/') && c.res.status === 200)
+      c.header('Cache-Control', 'public, max-age=31536000, immutable');
+  });
+  app.get('/admin', (c) => c.redirect('/admin/'));
+  app.get(
+    '/admin/*',
+    serveStatic({
+      root,
+      rewriteRequestPath: (p) => (existsSync(join(root, p)) && !p.endsWith('/') ? p : '/admin/index.html'),
+    }),
+  );
+  app.get('*', serveStatic({ root }));
+  // SPA fallback: any other GET that is not a file or an API path gets the app shell.
+  app.get('*', async (c, next) => {
+    if (c.req.path.startsWith('/api/') || c.req.path === '/metrics') return next();
+    return serveStatic({ root, path: 'index.html' })(c, next);
+  });
+  return app;
+}

@@ -1,0 +1,340 @@
+/**
+ * The ingest hot path for prediction logs. One transaction per batch:
+ * `INSERT … ON CONFLICT DO NOTHING` for the logs (so a retry stores nothing
+ * twice and the answer says which ids were new: cached prepared statements on
+ * SQLite, multi-row inserts with RETURNING on PostgreSQL), then
+ * for the new logs the per-day distinct fingerprints, the drift bucket
+ * deltas computed in memory and merged into each (version, day) row once,
+ * the per-song predictions used for performance, and the device's last-seen.
+ */
+
+import type SQLite from 'better-sqlite3';
+import type { Transaction } from 'kysely';
+import {
+  featureFingerprint,
+  type LogBatchResponse,
+  type PredictionLog,
+  type ReferenceProfile,
+  toVector,
+} from '../../model/contract/index.ts';
+import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
+import { ApiError } from '../http/errors.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { Database } from '../store/schema.ts';
+import type { Store } from '../store/store.ts';
+
+/** UTC day (YYYY-MM-DD) of an ISO date-time with any offset: the drift bucket of a log. */
+export function utcDay(isoDateTime: string): string {
+  return new Date(isoDateTime).toISOString().slice(0, 10);
+}
+
+interface Prepared {
+  log: PredictionLog;
+  day: string;
+  fingerprint: string;
+  inputs: number[];
+}
+
+interface Delta {
+  version: string;
+  day: string;
+  b: DriftBucket;
+  ref: ReferenceProfile;
+}
+
+type Tx = Transaction<Database>;
+
+/** The few writes of the hot path, per store: SQLite with cached prepared statements, PostgreSQL with multi-row Kysely inserts. */
+interface BatchWriter {
+  /** Returns the ids that were new. */
+  insertLogs(tx: Tx, rows: readonly Prepared[], receivedAt: string): Promise<string[]>;
+  /** Returns the "version|day|fingerprint" keys that were new. */
+  insertDayFingerprints(tx: Tx, rows: readonly Prepared[]): Promise<Set<string>>;
+  insertSongPredictions(tx: Tx, rows: readonly Prepared[]): Promise<void>;
+  mergeBucket(tx: Tx, d: Delta, now: string): Promise<void>;
+  touchDevice(tx: Tx, id: string, count: number, version: string, now: string): Promise<void>;
+}
+
+function logRow(p: Prepared, receivedAt: string) {
+  return {
+    id: p.log.id,
+    device_id: p.log.deviceId,
+    model_version: p.log.modelVersion,
+    backend: p.log.backend,
+    latency_ms: p.log.latencyMs,
+    created_at: p.log.createdAt,
+    day: p.day,
+    received_at: receivedAt,
+    source: p.log.source,
+    song_id: p.log.songId ?? null,
+    fingerprint: p.fingerprint,
+    inputs: JSON.stringify(p.inputs),
+    outputs: JSON.stringify(p.log.outputs),
+    shadow: p.log.shadow ? JSON.stringify(p.log.shadow) : null,
+  };
+}
+
+const sqliteStatements = new WeakMap<SQLite.Database, ReturnType<typeof prepareSqlite>>();
+function prepareSqlite(db: SQLite.Database) {
+  return {
+    log: db.prepare(
+      `INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source, song_id, fingerprint, inputs, outputs, shadow)
+       VALUES (@id, @device_id, @model_version, @backend, @latency_ms, @created_at, @day, @received_at, @source, @song_id, @fingerprint, @inputs, @outputs, @shadow)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    fingerprint: db.prepare(
+      'INSERT INTO day_fingerprints (model_version, day, fingerprint) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    song: db.prepare(
+      'INSERT INTO song_predictions (model_version, fingerprint, song_id, outputs) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    bucketGet: db.prepare('SELECT stats FROM drift_buckets WHERE model_version = ? AND day = ?'),
+    bucketPut: db.prepare(
+      'INSERT INTO drift_buckets (model_version, day, stats, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model_version, day) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at',
+    ),
+    device: db.prepare(
+      'UPDATE devices SET last_seen_at = ?, last_version = ?, logs_total = logs_total + ? WHERE id = ?',
+    ),
+  };
+}
+
+/** SQLite: synchronous cached statements on the connection the Kysely transaction holds (no re-prepare per batch). */
+function sqliteWriter(db: SQLite.Database): BatchWriter {
+  let st = sqliteStatements.get(db);
+  if (!st) {
+    st = prepareSqlite(db);
+    sqliteStatements.set(db, st);
+  }
+  const s = st;
+  return {
+    async insertLogs(_tx, rows, receivedAt) {
+      const out: string[] = [];
+      for (const p of rows) if (s.log.run(logRow(p, receivedAt)).changes === 1) out.push(p.log.id);
+      return out;
+    },
+    async insertDayFingerprints(_tx, rows) {
+      const out = new Set<string>();
+      for (const p of rows) {
+        if (s.fingerprint.run(p.log.modelVersion, p.day, p.fingerprint).changes === 1) {
+          out.add(`${p.log.modelVersion}|${p.day}|${p.fingerprint}`);
+        }
+      }
+      return out;
+    },
+    async insertSongPredictions(_tx, rows) {
+      for (const p of rows)
+        s.song.run(p.log.modelVersion, p.fingerprint, p.log.songId ?? null, JSON.stringify(p.log.outputs));
+    },
+    async mergeBucket(_tx, d, now) {
+      const row = s.bucketGet.get(d.version, d.day) as { stats: string } | undefined;
+      const merged = row ? mergeInto(JSON.parse(row.stats) as DriftBucket, d.b) : d.b;
+      s.bucketPut.run(d.version, d.day, JSON.stringify(merged), now);
+    },
+    async touchDevice(_tx, id, count, version, now) {
+      s.device.run(now, version, count, id);
+    },
+  };
+}
+
+/** PostgreSQL (and any Kysely dialect): multi-row inserts with RETURNING, bucket rows locked while merged. */
+function kyselyWriter(isPg: boolean): BatchWriter {
+  return {
+    async insertLogs(tx, rows, receivedAt) {
+      const out: string[] = [];
+      for (const part of chunks(rows)) {
+        const r = await tx
+          .insertInto('logs')
+          .values(part.map((p) => logRow(p, receivedAt)))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const x of r) out.push(x.id);
+      }
+      return out;
+    },
+    async insertDayFingerprints(tx, rows) {
+      const out = new Set<string>();
+      for (const part of chunks(rows, 2000)) {
+        const r = await tx
+          .insertInto('day_fingerprints')
+          .values(part.map((p) => ({ model_version: p.log.modelVersion, day: p.day, fingerprint: p.fingerprint })))
+          .onConflict((oc) => oc.columns(['model_version', 'day', 'fingerprint']).doNothing())
+          .returning(['model_version', 'day', 'fingerprint'])
+          .execute();
+        for (const x of r) out.add(`${x.model_version}|${x.day}|${x.fingerprint}`);
+      }
+      return out;
+    },
+    async insertSongPredictions(tx, rows) {
+      for (const part of chunks(rows)) {
+        await tx
+          .insertInto('song_predictions')
+          .values(
+            part.map((p) => ({
+              model_version: p.log.modelVersion,
+              fingerprint: p.fingerprint,
+              song_id: p.log.songId ?? null,
+              outputs: JSON.stringify(p.log.outputs),
+            })),
+          )
+          .onConflict((oc) => oc.columns(['model_version', 'fingerprint']).doNothing())
+          .execute();
+      }
+    },
+    async mergeBucket(tx, d, now) {
+      // Make sure the row exists, then lock it so concurrent instances merge in turn.
+      await tx
+        .insertInto('drift_buckets')
+        .values({ model_version: d.version, day: d.day, stats: JSON.stringify(emptyBucket(d.ref)), updated_at: now })
+        .onConflict((oc) => oc.columns(['model_version', 'day']).doNothing())
+        .execute();
+      let q = tx
+        .selectFrom('drift_buckets')
+        .select('stats')
+        .where('model_version', '=', d.version)
+        .where('day', '=', d.day);
+      if (isPg) q = q.forUpdate();
+      const row = await q.executeTakeFirstOrThrow();
+      const merged = mergeInto(JSON.parse(row.stats) as DriftBucket, d.b);
+      await tx
+        .updateTable('drift_buckets')
+        .set({ stats: JSON.stringify(merged), updated_at: now })
+        .where('model_version', '=', d.version)
+        .where('day', '=', d.day)
+        .execute();
+    },
+    async touchDevice(tx, id, count, version, now) {
+      await tx
+        .updateTable('devices')
+        .set((eb) => ({ last_seen_at: now, last_version: version, logs_total: eb('logs_total', '+', count) }))
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+
+const CHUNK = 500;
+
+function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+export class LogIngest {
+  constructor(
+    private readonly store: Store,
+    private readonly registry: Registry,
+  ) {}
+
+  /**
+   * Stores a validated batch atomically. `deviceId` is the caller's device
+   * (null for an admin, who may send logs for any device).
+   */
+  async ingest(logs: readonly PredictionLog[], deviceId: string | null): Promise<LogBatchResponse> {
+    if (deviceId !== null) {
+      const foreign = logs.flatMap((l, index) =>
+        l.deviceId === deviceId ? [] : [{ index, id: l.id, deviceId: l.deviceId }],
+      );
+      if (foreign.length > 0) throw new ApiError('forbidden', { problem: 'logs of another device', items: foreign });
+    }
+    const refs = new Map<string, ReferenceProfile>();
+    const unknown: { index: number; id: string; code: string; message: string }[] = [];
+    for (let i = 0; i < logs.length; i++) {
+      const v = (logs[i] as PredictionLog).modelVersion;
+      if (refs.has(v)) continue;
+      const ref = await this.registry.reference(v);
+      if (ref) refs.set(v, ref);
+    }
+    logs.forEach((l, index) => {
+      if (!refs.has(l.modelVersion)) {
+        unknown.push({
+          index,
+          id: l.id,
+          code: 'unknown-model-version',
+          message: `model version ${l.modelVersion} is not in the registry`,
+        });
+      }
+    });
+    if (unknown.length > 0) throw new ApiError('unknown-model-version', { items: unknown });
+
+    // A repeated id inside one batch is stored once (first occurrence wins).
+    const seen = new Set<string>();
+    const prepared: Prepared[] = [];
+    for (const log of logs) {
+      if (seen.has(log.id)) continue;
+      seen.add(log.id);
+      prepared.push({
+        log,
+        day: utcDay(log.createdAt),
+        fingerprint: featureFingerprint(log.inputs),
+        inputs: toVector(log.inputs),
+      });
+    }
+    // Sorted keys keep concurrent PostgreSQL transactions from deadlocking on each other's rows.
+    prepared.sort((a, b) => (a.log.id < b.log.id ? -1 : 1));
+    const receivedAt = new Date().toISOString();
+    const isPg = this.store.dialect === 'postgres';
+
+    const inserted = new Set<string>();
+    const writer = this.store.sqlite ? sqliteWriter(this.store.sqlite) : kyselyWriter(isPg);
+    await this.store.db.transaction().execute(async (tx) => {
+      for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
+      if (inserted.size === 0) return;
+      const fresh = prepared.filter((p) => inserted.has(p.log.id));
+
+      // First log of each (version, day, fingerprint) in this batch; the store says which are new for the day.
+      const firstOfKey = new Map<string, Prepared>();
+      for (const p of fresh) {
+        const k = `${p.log.modelVersion}|${p.day}|${p.fingerprint}`;
+        if (!firstOfKey.has(k)) firstOfKey.set(k, p);
+      }
+      const keys = [...firstOfKey.keys()].sort();
+      const newKeys = await writer.insertDayFingerprints(
+        tx,
+        keys.map((k) => firstOfKey.get(k) as Prepared),
+      );
+
+      // Bucket deltas in memory: one merge per (version, day) touched.
+      const deltas = new Map<string, Delta>();
+      const delta = (version: string, day: string) => {
+        const k = `${version}|${day}`;
+        let d = deltas.get(k);
+        if (!d) {
+          const ref = refs.get(version) as ReferenceProfile;
+          d = { version, day, b: emptyBucket(ref), ref };
+          deltas.set(k, d);
+        }
+        return d;
+      };
+      for (const p of fresh) {
+        const d = delta(p.log.modelVersion, p.day);
+        addRow(d.b, d.ref, p.inputs);
+      }
+      const newSongs: Prepared[] = [];
+      for (const k of keys) {
+        if (!newKeys.has(k)) continue;
+        const p = firstOfKey.get(k) as Prepared;
+        const d = delta(p.log.modelVersion, p.day);
+        addDistinct(d.b, d.ref, p.inputs, p.log.outputs);
+        newSongs.push(p);
+      }
+      await writer.insertSongPredictions(tx, newSongs);
+      const now = new Date().toISOString();
+      for (const k of [...deltas.keys()].sort()) await writer.mergeBucket(tx, deltas.get(k) as Delta, now);
+      // Last seen and last version per device in this batch.
+      const perDevice = new Map<string, { count: number; version: string }>();
+      for (const p of fresh) {
+        const e = perDevice.get(p.log.deviceId) ?? { count: 0, version: p.log.modelVersion };
+        e.count++;
+        e.version = p.log.modelVersion;
+        perDevice.set(p.log.deviceId, e);
+      }
+      for (const [id, e] of [...perDevice].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        await writer.touchDevice(tx, id, e.count, e.version, now);
+      }
+    });
+    const stored = prepared.map((p) => p.log.id);
+    return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Monitoring routes for admins and the dashboard: drift report and time
+ * series per version, performance (concept drift) from outcomes, alerts, an
+ * overview; plus `GET /metrics` (Prometheus text) mounted at the root.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ModelVersionSchema } from '../../model/contract/index.ts';
+import type { Deps } from '../deps.ts';
+import { COUNTING_RULE, type Window } from '../drift/drift-service.ts';
+import { type AuthEnv, requireRole } from '../http/auth.ts';
+import { ApiError } from '../http/errors.ts';
+
+const Day = z.iso.date();
+const QuerySchema = z.object({
+  version: ModelVersionSchema,
+  from: Day.optional(),
+  to: Day.optional(),
+  granularity: z.enum(['day', 'week']).default('day'),
+});
+
+function query(c: { req: { query: () => Record<string, string> } }, windowDays: number) {
+  const r = QuerySchema.safeParse(c.req.query());
+  if (!r.success) {
+    throw new ApiError(
+      'validation-failed',
+      r.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+    );
+  }
+  const to = r.data.to ?? new Date().toISOString().slice(0, 10);
+  const from =
+    r.data.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (windowDays - 1) * 86_400_000).toISOString().slice(0, 10);
+  if (from > to) throw new ApiError('invalid-value', { problem: 'from is after to', from, to });
+  const window: Window = { from, to };
+  return { version: r.data.version, window, granularity: r.data.granularity };
+}
+
+export function monitoringRoutes(deps: Deps) {
+  const app = new Hono<AuthEnv>();
+  const admin = requireRole(deps, 'admin');
+  const days = deps.config.driftWindowDays;
+
+  app.get('/drift/report', admin, async (c) => {
+    const q = query(c, days);
+    const t0 = performance.now();
+    const r = await deps.drift.report(q.version, q.window);
+    return c.json({
+      ...r,
+      countingRule: COUNTING_RULE,
+      thresholds: deps.config.thresholds,
+      computeMs: performance.now() - t0,
+    });
+  });
+
+  app.get('/drift/timeseries', admin, async (c) => {
+    const q = query(c, days);
+    return c.json({
+      version: q.version,
+      window: q.window,
+      granularity: q.granularity,
+      countingRule: COUNTING_RULE,
+      points: await deps.drift.timeseries(q.version, q.window, q.granularity),
+    });
+  });
+
+  app.get('/performance', admin, async (c) => {
+    const q = query(c, days);
+    const m = await deps.registry.get(q.version);
+    return c.json({
+      version: q.version,
+      window: q.window,
+      granularity: q.granularity,
+      evaluated: m?.manifest.evaluation.model ?? null,
+      points: await deps.drift.performance(q.version, q.window, q.granularity),
+    });
+  });
+
+  app.get('/alerts', admin, async (c) =>
+    c.json({ alerts: await deps.alerts.list({ open: c.req.query('open') === 'true' }) }),
+  );
+
+  app.post('/alerts/evaluate', admin, async (c) => c.json({ open: await deps.alerts.evaluate() }));
+
+  app.get('/overview', admin, async (c) => {
+    const db = deps.store.db;
+    const [logs, devices, outcomes, open, rollout] = await Promise.all([
+      db.selectFrom('drift_buckets').select(['model_version', 'stats']).execute(),
+      db
+        .selectFrom('devices')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('revoked_at', 'is', null)
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('outcomes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      deps.alerts.list({ open: true }),
+      deps.registry.rollout(),
+    ]);
+    const perVersion: Record<string, { rows: number; distinct: number }> = {};
+    for (const b of logs) {
+      const s = JSON.parse(b.stats) as { rows: number; distinct: number };
+      const e = perVersion[b.model_version] ?? { rows: 0, distinct: 0 };
+      e.rows += s.rows;
+      e.distinct += s.distinct;
+      perVersion[b.model_version] = e;
+    }
+    return c.json({
+      logsPerVersion: perVersion,
+      devices: Number(devices.n),
+      outcomes: Number(outcomes.n),
+      openAlerts: open.length,
+      rollout,
+    });
+  });
+
+  return app;
+}
+
+/** `GET /metrics`: admin token unless METRICS_PUBLIC=true. Refreshes the fleet gauge on each scrape. */
+export function metricsRoute(deps: Deps) {
+  const app = new Hono<AuthEnv>();
+  const admin = requireRole(deps, 'admin');
+  app.get('/metrics', async (c, next) => (deps.config.metricsPublic ? next() : admin(c, next)));
+  app.get('/metrics', async (c) => {
+    const rows = await deps.store.db
+      .selectFrom('devices')
+      .select(['last_version', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('revoked_at', 'is', null)
+      .groupBy('last_version')
+      .execute();
+    deps.metrics.fleet.reset();
+    for (const r of rows) deps.metrics.fleet.set({ version: r.last_version ?? 'none' }, Number(r.n));
+    return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
+  });
+  return app;
+}

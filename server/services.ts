@@ -1,0 +1,108 @@
+/**
+ * Wires the store and services together (main and tests), and the first-start
+ * bootstrap: admin token, default model as the first production version,
+ * catalogue from its CSV.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verifyManifest } from '../model/signing/manifest-signature.ts';
+import { AlertService, type WebhookSender } from './alerts/alert-service.ts';
+import { RateLimiter } from './auth/rate-limit.ts';
+import { TokenService } from './auth/tokens.ts';
+import { CatalogueService, parseCatalogueCsv } from './catalogue/catalogue.ts';
+import type { Config } from './config.ts';
+import type { Deps } from './deps.ts';
+import { DriftService } from './drift/drift-service.ts';
+import { LogIngest } from './ingest/log-ingest.ts';
+import { OutcomeIngest } from './ingest/outcome-ingest.ts';
+import { Metrics } from './monitoring/metrics.ts';
+import { Registry } from './registry/registry.ts';
+import { openStore } from './store/store.ts';
+
+export async function createServices(
+  config: Config,
+  opts: { log?: (line: string) => void; webhookSender?: WebhookSender } = {},
+): Promise<Deps> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const store = await openStore(config.databaseUrl, config.dataDir);
+  let publicKey: JsonWebKey | null = null;
+  if (config.labelPublicKeyFile) {
+    try {
+      publicKey = JSON.parse(readFileSync(config.labelPublicKeyFile, 'utf8')) as JsonWebKey;
+    } catch (cause) {
+      throw new Error(`LABEL_PUBLIC_KEY_FILE ${config.labelPublicKeyFile} is not a readable JWK`, { cause });
+    }
+  }
+  const key = publicKey;
+  const registry = new Registry(store, key ? (m) => verifyManifest(m, key) : null);
+  const drift = new DriftService(store, registry, () => config.thresholds);
+  const metrics = new Metrics();
+  return {
+    config,
+    store,
+    tokens: new TokenService(store, config.tokenCacheMs),
+    limiter: new RateLimiter(config.rateLimitPerMinute),
+    registry,
+    logIngest: new LogIngest(store, registry),
+    outcomeIngest: new OutcomeIngest(store),
+    drift,
+    alerts: new AlertService(store, registry, drift, metrics, {
+      thresholds: () => config.thresholds,
+      windowDays: config.driftWindowDays,
+      ...(config.alertWebhookUrl ? { webhookUrl: config.alertWebhookUrl } : {}),
+      ...(opts.webhookSender ? { send: opts.webhookSender } : {}),
+    }),
+    catalogue: new CatalogueService(store),
+    metrics,
+    publicKey,
+    log,
+  };
+}
+
+export interface BootstrapResult {
+  /** Only on the very first start (no admin token yet): shown once, never stored in clear. */
+  adminToken: string | null;
+  defaultModel: { version: string; created: boolean } | { missing: string } | { failed: string };
+  catalogue: { songs: number; rejected: number; source: string } | { missing: string };
+}
+
+/** Idempotent first-start work; safe on every start. */
+export async function bootstrap(deps: Deps): Promise<BootstrapResult> {
+  const { config } = deps;
+  let adminToken: string | null = null;
+  if (config.adminToken) await deps.tokens.ensure(config.adminToken, 'admin', 'admin');
+  else if (!(await deps.tokens.hasAdmin())) adminToken = await deps.tokens.issue('admin', 'admin');
+
+  let defaultModel: BootstrapResult['defaultModel'];
+  const manifestPath = join(config.defaultModelDir, 'manifest.json');
+  if (!existsSync(manifestPath)) defaultModel = { missing: manifestPath };
+  else {
+    try {
+      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files?: { path: string }[] };
+      const files = new Map<string, Uint8Array>();
+      for (const f of manifest.files ?? [])
+        files.set(f.path, new Uint8Array(readFileSync(join(config.defaultModelDir, f.path))));
+      const hasProduction = (await deps.registry.production()) !== null;
+      defaultModel = await deps.registry.publish(
+        manifest,
+        files,
+        'bootstrap',
+        hasProduction ? 'candidate' : 'production',
+      );
+    } catch (e) {
+      defaultModel = {
+        failed: e instanceof Error ? `${e.message}${'details' in e ? ` ${JSON.stringify(e.details)}` : ''}` : String(e),
+      };
+    }
+  }
+
+  let catalogue: BootstrapResult['catalogue'];
+  const count = await deps.catalogue.count();
+  if (count > 0) catalogue = { songs: count, rejected: 0, source: 'store' };
+  else if (existsSync(config.cataloguePath)) {
+    const parsed = parseCatalogueCsv(readFileSync(config.cataloguePath, 'utf8'));
+    await deps.catalogue.replace(parsed.songs);
+    catalogue = { songs: parsed.songs.length, rejected: parsed.rejected.length, source: config.cataloguePath };
+  } else catalogue = { missing: config.cataloguePath };
+  return { adminToken, defaultModel, catalogue };
+}

@@ -1,0 +1,180 @@
+/**
+ * Schema migrations, in code, run in order at start. The same DDL serves
+ * SQLite and PostgreSQL (only the blob type differs).
+ */
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Dialect } from './store.ts';
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const blob = dialect === 'postgres' ? 'bytea' : 'blob';
+  const real = dialect === 'postgres' ? 'double precision' : 'real';
+  return {
+    '001-initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('logs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('backend', 'text', (c) => c.notNull())
+          .addColumn('latency_ms', real as 'real', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('song_id', 'text')
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('inputs', 'text', (c) => c.notNull())
+          .addColumn('outputs', 'text', (c) => c.notNull())
+          .addColumn('shadow', 'text')
+          .execute();
+        await db.schema.createIndex('logs_version_day').on('logs').columns(['model_version', 'day']).execute();
+        await db.schema.createIndex('logs_device').on('logs').columns(['device_id', 'created_at']).execute();
+        await db.schema
+          .createTable('day_fingerprints')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('day_fingerprints_pk', ['model_version', 'day', 'fingerprint'])
+          .execute();
+        await db.schema
+          .createTable('drift_buckets')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('stats', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('drift_buckets_pk', ['model_version', 'day'])
+          .execute();
+        await db.schema
+          .createTable('song_predictions')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('song_id', 'text')
+          .addColumn('outputs', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('song_predictions_pk', ['model_version', 'fingerprint'])
+          .execute();
+        await db.schema
+          .createIndex('song_predictions_song')
+          .on('song_predictions')
+          .columns(['model_version', 'song_id'])
+          .execute();
+        await db.schema
+          .createTable('outcomes')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('song_id', 'text')
+          .addColumn('fingerprint', 'text')
+          .addColumn('country', 'text', (c) => c.notNull())
+          .addColumn('charted', 'integer', (c) => c.notNull())
+          .addColumn('date', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('device_id', 'text')
+          .addColumn('recorded_at', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('outcomes_date').on('outcomes').columns(['date']).execute();
+        await db.schema
+          .createTable('models')
+          .addColumn('version', 'text', (c) => c.primaryKey())
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('manifest', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('published_at', 'text', (c) => c.notNull())
+          .addColumn('published_by', 'text', (c) => c.notNull())
+          .addColumn('replaced', 'text')
+          .execute();
+        await db.schema
+          .createTable('model_files')
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('bytes', 'integer', (c) => c.notNull())
+          .addColumn('data', blob as 'blob', (c) => c.notNull())
+          .addPrimaryKeyConstraint('model_files_pk', ['version', 'path'])
+          .execute();
+        await db.schema
+          .createTable('tokens')
+          .addColumn('hash', 'text', (c) => c.primaryKey())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('tokens_subject').on('tokens').columns(['subject']).execute();
+        await db.schema
+          .createTable('enrollment_codes')
+          .addColumn('hash', 'text', (c) => c.primaryKey())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .addColumn('device_id', 'text')
+          .execute();
+        await db.schema
+          .createTable('devices')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('label', 'text')
+          .addColumn('enrolled_at', 'text', (c) => c.notNull())
+          .addColumn('last_seen_at', 'text')
+          .addColumn('last_version', 'text')
+          .addColumn('logs_total', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema
+          .createTable('rollout')
+          .addColumn('id', 'integer', (c) => c.primaryKey())
+          .addColumn('canary_version', 'text')
+          .addColumn('canary_percent', real as 'real', (c) => c.notNull())
+          .addColumn('shadow_version', 'text')
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('audit')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('details', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('alerts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('episode_key', 'text', (c) => c.notNull())
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('metric', 'text', (c) => c.notNull())
+          .addColumn('feature', 'text')
+          .addColumn('severity', 'text', (c) => c.notNull())
+          .addColumn('value', real as 'real', (c) => c.notNull())
+          .addColumn('threshold', real as 'real', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('opened_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('resolved_at', 'text')
+          .addColumn('notified_at', 'text')
+          .execute();
+        await db.schema.createIndex('alerts_episode').on('alerts').columns(['episode_key', 'resolved_at']).execute();
+        await db.schema
+          .createTable('catalogue')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('artists', 'text', (c) => c.notNull())
+          .addColumn('features', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+class InCodeProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) throw new Error(`migration ${failed?.migrationName ?? ''} failed`, { cause: error });
+}

@@ -1,0 +1,162 @@
+/** Table types of the store (one shape for SQLite and PostgreSQL; times are ISO strings, JSON is text). */
+import type { Generated } from 'kysely';
+
+export interface LogsTable {
+  id: string;
+  device_id: string;
+  model_version: string;
+  backend: string;
+  latency_ms: number;
+  created_at: string;
+  /** UTC day of created_at (event time), the drift bucket key. */
+  day: string;
+  received_at: string;
+  source: string;
+  song_id: string | null;
+  fingerprint: string;
+  inputs: string;
+  outputs: string;
+  shadow: string | null;
+}
+
+export interface DayFingerprintsTable {
+  model_version: string;
+  day: string;
+  fingerprint: string;
+}
+
+export interface DriftBucketsTable {
+  model_version: string;
+  day: string;
+  stats: string;
+  updated_at: string;
+}
+
+export interface SongPredictionsTable {
+  model_version: string;
+  fingerprint: string;
+  song_id: string | null;
+  outputs: string;
+}
+
+export interface OutcomesTable {
+  id: string;
+  song_id: string | null;
+  fingerprint: string | null;
+  country: string;
+  charted: number;
+  date: string;
+  source: string;
+  device_id: string | null;
+  recorded_at: string;
+  received_at: string;
+}
+
+export interface ModelsTable {
+  version: string;
+  stage: string;
+  manifest: string;
+  created_at: string;
+  published_at: string;
+  published_by: string;
+  /** Production version this one replaced when promoted (for rollback). */
+  replaced: string | null;
+}
+
+export interface ModelFilesTable {
+  version: string;
+  path: string;
+  sha256: string;
+  bytes: number;
+  data: Uint8Array;
+}
+
+export interface TokensTable {
+  hash: string;
+  role: string;
+  subject: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface EnrollmentCodesTable {
+  hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  device_id: string | null;
+}
+
+export interface DevicesTable {
+  id: string;
+  label: string | null;
+  enrolled_at: string;
+  last_seen_at: string | null;
+  last_version: string | null;
+  logs_total: number;
+  revoked_at: string | null;
+}
+
+export interface RolloutTable {
+  id: number;
+  canary_version: string | null;
+  canary_percent: number;
+  shadow_version: string | null;
+  updated_at: string;
+  updated_by: string;
+}
+
+export interface AuditTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  details: string;
+}
+
+export interface AlertsTable {
+  id: string;
+  episode_key: string;
+  model_version: string;
+  metric: string;
+  feature: string | null;
+  severity: string;
+  value: number;
+  threshold: number;
+  message: string;
+  opened_at: string;
+  updated_at: string;
+  resolved_at: string | null;
+  notified_at: string | null;
+}
+
+export interface CatalogueTable {
+  id: string;
+  name: string;
+  artists: string;
+  features: string;
+}
+
+export interface MigrationsTable {
+  name: string;
+  applied_at: string;
+  seq: Generated<number>;
+}
+
+export interface Database {
+  logs: LogsTable;
+  day_fingerprints: DayFingerprintsTable;
+  drift_buckets: DriftBucketsTable;
+  song_predictions: SongPredictionsTable;
+  outcomes: OutcomesTable;
+  models: ModelsTable;
+  model_files: ModelFilesTable;
+  tokens: TokensTable;
+  enrollment_codes: EnrollmentCodesTable;
+  devices: DevicesTable;
+  rollout: RolloutTable;
+  audit: AuditTable;
+  alerts: AlertsTable;
+  catalogue: CatalogueTable;
+}

@@ -1,0 +1,69 @@
+/**
+ * Opens the one query layer (Kysely) over SQLite (default, embedded, WAL) or
+ * PostgreSQL (several instances sharing a store), chosen by DATABASE_URL.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { migrateToLatest } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where it lives, for the start banner (no credentials). */
+  readonly location: string;
+  /**
+   * The raw better-sqlite3 handle (SQLite only), for the ingest hot path's
+   * cached prepared statements. Use it only inside a Kysely transaction, which
+   * holds the single connection's mutex.
+   */
+  readonly sqlite?: SQLite.Database;
+  close(): Promise<void>;
+}
+
+/** `undefined` / `sqlite:<path>` / `sqlite::memory:` / `postgres://…`. */
+export async function openStore(databaseUrl: string | undefined, dataDir: string): Promise<Store> {
+  const url = databaseUrl ?? `sqlite:${join(dataDir, 'jukebox.sqlite')}`;
+  let db: Kysely<Database>;
+  let dialect: Dialect;
+  let location: string;
+  let raw: SQLite.Database | undefined;
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    dialect = 'postgres';
+    // Keep doubles and counts as JS numbers (pg returns int8/numeric as strings otherwise).
+    pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+    pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 8 }) }),
+    });
+    location = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:****@');
+  } else if (url.startsWith('sqlite:')) {
+    dialect = 'sqlite';
+    const path = url.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+    // WAL + NORMAL: durable across app crashes, may lose the last commits on power loss (SQLite's documented trade-off).
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    raw = sqlite;
+    location = path;
+  } else {
+    throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:…)`);
+  }
+  await migrateToLatest(db as unknown as Kysely<unknown>, dialect);
+  return {
+    db,
+    dialect,
+    location,
+    ...(raw ? { sqlite: raw } : {}),
+    close: () => db.destroy(),
+  };
+}

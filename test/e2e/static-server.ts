@@ -1,0 +1,77 @@
+/**
+ * The e2e (and benchmark) server: serves the built app from dist/web with an
+ * SPA fallback, and `GET /api/v1/catalogue` built from the shared catalogue
+ * CSV — unauthenticated, as the app fetches it before enrollment exists.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
+
+export const DIST = resolve(import.meta.dirname, '../../dist/web');
+export const CATALOGUE_CSV = resolve(import.meta.dirname, '../../../shared/data/song-catalog.csv');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.bin': 'application/octet-stream',
+  '.md': 'text/markdown; charset=utf-8',
+};
+
+export interface TestServer {
+  readonly url: string;
+  /** How many times the catalogue was requested. */
+  readonly catalogueHits: () => number;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(port = 0): Promise<TestServer> {
+  if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} has no build: run npm run build:web first`);
+  const catalogue = Buffer.from(JSON.stringify(buildCatalogue(CATALOGUE_CSV)));
+  let hits = 0;
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (path === '/api/v1/catalogue') {
+      hits++;
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(catalogue);
+      return;
+    }
+    if (path.startsWith('/api/')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'not-found', message: 'Nothing exists at this address.' } }));
+      return;
+    }
+    let file = normalize(join(DIST, path));
+    if (!file.startsWith(DIST)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (!existsSync(file) || statSync(file).isDirectory()) {
+      // SPA fallback for navigations; a missing asset is a real 404.
+      if (extname(path) !== '') {
+        res.writeHead(404).end();
+        return;
+      }
+      file = join(DIST, 'index.html');
+    }
+    const headers: Record<string, string> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
+    if (file.endsWith('sw.js') || file.endsWith('.html')) headers['cache-control'] = 'no-cache';
+    res.writeHead(200, headers);
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+  const { port: actual } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    catalogueHits: () => hits,
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
+}

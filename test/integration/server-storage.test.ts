@@ -1,0 +1,128 @@
+/**
+ * Storage behaviour through the one query layer, on SQLite always and on
+ * PostgreSQL when TEST_DATABASE_URL is set (`.ci/postgres.sh` starts one):
+ * idempotent atomic ingest, per-day distinct counting, concurrent batches,
+ * registry round trip, outcomes and performance.
+ */
+import { uuidv7 } from 'uuidv7';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COUNTRY_CODES } from '../../model/contract/index.ts';
+import type { DriftBucket } from '../../server/drift/bucket.ts';
+import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
+import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
+
+const PG = process.env.TEST_DATABASE_URL;
+if (!PG) {
+  console.warn(
+    'server-storage: TEST_DATABASE_URL is not set, so the PostgreSQL storage tests are SKIPPED. Run `source .ci/postgres.sh && start_test_postgres` first to include them.',
+  );
+}
+
+const songs = catalogueSongs().slice(0, 300);
+
+const dialects = [
+  { name: 'sqlite', url: undefined as string | undefined, skip: false },
+  { name: 'postgres', url: PG, skip: !PG },
+];
+
+for (const d of dialects) {
+  describe.skipIf(d.skip)(`storage on ${d.name}`, () => {
+    let s: TestServer;
+    let v: string;
+    beforeAll(async () => {
+      s = await createTestServer(d.url ? { postgresUrl: d.url } : {});
+      v = await s.publish(await fixtureModel({ salt: 'a' }));
+      await s.req(`/api/v1/models/${v}/promote`, { method: 'POST' });
+      await s.enroll('dev-a');
+    });
+    afterAll(async () => s?.close());
+
+    const bucket = async (day: string): Promise<DriftBucket | null> => {
+      const r = await s.deps.store.db.selectFrom('drift_buckets').select('stats').where('model_version', '=', v).where('day', '=', day).executeTakeFirst();
+      return r ? (JSON.parse(r.stats) as DriftBucket) : null;
+    };
+
+    it('uses the expected dialect', () => {
+      expect(s.deps.store.dialect).toBe(d.name);
+    });
+
+    it('stores a batch once, counts a song once per day and again on another day', async () => {
+      const day1 = '2026-03-01T10:00:00Z';
+      const day2 = '2026-03-02T10:00:00Z';
+      const logs = [
+        ...songs.slice(0, 50).map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: day1 })),
+        ...songs.slice(0, 50).map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: day1 })),
+        ...songs.slice(0, 10).map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: day2 })),
+      ];
+      const r = await s.deps.logIngest.ingest(logs, 'dev-a');
+      expect(r.stored.length).toBe(110);
+      expect(r.duplicates).toEqual([]);
+      const again = await s.deps.logIngest.ingest(logs, 'dev-a');
+      expect(again.duplicates.length).toBe(110);
+      const b1 = await bucket('2026-03-01');
+      expect(b1?.rows).toBe(100);
+      expect(b1?.distinct).toBe(50);
+      expect(b1?.featuresRaw[2]?.reduce((a, x) => a + x, 0)).toBe(100);
+      expect(b1?.features[2]?.reduce((a, x) => a + x, 0)).toBe(50);
+      expect(b1?.top1.reduce((a, x) => a + x, 0)).toBe(50);
+      const b2 = await bucket('2026-03-02');
+      expect([b2?.rows, b2?.distinct]).toEqual([10, 10]);
+      // A two-day window counts the 10 songs seen on both days once per day.
+      const rep = await s.deps.drift.report(v, { from: '2026-03-01', to: '2026-03-02' });
+      expect([rep.rows, rep.distinct, rep.days]).toEqual([110, 60, 2]);
+      const dev = await s.deps.store.db.selectFrom('devices').selectAll().where('id', '=', 'dev-a').executeTakeFirstOrThrow();
+      expect(dev.logs_total).toBe(110);
+      expect(dev.last_version).toBe(v);
+    });
+
+    it('rejects a batch atomically: nothing stored when one log names an unknown version', async () => {
+      const good = songs.slice(60, 70).map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: '2026-03-05T00:00:00Z' }));
+      const bad = makeLog(songs[71]!, { deviceId: 'dev-a', modelVersion: 'v0000000000ff', createdAt: '2026-03-05T00:00:00Z' });
+      await expect(s.deps.logIngest.ingest([...good, bad], 'dev-a')).rejects.toMatchObject({ code: 'unknown-model-version' });
+      const n = await s.deps.store.db.selectFrom('logs').select('id').where('id', 'in', good.map((g) => g.id)).execute();
+      expect(n).toEqual([]);
+      expect(await bucket('2026-03-05')).toBeNull();
+    });
+
+    it('merges concurrent overlapping batches exactly (no lost updates)', async () => {
+      const day = '2026-03-10T12:00:00Z';
+      const batches = Array.from({ length: 8 }, (_, b) =>
+        songs.slice(b * 20, b * 20 + 60).map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: day })),
+      );
+      const results = await Promise.all(batches.map((b) => s.deps.logIngest.ingest(b, 'dev-a')));
+      expect(results.every((r) => r.duplicates.length === 0)).toBe(true);
+      const b = await bucket('2026-03-10');
+      expect(b?.rows).toBe(8 * 60);
+      // Songs 0..199 overlap across batches; each is distinct once.
+      expect(b?.distinct).toBe(200);
+      const fps = await s.deps.store.db.selectFrom('day_fingerprints').select('fingerprint').where('day', '=', '2026-03-10').execute();
+      expect(fps.length).toBe(200);
+    });
+
+    it('keeps registry files byte-exact and outcomes feed performance', async () => {
+      const f = await s.deps.registry.file(v, 'weights.bin');
+      const m = await fixtureModel({ salt: 'a' });
+      expect(Buffer.from(f!.data).equals(Buffer.from(m.files['weights.bin']!))).toBe(true);
+
+      // Outcomes for songs predicted on 2026-03-01: charted where the model's top country is, else not.
+      const outcomes = songs.slice(0, 40).flatMap((x, i) => {
+        const log = makeLog(x, { deviceId: 'dev-a', modelVersion: v });
+        const top = log.outputs.indexOf(Math.max(...log.outputs));
+        const low = log.outputs.indexOf(Math.min(...log.outputs));
+        return [
+          { id: uuidv7(), song: { songId: x.id }, country: COUNTRY_CODES[top]!, charted: true, date: `2026-03-0${1 + (i % 2)}`, source: 'device' as const, recordedAt: new Date().toISOString() },
+          { id: uuidv7(), song: { songId: x.id }, country: COUNTRY_CODES[low]!, charted: false, date: `2026-03-0${1 + (i % 2)}`, source: 'device' as const, recordedAt: new Date().toISOString() },
+        ];
+      });
+      const r = await s.deps.outcomeIngest.ingest(outcomes, 'dev-a');
+      expect(r.stored.length).toBe(80);
+      const perf = await s.deps.drift.performance(v, { from: '2026-03-01', to: '2026-03-02' }, 'day');
+      expect(perf.map((p) => p.period)).toEqual(['2026-03-01', '2026-03-02']);
+      for (const p of perf) {
+        expect(p.matched).toBe(40);
+        expect(p.auc).toBe(1);
+        expect(p.top5Hit).toBe(1);
+      }
+    });
+  });
+}

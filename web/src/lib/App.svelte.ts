@@ -1,0 +1,183 @@
+/**
+ * The app's shared state and services, created once at start: device
+ * storage, the inference worker, the catalogue (IndexedDB first, refreshed
+ * from the server when online), the prediction recorder, storage usage and
+ * the online flag. Components read its fields; its methods do the work.
+ */
+import { type Catalogue, CatalogueSchema } from '../../../model/contract/api.ts';
+import { describeError, type ErrorCode } from '../../../model/contract/errors.ts';
+import type { Features } from '../../../model/contract/features.ts';
+import { FEATURE_NAMES, toVector } from '../../../model/contract/features.ts';
+import type { Manifest } from '../../../model/contract/manifest.ts';
+import type { PredictionSource } from '../../../model/contract/prediction-log.ts';
+import { buildSongIndex, type SongIndex } from './catalogue/song-index.ts';
+import { Inference, type Prediction } from './inference/Inference.svelte.ts';
+import type { BackendBenchmark } from './inference/protocol.ts';
+import { DeviceStore } from './storage/device-store.ts';
+import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
+
+export const MODEL_BASE_URL = '/models/default/';
+export const CATALOGUE_URL = '/api/v1/catalogue';
+const BENCHMARK_KEY = 'backend-benchmark';
+
+export interface Notice {
+  readonly code: ErrorCode | string;
+  readonly message: string;
+}
+
+export interface PredictionResult extends Prediction {
+  readonly features: Features;
+  readonly source: PredictionSource;
+  readonly songId?: string;
+  readonly label?: string;
+  readonly logId?: string;
+}
+
+export class App {
+  readonly inference: Inference;
+  store: DeviceStore | null = null;
+  deviceId = $state<string>('');
+  storageError = $state<Notice | null>(null);
+  catalogue = $state.raw<SongIndex | null>(null);
+  catalogueVersion = $state<string | null>(null);
+  catalogueStatus = $state<'loading' | 'ready' | 'missing'>('loading');
+  manifest = $state.raw<Manifest | null>(null);
+  online = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
+  logCounts = $state<{ total: number; unsynced: number }>({ total: 0, unsynced: 0 });
+  unsaved = $state(0);
+  storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
+  busy = $state(false);
+  #recorder = new PredictionRecorder(null);
+
+  constructor() {
+    const worker = new Worker(new URL('./inference/inference.worker.ts', import.meta.url), { type: 'module' });
+    this.inference = new Inference(worker);
+    addEventListener('online', () => {
+      this.online = true;
+      void this.refreshCatalogue();
+    });
+    addEventListener('offline', () => {
+      this.online = false;
+    });
+  }
+
+  async start(): Promise<void> {
+    const opened = await DeviceStore.open();
+    if (opened.ok) {
+      this.store = opened.value;
+      this.#recorder = new PredictionRecorder(this.store);
+      const id = await this.store.deviceId();
+      if (id.ok) this.deviceId = id.value;
+    } else {
+      this.storageError = { code: opened.code, message: opened.message };
+    }
+    // Without storage the device id lives for this session only; logs are kept in memory and flagged.
+    if (!this.deviceId) this.deviceId = `dev_session_${Math.random().toString(36).slice(2, 12)}`;
+    const stored = this.store ? await this.store.getSetting<BackendBenchmark>(BENCHMARK_KEY) : null;
+    const backends = new URLSearchParams(location.search).get('backends');
+    await Promise.all([
+      this.inference.start({
+        modelBaseUrl: MODEL_BASE_URL,
+        wasmBaseUrl: '/wasm/',
+        benchmark: stored?.ok ? (stored.value ?? null) : null,
+        backends: backends ? (backends.split(',') as ('webgpu' | 'wasm' | 'cpu')[]) : undefined,
+        onBenchmark: (b) => void this.store?.putSetting(BENCHMARK_KEY, b),
+      }),
+      this.loadManifest(),
+      this.loadCatalogue(),
+      this.refreshCounts(),
+    ]);
+    void this.refreshStorage(true);
+  }
+
+  async loadManifest(): Promise<void> {
+    try {
+      const res = await fetch(`${MODEL_BASE_URL}manifest.json`);
+      if (res.ok) this.manifest = (await res.json()) as Manifest;
+    } catch {
+      // The worker reports model problems; the manifest here only feeds the explain baseline.
+    }
+  }
+
+  #setCatalogue(c: Catalogue): void {
+    this.catalogue = buildSongIndex(c.songs);
+    this.catalogueVersion = c.version;
+    this.catalogueStatus = 'ready';
+  }
+
+  async loadCatalogue(): Promise<void> {
+    const local = this.store ? await this.store.getCatalogue() : null;
+    if (local?.ok && local.value) this.#setCatalogue(local.value);
+    await this.refreshCatalogue();
+    if (!this.catalogue) this.catalogueStatus = 'missing';
+  }
+
+  /** Fetches the server's catalogue when online and stores it when its version changed. */
+  async refreshCatalogue(): Promise<void> {
+    if (!navigator.onLine) return;
+    try {
+      const res = await fetch(CATALOGUE_URL, { headers: { accept: 'application/json' } });
+      if (!res.ok) return;
+      const parsed = CatalogueSchema.safeParse(await res.json());
+      if (!parsed.success || parsed.data.version === this.catalogueVersion) return;
+      this.#setCatalogue(parsed.data);
+      const put = await this.store?.putCatalogue(parsed.data);
+      if (put && !put.ok) this.storageError = { code: put.code, message: put.message };
+    } catch {
+      // Offline or server down: the stored catalogue (if any) stays in use.
+    }
+  }
+
+  async refreshCounts(): Promise<void> {
+    const c = await this.store?.countLogs();
+    if (c?.ok) this.logCounts = c.value;
+    this.unsaved = this.#recorder.unsaved;
+  }
+
+  async refreshStorage(askPersist = false): Promise<void> {
+    const s = navigator.storage;
+    if (!s?.estimate) return;
+    let persisted = (await s.persisted?.()) ?? false;
+    // Ask once per start: browsers grant it silently to installed or engaged apps, or prompt (Firefox).
+    if (askPersist && !persisted && s.persist) persisted = await s.persist().catch(() => false);
+    const e = await s.estimate();
+    this.storage = { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted };
+  }
+
+  /** Mean of each feature in the training reference: the explain baseline. */
+  get baseline(): number[] | null {
+    const ref = this.manifest?.reference?.features;
+    if (!ref) return null;
+    return FEATURE_NAMES.map((n) => ref.find((f) => f.name === n)?.mean ?? 0);
+  }
+
+  /** Runs the model for songs, logs every prediction, and returns the outputs. */
+  async predictAndLog(
+    items: readonly LogInput[],
+    options: { onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<{ ok: true; prediction: Prediction; logIds: string[] } | { ok: false; notice: Notice }> {
+    const x = new Float32Array(items.length * FEATURE_NAMES.length);
+    items.forEach((it, i) => x.set(toVector(it.inputs), i * FEATURE_NAMES.length));
+    const p = await this.inference.predict(x, items.length, {
+      workload: items.length > 1 ? 'batch' : 'single',
+      onProgress: options.onProgress,
+    });
+    if (!p.ok) return { ok: false, notice: { code: p.code, message: p.message } };
+    const width = p.value.outputs.length / items.length;
+    const now = new Date();
+    const ctx = {
+      deviceId: this.deviceId,
+      modelVersion: this.inference.modelVersion ?? 'unknown',
+      backend: p.value.backend,
+      latencyMs: p.value.latencyMs / items.length,
+    };
+    const logs = items.map((it, i) => buildLog(ctx, { ...it, outputs: p.value.outputs.subarray(i * width, (i + 1) * width) }, now));
+    const saved = await this.#recorder.record(
+      logs,
+      items.map((it) => it.label),
+    );
+    this.storageError = saved.ok ? null : { code: saved.code, message: `${describeError(saved.code)} Predictions are kept in memory until it works again.` };
+    await this.refreshCounts();
+    return { ok: true, prediction: p.value, logIds: logs.map((l) => l.id) };
+  }
+}

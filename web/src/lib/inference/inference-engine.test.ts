@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../../../model/contract/prediction-log.ts';
+import { predictReference } from '../../../../model/runtime/dense-model.ts';
+import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../testing/tiny-model.ts';
+import { createInferenceEngine, type EngineDeps } from './inference-engine.ts';
+import { BATCH_CHUNK_ROWS, type WorkerRequest, type WorkerResponse } from './protocol.ts';
+import { WorkerChannel, type WorkerLike } from './worker-channel.ts';
+
+/** The engine behind an in-process "worker": messages go through the real channel and protocol. */
+function connect(deps: EngineDeps): { channel: WorkerChannel; seen: WorkerResponse[] } {
+  const engine = createInferenceEngine(deps);
+  const listeners: ((e: MessageEvent<WorkerResponse>) => void)[] = [];
+  const seen: WorkerResponse[] = [];
+  const worker: WorkerLike = {
+    postMessage(msg: WorkerRequest) {
+      // Structured clone, as a real worker boundary would do.
+      void engine.handle(structuredClone(msg), (res) => {
+        seen.push(res);
+        for (const l of listeners) l({ data: structuredClone(res) } as MessageEvent<WorkerResponse>);
+      });
+    },
+    addEventListener(type: string, l: never) {
+      if (type === 'message') listeners.push(l);
+    },
+  };
+  return { channel: new WorkerChannel(worker), seen };
+}
+
+let tiny: TinyModel;
+const cpuOnly = async (name: Backend) => {
+  if (name !== 'cpu') throw new Error(`${name} not in Node`);
+  await import('@tensorflow/tfjs-backend-cpu');
+};
+const deps = (over: Partial<EngineDeps> = {}): EngineDeps => ({
+  fetch: fetchFiles(tiny.files),
+  loadBackend: cpuOnly,
+  now: () => performance.now(),
+  userAgent: 'test',
+  benchmarkRows: 256,
+  ...over,
+});
+const init = (channel: WorkerChannel, over: Partial<Extract<WorkerRequest, { type: 'init' }>> = {}) =>
+  channel.request({ type: 'init', modelBaseUrl: '/m/', wasmBaseUrl: '/w/', benchmark: null, ...over });
+const row = (k: number) => MEANS.map((m, i) => (i === 0 || i === 6 ? k % 2 : i === 4 ? k % 12 : m + STDS[i]! * ((k % 5) - 2) * 0.3));
+
+beforeAll(async () => {
+  tiny = await makeTinyModel();
+});
+
+describe('inference worker protocol', () => {
+  it('falls through unavailable backends, reports them, and answers ready', async () => {
+    const { channel } = connect(deps());
+    const ready = await init(channel);
+    expect(ready).toMatchObject({ type: 'ready', modelVersion: tiny.manifest.version, backends: { single: 'cpu', batch: 'cpu' } });
+    if (ready.type !== 'ready') return;
+    expect(ready.failures.map((f) => f.backend)).toEqual(['webgpu', 'wasm']);
+    expect(ready.available).toEqual(['cpu']);
+  });
+
+  it('predicts like the float64 reference, row by row', async () => {
+    const { channel } = connect(deps());
+    await init(channel);
+    const rows = [row(1), row(2), row(3)];
+    const a = await channel.request({ type: 'predict', inputs: Float32Array.from(rows.flat()), rows: 3 });
+    expect(a.type).toBe('prediction');
+    if (a.type !== 'prediction') return;
+    expect(a.backend).toBe('cpu');
+    expect(a.outputs.length).toBe(3 * 72);
+    rows.forEach((x, r) => {
+      const ref = predictReference(tiny.weights, x);
+      for (let j = 0; j < 72; j++) expect(Math.abs(a.outputs[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('reports progress for a large batch and returns every row', async () => {
+    const { channel } = connect(deps());
+    await init(channel);
+    const rows = BATCH_CHUNK_ROWS * 2 + 10;
+    const x = new Float32Array(rows * 13);
+    for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
+    const progress: number[] = [];
+    const a = await channel.request({ type: 'predict', inputs: x, rows }, { onProgress: (done) => progress.push(done) });
+    expect(progress).toEqual([BATCH_CHUNK_ROWS, BATCH_CHUNK_ROWS * 2, rows]);
+    expect(a.type === 'prediction' && a.outputs.length).toBe(rows * 72);
+    if (a.type !== 'prediction') return;
+    const last = predictReference(tiny.weights, row(rows - 1));
+    expect(Math.abs(a.outputs[(rows - 1) * 72 + 5]! - last[5]!)).toBeLessThan(1e-5);
+  });
+
+  it('measures the backends once and sends the benchmark after ready', async () => {
+    const { channel } = connect(deps());
+    const got = new Promise<WorkerResponse>((resolve) => channel.onMessage(resolve));
+    await init(channel);
+    const b = await got;
+    expect(b.type).toBe('benchmark');
+    if (b.type !== 'benchmark') return;
+    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['cpu']);
+    expect(b.benchmark.timings[0]!.singleMs).toBeGreaterThan(0);
+    expect(b.benchmark.modelVersion).toBe(tiny.manifest.version);
+    // With that benchmark stored, the next start does not measure again.
+    const second = connect(deps());
+    let again = false;
+    second.channel.onMessage(() => {
+      again = true;
+    });
+    await init(second.channel, { benchmark: b.benchmark });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(again).toBe(false);
+  });
+
+  it('explains a prediction: attributions sum to f(x) − f(baseline)', async () => {
+    const { channel } = connect(deps());
+    await init(channel);
+    const x = row(3);
+    const a = await channel.request({ type: 'explain', input: x, country: 10, baseline: MEANS, permutations: 16 });
+    expect(a.type).toBe('attributions');
+    if (a.type !== 'attributions') return;
+    const sum = a.result.values.reduce((s, v) => s + v, 0);
+    expect(Math.abs(sum - (a.result.prediction - a.result.baselinePrediction))).toBeLessThan(1e-5);
+    expect(a.result.prediction).toBeCloseTo(predictReference(tiny.weights, x)[10]!, 4);
+  });
+
+  it('searches a counterfactual through the worker', async () => {
+    const { channel } = connect(deps());
+    await init(channel);
+    const domains = MEANS.map((_, i) => ({ min: i === 5 ? -60 : 0, max: i === 1 ? 3_600_000 : i === 5 ? 5 : i === 12 ? 250 : i === 4 ? 11 : 1, kind: 'number' as const, scale: STDS[i]! }));
+    const a = await channel.request({ type: 'counterfactual', input: row(2), country: 3, domains, options: { target: 0.3 } });
+    expect(a.type).toBe('counterfactual');
+    if (a.type !== 'counterfactual') return;
+    if (a.result.found) expect(a.result.probability).toBeGreaterThanOrEqual(0.3);
+    else expect(['already-above', 'none-within-ranges']).toContain(a.result.reason);
+  });
+
+  it('does not leak tensors across predictions, explanations and counterfactuals', async () => {
+    const { channel } = connect(deps());
+    await init(channel);
+    await channel.request({ type: 'predict', inputs: Float32Array.from(row(1)), rows: 1 });
+    const before = await channel.request({ type: 'memory' });
+    for (let i = 0; i < 20; i++) await channel.request({ type: 'predict', inputs: Float32Array.from(row(i)), rows: 1 });
+    await channel.request({ type: 'explain', input: row(4), country: 1, baseline: MEANS, permutations: 4 });
+    const after = await channel.request({ type: 'memory' });
+    expect(before.type === 'memory' && after.type === 'memory').toBe(true);
+    if (before.type !== 'memory' || after.type !== 'memory') return;
+    expect(after.numTensors).toBe(before.numTensors);
+    // Disposing the model releases its weights too.
+    await channel.request({ type: 'dispose' });
+    expect(tf.memory().numTensors).toBeLessThan(after.numTensors);
+  });
+
+  it('answers contract error codes for a bad model, no backend and bad requests', async () => {
+    const badHash = connect(deps({ fetch: fetchFiles({ ...tiny.files, 'weights.bin': new Uint8Array(tiny.files['weights.bin']!.length) }) }));
+    expect(await init(badHash.channel)).toMatchObject({ type: 'error', code: 'hash-mismatch' });
+
+    const badManifest = connect(deps({ fetch: fetchFiles({ ...tiny.files, 'manifest.json': new TextEncoder().encode('{"a":1}') }) }));
+    expect(await init(badManifest.channel)).toMatchObject({ type: 'error', code: 'manifest-invalid' });
+
+    const missing = connect(deps({ fetch: fetchFiles({}) }));
+    expect(await init(missing.channel)).toMatchObject({ type: 'error', code: 'model-load-failed' });
+
+    const noBackend = connect(deps({ loadBackend: async () => Promise.reject(new Error('none here')) }));
+    expect(await init(noBackend.channel)).toMatchObject({ type: 'error', code: 'backend-unavailable' });
+
+    const early = connect(deps());
+    expect(await early.channel.request({ type: 'predict', inputs: new Float32Array(13), rows: 1 })).toMatchObject({
+      type: 'error',
+      code: 'model-load-failed',
+    });
+
+    const { channel } = connect(deps());
+    await init(channel);
+    expect(await channel.request({ type: 'predict', inputs: new Float32Array(12), rows: 1 })).toMatchObject({
+      type: 'error',
+      code: 'invalid-value',
+    });
+    expect(await channel.request({ type: 'explain', input: row(1), country: 99, baseline: MEANS })).toMatchObject({
+      type: 'error',
+      code: 'unknown-country',
+    });
+    expect(await channel.request({ type: 'predict', inputs: new Float32Array(13), rows: 1, backend: 'webgpu' })).toMatchObject({
+      type: 'error',
+      code: 'backend-unavailable',
+    });
+  });
+
+  it('falls through a backend whose outputs fail the parity check', async () => {
+    // A backend that "loads" but computes wrongly: corrupt the parity outputs instead, so cpu fails its check.
+    const manifest = { ...tiny.manifest, parity: { ...tiny.manifest.parity, outputs: tiny.manifest.parity.outputs.map((r) => r.map((v) => Math.min(1, v + 0.01))) } };
+    const files = { ...tiny.files, 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) };
+    const { channel } = connect(deps({ fetch: fetchFiles(files) }));
+    const a = await init(channel);
+    expect(a).toMatchObject({ type: 'error', code: 'backend-unavailable' });
+    if (a.type === 'error') expect(JSON.stringify(a.details)).toContain('parity');
+  });
+});

@@ -1,0 +1,359 @@
+/**
+ * What the inference worker does, without the worker around it (so unit
+ * tests drive it in Node on the cpu backend): load and verify the model,
+ * bring up backends in order with fall-through (each parity-checked against
+ * the manifest before use), warm up, answer predict / explain /
+ * counterfactual requests, and measure once per device which backend is
+ * faster for single rows and for big batches. All tfjs work runs one task at
+ * a time because the active backend is global to tfjs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { sha256Hex } from '../../../../model/contract/canonical.ts';
+import { type ErrorCode, fail, ok, type Result } from '../../../../model/contract/errors.ts';
+import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
+import type { Backend } from '../../../../model/contract/prediction-log.ts';
+import {
+  createDenseModel,
+  type DenseModel,
+  type DenseWeights,
+  parseDenseModel,
+} from '../../../../model/runtime/dense-model.ts';
+import { searchCounterfactual } from '../explain/counterfactual.ts';
+import { shapleyAttributions } from '../explain/shapley.ts';
+import {
+  BATCH_CHUNK_ROWS,
+  type BackendBenchmark,
+  type BackendFailure,
+  type BackendTiming,
+  type WorkerRequest,
+  type WorkerResponse,
+  type Workload,
+} from './protocol.ts';
+
+export const DEFAULT_BACKEND_ORDER: readonly Backend[] = ['webgpu', 'wasm', 'cpu'];
+
+export interface EngineDeps {
+  readonly fetch: (url: string) => Promise<Response>;
+  /** Imports and registers a backend; throws (with a reason) when this device cannot run it. */
+  readonly loadBackend: (name: Backend, wasmBaseUrl: string) => Promise<void>;
+  readonly now: () => number;
+  readonly userAgent: string;
+  /** Rows used to time a big batch per backend (smaller in tests). */
+  readonly benchmarkRows?: number;
+}
+
+export type Post = (msg: WorkerResponse, transfer?: Transferable[]) => void;
+
+class EngineError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly details?: unknown,
+  ) {
+    super(code);
+  }
+}
+
+async function fetchBytes(deps: EngineDeps, url: string): Promise<ArrayBuffer> {
+  let res: Response;
+  try {
+    res = await deps.fetch(url);
+  } catch (err) {
+    throw new EngineError('model-load-failed', { url, reason: String(err) });
+  }
+  if (!res.ok) throw new EngineError('model-load-failed', { url, status: res.status });
+  return res.arrayBuffer();
+}
+
+/** Fetches manifest + files, checks every file against the manifest's sha256 and parses the weights. */
+export async function loadVerifiedModel(
+  deps: EngineDeps,
+  baseUrl: string,
+): Promise<Result<{ manifest: Manifest; weights: DenseWeights }>> {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  try {
+    const manifestBytes = await fetchBytes(deps, `${base}manifest.json`);
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(manifestBytes));
+    } catch {
+      return fail('manifest-invalid', { reason: 'not JSON' });
+    }
+    const parsed = ManifestSchema.safeParse(json);
+    if (!parsed.success) return fail('manifest-invalid', { issues: parsed.error.issues.slice(0, 5) });
+    const manifest = parsed.data;
+    const bytes = new Map<string, ArrayBuffer>();
+    await Promise.all(
+      manifest.files.map(async (f) => {
+        const b = await fetchBytes(deps, `${base}${f.path}`);
+        if (b.byteLength !== f.bytes) throw new EngineError('download-incomplete', { file: f.path });
+        if ((await sha256Hex(b)) !== f.sha256) throw new EngineError('hash-mismatch', { file: f.path });
+        bytes.set(f.path, b);
+      }),
+    );
+    const modelJson = bytes.get('model.json');
+    const weightsBin = bytes.get('weights.bin');
+    if (!modelJson || !weightsBin) return fail('manifest-invalid', { reason: 'manifest lacks model.json/weights.bin' });
+    const w = parseDenseModel(JSON.parse(new TextDecoder().decode(modelJson)), weightsBin);
+    if (!w.ok) return w;
+    return ok({ manifest, weights: w.value });
+  } catch (err) {
+    if (err instanceof EngineError) return fail(err.code, err.details);
+    return fail('model-load-failed', { reason: String(err) });
+  }
+}
+
+function errorMessage(id: number, code: ErrorCode, details?: unknown, message?: string): WorkerResponse {
+  const f = fail(code, details, message);
+  return { type: 'error', id, code: f.code, message: f.message, details: f.details };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+export function createInferenceEngine(deps: EngineDeps) {
+  let manifest: Manifest | undefined;
+  let weights: DenseWeights | undefined;
+  let wasmBaseUrl = '/wasm/';
+  let order: Backend[] = [...DEFAULT_BACKEND_ORDER];
+  const models = new Map<Backend, DenseModel>();
+  const failures = new Map<Backend, string>();
+  const choice: Record<Workload, Backend> = { single: 'cpu', batch: 'cpu' };
+  let queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs tfjs work one task at a time: the active backend is global. */
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = queue.then(fn);
+    queue = p.catch(() => undefined);
+    return p;
+  };
+
+  async function activate(name: Backend): Promise<void> {
+    if (tf.getBackend() !== name) {
+      const done = await tf.setBackend(name);
+      if (!done) throw new EngineError('backend-unavailable', { backend: name });
+    }
+  }
+
+  /** Brings a backend up (once) and checks it reproduces the manifest's parity outputs. */
+  async function ensureBackend(name: Backend): Promise<boolean> {
+    if (models.has(name)) return true;
+    if (failures.has(name) || !weights || !manifest) return false;
+    try {
+      await deps.loadBackend(name, wasmBaseUrl);
+      if (!(await tf.setBackend(name))) throw new Error('setBackend returned false');
+      await tf.ready();
+      const model = createDenseModel(weights);
+      const { inputs, outputs, tolerance } = manifest.parity;
+      const y = await model.predict(Float32Array.from(inputs.flat()), inputs.length);
+      const expected = outputs.flat();
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(y[i]! - expected[i]!));
+      // Float32 on a GPU differs from the pipeline's float32 CPU run in the last bits; 1e-4 is the floor.
+      if (!(worst <= Math.max(tolerance, 1e-4))) {
+        model.dispose();
+        throw new Error(`parity check failed (max abs diff ${worst})`);
+      }
+      models.set(name, model);
+      return true;
+    } catch (err) {
+      failures.set(name, err instanceof Error ? err.message : String(err));
+      return false;
+    }
+  }
+
+  async function runRows(name: Backend, x: Float32Array, rows: number): Promise<Float32Array> {
+    const model = models.get(name);
+    if (!model) throw new EngineError('backend-unavailable', { backend: name });
+    await activate(name);
+    // Reading back synchronously saves a task hop on cpu/wasm; a GPU must be read asynchronously.
+    return name === 'webgpu' ? model.predict(x, rows) : model.predictSync(x, rows);
+  }
+
+  function failureList(): BackendFailure[] {
+    return [...failures].map(([backend, reason]) => ({ backend, reason }));
+  }
+
+  async function pick(requested: Backend | undefined, workload: Workload): Promise<Backend> {
+    if (requested) {
+      if (!(await ensureBackend(requested))) {
+        throw new EngineError('backend-unavailable', { backend: requested, reason: failures.get(requested) });
+      }
+      return requested;
+    }
+    const want = choice[workload];
+    if (await ensureBackend(want)) return want;
+    return choice.single;
+  }
+
+  async function measure(name: Backend): Promise<BackendTiming> {
+    const rows = deps.benchmarkRows ?? (name === 'webgpu' ? 1024 : 4096);
+    const x = new Float32Array(rows * weights!.inputSize);
+    const base = manifest!.parity.inputs;
+    for (let r = 0; r < rows; r++) x.set(base[r % base.length]!, r * weights!.inputSize);
+    const one = x.subarray(0, weights!.inputSize);
+    const singles: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      // Each timing is its own task, so user predictions are not held up behind the whole benchmark.
+      singles.push(
+        await exclusive(async () => {
+          const t0 = deps.now();
+          await runRows(name, one, 1);
+          return deps.now() - t0;
+        }),
+      );
+    }
+    const batchMs = await exclusive(async () => {
+      await runRows(name, x.subarray(0, 64 * weights!.inputSize), 64);
+      const t0 = deps.now();
+      await runRows(name, x, rows);
+      return deps.now() - t0;
+    });
+    return { backend: name, singleMs: median(singles.slice(5)), batchMsPerRow: batchMs / rows };
+  }
+
+  async function benchmark(id: number, post: Post): Promise<void> {
+    const timings: BackendTiming[] = [];
+    for (const name of order) {
+      if (!(await exclusive(() => ensureBackend(name)))) continue;
+      timings.push(await measure(name));
+    }
+    if (timings.length === 0) return;
+    const best = (key: 'singleMs' | 'batchMsPerRow') =>
+      timings.reduce((a, b) => (b[key] < a[key] ? b : a)).backend;
+    choice.single = best('singleMs');
+    choice.batch = best('batchMsPerRow');
+    const result: BackendBenchmark = {
+      userAgent: deps.userAgent,
+      modelVersion: manifest!.version,
+      measuredAt: new Date().toISOString(),
+      timings,
+      single: choice.single,
+      batch: choice.batch,
+    };
+    post({ type: 'benchmark', id, benchmark: result, failures: failureList() });
+  }
+
+  async function init(req: Extract<WorkerRequest, { type: 'init' }>, post: Post): Promise<void> {
+    const t0 = deps.now();
+    wasmBaseUrl = req.wasmBaseUrl;
+    order = [...(req.backends ?? DEFAULT_BACKEND_ORDER)];
+    const loaded = await loadVerifiedModel(deps, req.modelBaseUrl);
+    if (!loaded.ok) {
+      post(errorMessage(req.id, loaded.code, loaded.details));
+      return;
+    }
+    manifest = loaded.value.manifest;
+    weights = loaded.value.weights;
+    const stored =
+      req.benchmark && req.benchmark.userAgent === deps.userAgent && req.benchmark.modelVersion === manifest.version
+        ? req.benchmark
+        : null;
+    const preferred = stored ? [stored.single, ...order.filter((b) => b !== stored.single)] : order;
+    let primary: Backend | undefined;
+    for (const name of preferred) {
+      if (!order.includes(name)) continue;
+      if (await exclusive(() => ensureBackend(name))) {
+        primary = name;
+        break;
+      }
+    }
+    if (!primary) {
+      post(errorMessage(req.id, 'backend-unavailable', { failures: failureList() }));
+      return;
+    }
+    choice.single = primary;
+    choice.batch = stored && order.includes(stored.batch) ? stored.batch : primary;
+    post({
+      type: 'ready',
+      id: req.id,
+      modelVersion: manifest.version,
+      backends: { ...choice },
+      available: [...models.keys()],
+      failures: failureList(),
+      warmupMs: deps.now() - t0,
+    });
+    if (!stored) await benchmark(req.id, post);
+  }
+
+  async function predict(req: Extract<WorkerRequest, { type: 'predict' }>, post: Post): Promise<void> {
+    const width = weights!.inputSize;
+    if (req.inputs.length !== req.rows * width) {
+      throw new EngineError('invalid-value', { reason: `expected ${req.rows}×${width} values` });
+    }
+    const workload = req.workload ?? (req.rows > 64 ? 'batch' : 'single');
+    const backend = await exclusive(() => pick(req.backend, workload));
+    const out = new Float32Array(req.rows * weights!.outputSize);
+    const t0 = deps.now();
+    let compute = 0;
+    for (let start = 0; start < req.rows; start += BATCH_CHUNK_ROWS) {
+      const n = Math.min(BATCH_CHUNK_ROWS, req.rows - start);
+      const y = await exclusive(async () => {
+        const c0 = deps.now();
+        const r = await runRows(backend, req.inputs.subarray(start * width, (start + n) * width), n);
+        compute += deps.now() - c0;
+        return r;
+      });
+      out.set(y, start * weights!.outputSize);
+      if (req.rows > BATCH_CHUNK_ROWS) post({ type: 'progress', id: req.id, done: start + n, total: req.rows });
+    }
+    // One-row latency is the model's own time; a batch reports wall time including progress messages.
+    const latencyMs = req.rows > BATCH_CHUNK_ROWS ? deps.now() - t0 : compute;
+    post({ type: 'prediction', id: req.id, outputs: out, rows: req.rows, backend, latencyMs }, [out.buffer]);
+  }
+
+  /** One output column as a batch function, on the backend suited to the number of rows. */
+  function countryFn(country: number) {
+    let used: Backend = choice.single;
+    const fn = async (x: Float32Array, rows: number) => {
+      const backend = await exclusive(() => pick(undefined, rows > 256 ? 'batch' : 'single'));
+      used = backend;
+      const y = await exclusive(() => runRows(backend, x, rows));
+      const col = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) col[r] = y[r * weights!.outputSize + country]!;
+      return col;
+    };
+    return { fn, used: () => used };
+  }
+
+  async function handle(req: WorkerRequest, post: Post): Promise<void> {
+    try {
+      if (req.type === 'init') return await init(req, post);
+      if (req.type === 'dispose') {
+        await exclusive(async () => {
+          for (const m of models.values()) m.dispose();
+          models.clear();
+        });
+        post({ type: 'disposed', id: req.id });
+        return;
+      }
+      if (req.type === 'memory') {
+        const m = await exclusive(async () => tf.memory());
+        post({ type: 'memory', id: req.id, numTensors: m.numTensors, numBytes: m.numBytes });
+        return;
+      }
+      if (!weights || models.size === 0) throw new EngineError('model-load-failed', { reason: 'not initialised' });
+      if (req.type === 'predict') return await predict(req, post);
+      const outputs = weights.outputSize;
+      if (!Number.isInteger(req.country) || req.country < 0 || req.country >= outputs) {
+        throw new EngineError('unknown-country', { country: req.country });
+      }
+      const col = countryFn(req.country);
+      if (req.type === 'explain') {
+        const result = await shapleyAttributions(col.fn, req.input, req.baseline, {
+          permutations: req.permutations ?? 64,
+        });
+        post({ type: 'attributions', id: req.id, result, backend: col.used() });
+        return;
+      }
+      const result = await searchCounterfactual(col.fn, req.input, req.domains, req.options);
+      post({ type: 'counterfactual', id: req.id, result, backend: col.used() });
+    } catch (err) {
+      if (err instanceof EngineError) post(errorMessage(req.id, err.code, err.details));
+      else post(errorMessage(req.id, 'internal', { reason: String(err) }, `Inference failed unexpectedly: ${String(err)}`));
+    }
+  }
+
+  return { handle };
+}

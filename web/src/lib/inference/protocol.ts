@@ -1,0 +1,93 @@
+/**
+ * The typed messages between the UI and the inference worker. Every request
+ * carries an `id`; the worker answers with the same id (one final message,
+ * plus `progress` messages for long batches). Errors come back as contract
+ * codes, never as thrown exceptions across the boundary.
+ */
+import type { ErrorCode } from '../../../../model/contract/errors.ts';
+import type { Backend } from '../../../../model/contract/prediction-log.ts';
+import type { CounterfactualOptions, CounterfactualResult, FeatureDomain } from '../explain/counterfactual.ts';
+import type { Attributions } from '../explain/shapley.ts';
+
+export type Workload = 'single' | 'batch';
+
+export interface BackendTiming {
+  readonly backend: Backend;
+  /** Median latency of a one-row prediction, ms. */
+  readonly singleMs: number;
+  /** Time per row of a large batch, ms. */
+  readonly batchMsPerRow: number;
+}
+
+/** Measured once per device (and model version); the UI stores it in IndexedDB and passes it back at start. */
+export interface BackendBenchmark {
+  readonly userAgent: string;
+  readonly modelVersion: string;
+  readonly measuredAt: string;
+  readonly timings: readonly BackendTiming[];
+  readonly single: Backend;
+  readonly batch: Backend;
+}
+
+export interface BackendFailure {
+  readonly backend: Backend;
+  readonly reason: string;
+}
+
+export type WorkerRequest =
+  | {
+      type: 'init';
+      id: number;
+      /** Folder holding manifest.json, model.json, weights.bin. */
+      modelBaseUrl: string;
+      /** Folder holding the tfjs .wasm binaries (our own origin). */
+      wasmBaseUrl: string;
+      /** A stored benchmark; when absent (or stale) the worker measures one after it is ready. */
+      benchmark: BackendBenchmark | null;
+      /** Restrict the backends tried, in order (tests, diagnostics). Default webgpu → wasm → cpu. */
+      backends?: Backend[];
+    }
+  | { type: 'predict'; id: number; inputs: Float32Array; rows: number; workload?: Workload; backend?: Backend }
+  | {
+      type: 'explain';
+      id: number;
+      input: number[];
+      country: number;
+      baseline: number[];
+      permutations?: number;
+    }
+  | {
+      type: 'counterfactual';
+      id: number;
+      input: number[];
+      country: number;
+      domains: FeatureDomain[];
+      options?: CounterfactualOptions;
+    }
+  | { type: 'memory'; id: number }
+  | { type: 'dispose'; id: number };
+
+export type WorkerResponse =
+  | {
+      type: 'ready';
+      id: number;
+      modelVersion: string;
+      /** The backend each workload runs on now. */
+      backends: Record<Workload, Backend>;
+      available: Backend[];
+      failures: BackendFailure[];
+      warmupMs: number;
+    }
+  | { type: 'benchmark'; id: number; benchmark: BackendBenchmark; failures: BackendFailure[] }
+  | { type: 'prediction'; id: number; outputs: Float32Array; rows: number; backend: Backend; latencyMs: number }
+  | { type: 'progress'; id: number; done: number; total: number }
+  | { type: 'attributions'; id: number; result: Attributions; backend: Backend }
+  | { type: 'counterfactual'; id: number; result: CounterfactualResult; backend: Backend }
+  | { type: 'memory'; id: number; numTensors: number; numBytes: number }
+  | { type: 'disposed'; id: number }
+  | { type: 'error'; id: number; code: ErrorCode; message: string; details?: unknown };
+
+export type RequestType = WorkerRequest['type'];
+
+/** Rows per chunk of a large batch: big enough to keep the backend busy, small enough for smooth progress. */
+export const BATCH_CHUNK_ROWS = 2048;

@@ -1,0 +1,80 @@
+/**
+ * Request/response over a worker's message port: each request gets an id,
+ * its final answer resolves the promise, `progress` goes to the caller's
+ * callback and unsolicited `benchmark` results to listeners. Plain TS so it is
+ * unit-tested against the engine without a browser.
+ */
+import type { WorkerRequest, WorkerResponse } from './protocol.ts';
+
+export interface WorkerLike {
+  postMessage(message: WorkerRequest, transfer: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<WorkerResponse>) => void): void;
+  addEventListener(type: 'error', listener: (event: ErrorEvent) => void): void;
+  terminate?(): void;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type RequestBody = DistributiveOmit<WorkerRequest, 'id'>;
+export type FinalAnswer = Exclude<WorkerResponse, { type: 'progress' | 'benchmark' }>;
+
+interface Pending {
+  resolve(answer: FinalAnswer): void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export class WorkerChannel {
+  #next = 1;
+  readonly #pending = new Map<number, Pending>();
+  readonly #listeners = new Set<(msg: WorkerResponse) => void>();
+
+  constructor(private readonly worker: WorkerLike) {
+    worker.addEventListener('message', (event: MessageEvent<WorkerResponse>) => this.#route(event.data));
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      // A worker that fails to start (e.g. its script is missing offline) must not leave callers waiting.
+      for (const [id, p] of this.#pending) {
+        p.resolve({ type: 'error', id, code: 'backend-unavailable', message: event.message || 'worker failed' });
+      }
+      this.#pending.clear();
+    });
+  }
+
+  #route(msg: WorkerResponse): void {
+    if (msg.type === 'progress') {
+      this.#pending.get(msg.id)?.onProgress?.(msg.done, msg.total);
+      return;
+    }
+    if (msg.type === 'benchmark') {
+      for (const l of this.#listeners) l(msg);
+      return;
+    }
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    this.#pending.delete(msg.id);
+    p.resolve(msg);
+  }
+
+  /** Messages not tied to a pending request (the background benchmark result). */
+  onMessage(listener: (msg: WorkerResponse) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  request(
+    body: RequestBody,
+    options: { transfer?: Transferable[]; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<FinalAnswer> {
+    const id = this.#next++;
+    return new Promise<FinalAnswer>((resolve) => {
+      this.#pending.set(id, { resolve, onProgress: options.onProgress });
+      this.worker.postMessage({ ...body, id } as WorkerRequest, options.transfer ?? []);
+    });
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  terminate(): void {
+    this.worker.terminate?.();
+  }
+}

@@ -1,0 +1,133 @@
+import 'fake-indexeddb/auto';
+import { openDB } from 'idb';
+import { describe, expect, it } from 'vitest';
+import { PredictionLogSchema } from '../../../../model/contract/prediction-log.ts';
+import { MEANS } from '../testing/tiny-model.ts';
+import { DeviceStore, storageErrorCode } from './device-store.ts';
+import { buildLog, PredictionRecorder } from './prediction-recorder.ts';
+import { fromVector } from '../../../../model/contract/features.ts';
+
+let n = 0;
+const fresh = async () => {
+  const r = await DeviceStore.open({ name: `test-${++n}` });
+  if (!r.ok) throw new Error(r.code);
+  return r.value;
+};
+const inputs = fromVector(MEANS.map((v, i) => (i === 0 || i === 6 ? 1 : i === 4 ? 5 : v)));
+const ctx = { deviceId: 'dev_test', modelVersion: 'v123', backend: 'wasm' as const, latencyMs: 0.4 };
+const makeLog = (songId?: string) =>
+  buildLog(ctx, { inputs, outputs: new Float32Array(72).fill(0.25), source: songId ? 'catalogue' : 'form', songId });
+
+describe('DeviceStore', () => {
+  it('keeps logs as contract records, newest first, and unsynced ones in id order', async () => {
+    const store = await fresh();
+    const logs = [makeLog('a'), makeLog('b'), makeLog()];
+    expect(await store.addLogs(logs, ['A', 'B', undefined])).toEqual({ ok: true, value: 3 });
+    const listed = await store.listLogs();
+    expect(listed.ok && listed.value.map((l) => l.log.id)).toEqual(logs.map((l) => l.id).reverse());
+    expect(listed.ok && listed.value[2]!.label).toBe('A');
+    for (const l of listed.ok ? listed.value : []) expect(PredictionLogSchema.safeParse(l.log).success).toBe(true);
+    const unsynced = await store.unsyncedLogs();
+    expect(unsynced.ok && unsynced.value.map((l) => l.id)).toEqual(logs.map((l) => l.id));
+  });
+
+  it('marks acknowledged ids synced, ignores unknown ids and counts both', async () => {
+    const store = await fresh();
+    const logs = [makeLog(), makeLog(), makeLog()];
+    await store.addLogs(logs);
+    expect(await store.markSynced([logs[0]!.id, logs[2]!.id, 'nope'])).toEqual({ ok: true, value: 2 });
+    const unsynced = await store.unsyncedLogs();
+    expect(unsynced.ok && unsynced.value.map((l) => l.id)).toEqual([logs[1]!.id]);
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 3, unsynced: 1 } });
+  });
+
+  it('stores a log id once (idempotent re-add)', async () => {
+    const store = await fresh();
+    const log = makeLog();
+    await store.addLogs([log]);
+    expect(await store.addLogs([log])).toEqual({ ok: true, value: 0 });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 1, unsynced: 1 } });
+  });
+
+  it('lists pages with `before`', async () => {
+    const store = await fresh();
+    const logs = Array.from({ length: 5 }, () => makeLog());
+    await store.addLogs(logs);
+    const page = await store.listLogs({ limit: 2, before: logs[3]!.id });
+    expect(page.ok && page.value.map((l) => l.log.id)).toEqual([logs[2]!.id, logs[1]!.id]);
+  });
+
+  it('makes the device id once and keeps it', async () => {
+    const name = `test-${++n}`;
+    const a = await DeviceStore.open({ name });
+    const id1 = a.ok ? await a.value.deviceId() : null;
+    if (a.ok) a.value.close();
+    const b = await DeviceStore.open({ name });
+    const id2 = b.ok ? await b.value.deviceId() : null;
+    expect(id1?.ok && id1.value).toMatch(/^dev_[0-9a-f]{32}$/);
+    expect(id2).toEqual(id1);
+  });
+
+  it('stores the catalogue and settings', async () => {
+    const store = await fresh();
+    await store.putCatalogue({ version: 'c1', songs: [{ id: 's1', name: 'Song', artists: 'X', features: inputs }] });
+    const c = await store.getCatalogue();
+    expect(c.ok && c.value?.version).toBe('c1');
+    expect(c.ok && c.value?.songs[0]?.features.tempo).toBe(inputs.tempo);
+    await store.putSetting('k', { a: 1 });
+    expect(await store.getSetting('k')).toEqual({ ok: true, value: { a: 1 } });
+  });
+
+  it('answers storage-blocked when another connection holds an old version open', async () => {
+    const name = `test-${++n}`;
+    // An old tab that ignores versionchange (no close): the upgrade is blocked.
+    const old = await openDB(name, 1);
+    const r = await DeviceStore.open({ name, version: 2, blockedTimeoutMs: 50 });
+    expect(r).toMatchObject({ ok: false, code: 'storage-blocked' });
+    old.close();
+  });
+
+  it('maps DOMException names to storage codes', () => {
+    expect(storageErrorCode(new DOMException('full', 'QuotaExceededError'))).toBe('quota-exceeded');
+    expect(storageErrorCode({ name: 'AbortError', inner: { name: 'QuotaExceededError' } })).toBe('quota-exceeded');
+    expect(storageErrorCode(new DOMException('private', 'InvalidStateError'))).toBe('storage-unavailable');
+    expect(storageErrorCode(new DOMException('nope', 'SecurityError'))).toBe('storage-unavailable');
+    expect(storageErrorCode(new Error('disk'))).toBe('storage-failed');
+  });
+});
+
+describe('PredictionRecorder', () => {
+  it('keeps logs in memory when storage is unavailable and reports it', async () => {
+    const rec = new PredictionRecorder(null);
+    const r = await rec.record([makeLog()]);
+    expect(r).toMatchObject({ ok: false, code: 'storage-unavailable' });
+    expect(rec.unsaved).toBe(1);
+  });
+
+  it('retries unsaved logs on the next write', async () => {
+    const store = await fresh();
+    let failNext = true;
+    const flaky = {
+      addLogs: (logs: Parameters<DeviceStore['addLogs']>[0], labels?: Parameters<DeviceStore['addLogs']>[1]) => {
+        if (!failNext) return store.addLogs(logs, labels);
+        failNext = false;
+        return Promise.resolve({ ok: false as const, code: 'quota-exceeded' as const, message: 'full' });
+      },
+    };
+    const rec = new PredictionRecorder(flaky as unknown as DeviceStore);
+    const first = makeLog();
+    expect(await rec.record([first])).toMatchObject({ ok: false, code: 'quota-exceeded' });
+    expect(rec.unsaved).toBe(1);
+    expect(await rec.record([makeLog()])).toEqual({ ok: true, value: 1 });
+    expect(rec.unsaved).toBe(0);
+    const listed = await store.listLogs();
+    expect(listed.ok && listed.value.map((l) => l.log.id)).toContain(first.id);
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 2 } });
+  });
+
+  it('refuses a record that breaks the contract instead of storing it', async () => {
+    const rec = new PredictionRecorder(await fresh());
+    const bad = { ...makeLog(), outputs: [0.5] };
+    expect(await rec.record([bad])).toMatchObject({ ok: false, code: 'validation-failed' });
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * Build of the field app (PWA) and, when the server engineer has added it,
+ * the admin page. The service worker precaches the app shell, the default
+ * model and the tfjs wasm binaries so the app starts and predicts offline.
+ */
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
+import { worldPathsPlugin } from './build/world-paths-plugin.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+const MODEL_FILES = ['model.json', 'weights.bin', 'manifest.json'];
+const adminPage = join(here, 'admin/index.html');
+
+/** Stable names for the lazily loaded tfjs backends, so the service worker can tell them apart. */
+function backendChunkName(chunk: { moduleIds: readonly string[] }): string {
+  for (const b of ['webgpu', 'wasm', 'cpu']) {
+    if (chunk.moduleIds.some((id) => id.includes(`tfjs-backend-${b}/`))) return `assets/tfjs-${b}-[hash].js`;
+  }
+  return 'assets/[name]-[hash].js';
+}
+
+/** Serves the tfjs wasm binaries from our own origin (dev) and copies them next to the app (build). */
+function tfjsWasmPlugin(): Plugin {
+  return {
+    name: 'jukebox-tfjs-wasm',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.match(/^\/wasm\/([\w-]+\.wasm)$/)?.[1];
+        if (!name || !WASM_FILES.includes(name)) return next();
+        res.setHeader('content-type', 'application/wasm');
+        createReadStream(join(wasmDir, name)).pipe(res);
+      });
+    },
+    // Emitted into the bundle (not copied afterwards) so the service worker's precache manifest sees them.
+    generateBundle() {
+      for (const f of WASM_FILES) {
+        this.emitFile({ type: 'asset', fileName: `wasm/${f}`, source: readFileSync(join(wasmDir, f)) });
+      }
+      // Development only, before the pipeline has published a default model: a throwaway model from elsewhere.
+      const devModel = process.env.JUKEBOX_DEV_MODEL_DIR;
+      if (devModel && !existsSync(join(root, 'public/models/default/manifest.json'))) {
+        for (const f of MODEL_FILES) {
+          this.emitFile({ type: 'asset', fileName: `models/default/${f}`, source: readFileSync(join(devModel, f)) });
+        }
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  root: here,
+  publicDir: join(root, 'public'),
+  // The worker imports the model runtime and contract from ../model.
+  server: { port: 8610, strictPort: true, fs: { allow: [root] } },
+  preview: { port: 8611, strictPort: true },
+  worker: {
+    format: 'es',
+    rollupOptions: { output: { chunkFileNames: backendChunkName } },
+  },
+  build: {
+    outDir: join(root, 'dist/web'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 800,
+    rollupOptions: {
+      input: {
+        main: join(here, 'index.html'),
+        ...(existsSync(adminPage) ? { admin: adminPage } : {}),
+      },
+    },
+  },
+  plugins: [
+    svelte(),
+    worldPathsPlugin(),
+    tfjsWasmPlugin(),
+    {
+      name: 'jukebox-dev-catalogue',
+      configureServer(server) {
+        server.middlewares.use(catalogueDevMiddleware(join(root, '../shared/data/song-catalog.csv')));
+      },
+    },
+    VitePWA({
+      strategies: 'generateSW',
+      registerType: 'prompt',
+      injectRegister: null,
+      manifest: {
+        name: 'Jukebox Edge',
+        short_name: 'Jukebox',
+        description: 'Predict in which countries a song will chart, on your device, offline.',
+        theme_color: '#1d2b53',
+        background_color: '#f7f7fb',
+        display: 'standalone',
+        start_url: '/',
+        scope: '/',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        // Precached: what a phone needs to start and predict offline (shell, model, SIMD wasm, cpu fallback).
+        globPatterns: [
+          '**/*.{js,css,html,png,webmanifest}',
+          'models/default/{model.json,weights.bin,manifest.json}',
+          'wasm/tfjs-backend-wasm-simd.wasm',
+        ],
+        // The admin dashboard is an online tool for the label's staff, not part of the field app. The WebGPU
+        // backend and the non-SIMD / threaded wasm builds are cached on first use instead (see runtimeCaching):
+        // a device that never needs them never downloads them, and offline the worker falls through to wasm.
+        globIgnores: ['admin/**', 'assets/admin-*', 'assets/tfjs-webgpu-*', '**/node_modules/**'],
+        maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/api\//, /^\/admin/, /^\/metrics/],
+        cleanupOutdatedCaches: true,
+        runtimeCaching: [
+          {
+            // Non-SIMD (old browsers) and threaded (cross-origin isolated) binaries, cached on first use.
+            urlPattern: /\/wasm\/.*\.wasm$/,
+            handler: 'CacheFirst',
+            options: { cacheName: 'jukebox-wasm' },
+          },
+          {
+            urlPattern: /\/assets\/tfjs-webgpu-.*\.js$/,
+            handler: 'CacheFirst',
+            options: { cacheName: 'jukebox-webgpu' },
+          },
+        ],
+      },
+    }),
+  ],
+});
