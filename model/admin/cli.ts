@@ -1,28 +1,44 @@
 /**
- * The label admin's command line: `npm run model -- <command>`.
- *   keygen [--key-dir D] [--force]     create the label's signing key pair
- *   sign <model-dir> [--key-dir D]      sign the folder's manifest.json
- *   verify <model-dir> [--key-dir D]    check files and signature
+ * The label admin's command line: `npm run model -- <command>`. Keys stay on
+ * the admin's machine; the server only ever sees signed manifests.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verifyManifest, verifyModelFiles } from '../signing/manifest-signature.ts';
 import { createLabelKeys, defaultKeyDir, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, readJwk } from './label-keys.ts';
+import { callServer, publishModelDir, serverTarget } from './server-client.ts';
 import { readModelDir, signModelDir } from './sign-model-dir.ts';
 
-const USAGE = `usage: npm run model -- <command>
-  keygen [--key-dir DIR] [--force]   create the label's signing key pair (default DIR: ~/.jukebox)
-  sign <model-dir> [--key-dir DIR]   check the files against manifest.json, then sign it
-  verify <model-dir> [--key-dir DIR] check files and signature against the public key`;
+const USAGE = `usage: npm run model -- <command> [options]
+  keygen [--force]                 create the label's signing key pair in the key dir
+  sign <model-dir>                 check the files against manifest.json, then sign it
+  verify <model-dir>               check files and signature against the public key
+  publish <model-dir>              upload a signed model to the server as a candidate
+  canary <percent> --version V     run V on <percent>% of devices (and an equal control group)
+  promote <version>                make a version production
+  rollback                         go back to the previous production version
+  shadow <version|none>            run a candidate in shadow beside the active model
+  status                           show the rollout and recent audit entries
+options: --key-dir DIR (default ~/.jukebox or JUKEBOX_KEY_DIR)
+         --server URL (default JUKEBOX_SERVER or http://127.0.0.1:8787)
+         --token T (default JUKEBOX_ADMIN_TOKEN)`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'key-dir': { type: 'string' }, force: { type: 'boolean', default: false } },
+    options: {
+      'key-dir': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      server: { type: 'string' },
+      token: { type: 'string' },
+      version: { type: 'string' },
+    },
   });
-  const [command, target] = positionals;
+  const [command, arg] = positionals;
   const keyDir = values['key-dir'] ?? defaultKeyDir();
+  const server = () => serverTarget(values.server, values.token);
+  const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   switch (command) {
     case 'keygen': {
       const { keyId, publicPath } = await createLabelKeys(keyDir, values.force);
@@ -30,23 +46,44 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'sign': {
-      if (!target) break;
-      const signed = await signModelDir(
-        target,
-        await readJwk(join(keyDir, PRIVATE_KEY_FILE)),
-        await readJwk(join(keyDir, PUBLIC_KEY_FILE)),
-      );
+      if (!arg) break;
+      const priv = await readJwk(join(keyDir, PRIVATE_KEY_FILE));
+      const signed = await signModelDir(arg, priv, await readJwk(join(keyDir, PUBLIC_KEY_FILE)));
       console.log(`signed ${signed.version} with key ${signed.signature?.keyId}`);
       return 0;
     }
     case 'verify': {
-      if (!target) break;
-      const { manifest, files } = await readModelDir(target);
+      if (!arg) break;
+      const { manifest, files } = await readModelDir(arg);
       const f = await verifyModelFiles(manifest, files);
       const s = f.ok ? await verifyManifest(manifest, await readJwk(join(keyDir, PUBLIC_KEY_FILE))) : f;
       console.log(s.ok ? `${manifest.version}: files and signature verify` : `${manifest.version}: ${s.message}`);
       return s.ok ? 0 : 1;
     }
+    case 'publish':
+      if (!arg) break;
+      print(await publishModelDir(server(), arg));
+      return 0;
+    case 'canary': {
+      const percent = Number(arg);
+      if (!values.version || !Number.isInteger(percent)) break;
+      print(await callServer(server(), 'POST', `/models/${encodeURIComponent(values.version)}/canary`, { percent }));
+      return 0;
+    }
+    case 'promote':
+      if (!arg) break;
+      print(await callServer(server(), 'POST', `/models/${encodeURIComponent(arg)}/promote`));
+      return 0;
+    case 'rollback':
+      print(await callServer(server(), 'POST', '/rollout/rollback'));
+      return 0;
+    case 'shadow':
+      if (!arg) break;
+      print(await callServer(server(), 'PUT', '/rollout/shadow', { version: arg === 'none' ? null : arg }));
+      return 0;
+    case 'status':
+      print(await callServer(server(), 'GET', '/rollout'));
+      return 0;
   }
   console.error(USAGE);
   return 2;
