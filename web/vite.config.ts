@@ -73,7 +73,8 @@ export default defineConfig({
     rollupOptions: {
       input: {
         main: join(here, 'index.html'),
-        ...(existsSync(adminPage) ? { admin: adminPage } : {}),
+        // JUKEBOX_WEB_ONLY=1 builds the field app alone (e.g. while the admin page is being written).
+        ...(existsSync(adminPage) && !process.env.JUKEBOX_WEB_ONLY ? { admin: adminPage } : {}),
       },
     },
   },

@@ -54,9 +54,7 @@ export function decodeValue<T>(text: string): T {
 }
 
 export function stepKey(step: string, parts: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson({ step, parts }))
-    .digest('hex');
+  return createHash('sha256').update(canonicalJson({ step, parts })).digest('hex');
 }
 
 let codeHash: Promise<string> | undefined;

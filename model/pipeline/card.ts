@@ -4,12 +4,18 @@
  * fairness line, intended use and limits. Everything in it is computed by
  * this run; nothing is typed in by hand except the use and limits prose.
  */
-import { COUNTRY_CODES, type CountryCode, type Manifest, type Metrics, type ReliabilityBin } from '../contract/index.ts';
+import {
+  COUNTRY_CODES,
+  type CountryCode,
+  type Manifest,
+  type Metrics,
+  type ReliabilityBin,
+} from '../contract/index.ts';
 import type { ProductionScore } from './evaluate.ts';
 import type { GateResult } from './gate.ts';
 import { topK } from './metrics.ts';
 import type { ParityReport } from './parity.ts';
-import type { TrainResult } from './train.ts';
+import type { EnsembleResult } from './train.ts';
 import type { ValidationReport } from './validate.ts';
 
 export const DATASET_CREDIT = {
@@ -44,7 +50,14 @@ export interface ModelCard {
     songs: { train: number; validation: number; test: number; globalOnly: number };
     splitRule: string;
   };
-  readonly training: Record<string, { bestEpoch: number; epochsRun: number; bestValidationMacroAuc: number }>;
+  readonly training: {
+    /** The shipped model's settings (lineage.parameters.model). */
+    readonly settings: unknown;
+    readonly runs: Record<
+      string,
+      { networks: number; bestEpochs: number[]; epochsRun: number; validationMacroAuc: number }
+    >;
+  };
   readonly metrics: { split: 'test' | 'validation'; songs: number; rows: Record<string, Metrics> };
   readonly calibration: readonly ReliabilityBin[];
   readonly fairness: FairnessReport;
@@ -72,7 +85,14 @@ export function explicitParity(probs: Float32Array, raw: Float32Array, rows: num
   const description =
     'statistical parity difference: share of explicit songs minus share of non-explicit songs with a country among their 5 highest predictions, on the test songs';
   if (nExplicit === 0 || nOther === 0) {
-    return { description, explicitSongs: nExplicit, nonExplicitSongs: nOther, maxAbsSpd: null, maxAbsSpdCountry: null, meanAbsSpd: null };
+    return {
+      description,
+      explicitSongs: nExplicit,
+      nonExplicitSongs: nOther,
+      maxAbsSpd: null,
+      maxAbsSpdCountry: null,
+      meanAbsSpd: null,
+    };
   }
   const spd = explicitCounts.map((e, c) => e / nExplicit - (otherCounts[c] as number) / nOther);
   let worst = 0;
@@ -93,7 +113,7 @@ export interface CardInput {
   readonly manifest: Manifest;
   readonly validation: ValidationReport;
   readonly songs: { train: number; validation: number; test: number; globalOnly: number };
-  readonly training: Record<'model' | 'logistic' | 'course', TrainResult>;
+  readonly training: Record<'model' | 'logistic' | 'course', EnsembleResult>;
   readonly modelTest: Float32Array;
   readonly testRaw: Float32Array;
   readonly testRows: number;
@@ -105,9 +125,15 @@ export interface CardInput {
 export function buildCard(i: CardInput): ModelCard {
   const m = i.manifest;
   const rows: Record<string, Metrics> = { model: m.evaluation.model, ...m.evaluation.baselines };
-  if (i.production && i.production.version !== m.version) rows[`production ${i.production.version}`] = i.production.metrics;
+  if (i.production && i.production.version !== m.version)
+    rows[`production ${i.production.version}`] = i.production.metrics;
   return {
-    model: { version: m.version, createdAt: m.createdAt, architecture: m.architecture, parameters: m.architecture.parameters },
+    model: {
+      version: m.version,
+      createdAt: m.createdAt,
+      architecture: m.architecture,
+      parameters: m.architecture.parameters,
+    },
     provenance: {
       dataset: DATASET_CREDIT,
       files: m.lineage.datasets,
@@ -119,14 +145,23 @@ export function buildCard(i: CardInput): ModelCard {
     data: {
       validation: i.validation,
       songs: i.songs,
-      splitRule: 'by song (never by row), stratified by how many countries a song charted in, from the seed: 70% train, 15% validation (early stopping and tuning), 15% test (reported here only)',
+      splitRule:
+        'by song (never by row), stratified by how many countries a song charted in, from the seed: 70% train, 15% validation (early stopping and tuning), 15% test (reported here only)',
     },
-    training: Object.fromEntries(
-      Object.entries(i.training).map(([k, t]) => [
-        k,
-        { bestEpoch: t.bestEpoch, epochsRun: t.history.length, bestValidationMacroAuc: t.bestValidationMacroAuc },
-      ]),
-    ),
+    training: {
+      settings: m.lineage.parameters.model,
+      runs: Object.fromEntries(
+        Object.entries(i.training).map(([k, t]) => [
+          k,
+          {
+            networks: t.members.length,
+            bestEpochs: t.members.map((m) => m.bestEpoch),
+            epochsRun: t.epochsRun,
+            validationMacroAuc: t.bestValidationMacroAuc,
+          },
+        ]),
+      ),
+    },
     metrics: { split: m.evaluation.split, songs: m.evaluation.songs, rows },
     calibration: m.evaluation.reliability,
     fairness: explicitParity(i.modelTest, i.testRaw, i.testRows),
@@ -144,6 +179,20 @@ export function buildCard(i: CardInput): ModelCard {
   };
 }
 
+function trainingText(c: ModelCard): string {
+  const s = (c.training.settings ?? {}) as Partial<Record<string, unknown>>;
+  const runs = Object.entries(c.training.runs)
+    .map(
+      ([name, r]) =>
+        `- ${name}: ${r.networks} network(s), best epochs ${r.bestEpochs.join(', ')}, validation macro AUC ${f4(r.validationMacroAuc)}`,
+    )
+    .join('\n');
+  const members = Number(s.members ?? 1);
+  return `tfjs (wasm backend) in Node, Adam (learning rate ${String(s.learningRate)}), batch ${String(s.batchSize)}, dropout ${String(s.dropout)}, L2 ${String(s.l2)}; binary cross-entropy with positive weights ${String(s.positiveWeighting)}(negatives/positives) capped at ${String(s.maxPositiveWeight)}, plus ${String(s.softmaxWeight)} × softmax cross-entropy over countries; early stopping on validation macro AUC (patience ${String(s.patience)}) with the best epoch restored.${members > 1 ? ` The model is the average of ${members} networks' logits (hidden ${JSON.stringify(s.hidden)}, different seeds), folded exactly into one Dense stack.` : ''} Settings chosen on the validation split only.
+
+${runs}`;
+}
+
 const f4 = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(4));
 
 export function renderCardMarkdown(c: ModelCard): string {
@@ -154,7 +203,9 @@ export function renderCardMarkdown(c: ModelCard): string {
     )
     .join('\n');
   const calibration = c.calibration
-    .map((b) => `| ${b.lo.toFixed(1)}–${b.hi.toFixed(1)} | ${b.count} | ${f4(b.meanPredicted)} | ${f4(b.observedRate)} |`)
+    .map(
+      (b) => `| ${b.lo.toFixed(1)}–${b.hi.toFixed(1)} | ${b.count} | ${f4(b.meanPredicted)} | ${f4(b.observedRate)} |`,
+    )
     .join('\n');
   const files = c.provenance.files.map((d) => `- \`${d.name}\`: ${d.rows} rows, sha256 \`${d.sha256}\``).join('\n');
   const v = c.data.validation;
@@ -176,6 +227,10 @@ ${files}
 Validation: ${v.rowsRead} rows read, ${v.rowsKept} kept; ${v.exactDuplicateRows} exact duplicate rows dropped; ${v.songsWithConflictingFeatures} songs with conflicting feature values fixed (${v.rowsWithFeaturesReplaced} rows). Rules: ${v.rules.join('; ')}.
 
 Songs: ${c.data.songs.train} train, ${c.data.songs.validation} validation, ${c.data.songs.test} test (${c.data.songs.globalOnly} seen only on the global chart, left out). Split ${c.data.splitRule}.
+
+## Training
+
+${trainingText(c)}
 
 ## Metrics on ${c.metrics.songs} held-out ${c.metrics.split} songs
 

@@ -26,6 +26,8 @@ Options:
   --dropout <x> --l2 <x> --learning-rate <x> --batch-size <n> --patience <n>
   --max-epochs <n>           cap for every trained network (model and baselines)
   --positive-weighting <none|sqrt> --max-positive-weight <x>
+  --members <n>              networks from different seeds, folded into one exported network
+  --softmax-weight <x>       weight of the extra softmax cross-entropy term (0 = plain weighted BCE)
   --validation-share <x> --test-share <x>
   --quiet                    no progress bars or step lines
 `;
@@ -38,7 +40,8 @@ function fail(message: string, code = 2): never {
 function num(name: string, v: string | undefined, fallback: number, integer = false): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) fail(`--${name} must be a ${integer ? 'whole ' : ''}number, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    fail(`--${name} must be a ${integer ? 'whole ' : ''}number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -82,7 +85,13 @@ async function main(argv: string[]): Promise<void> {
   const d = DEFAULT_OPTIONS.model;
   const weighting = values['positive-weighting'] ?? d.positiveWeighting;
   if (weighting !== 'none' && weighting !== 'sqrt') fail('--positive-weighting must be none or sqrt');
-  const hidden = values.hidden === undefined ? d.hidden : values.hidden.split(',').filter((s) => s !== '').map((s) => num('hidden', s, 0, true));
+  const hidden =
+    values.hidden === undefined
+      ? d.hidden
+      : values.hidden
+          .split(',')
+          .filter((s) => s !== '')
+          .map((s) => num('hidden', s, 0, true));
   const model: NetworkParams = capped({
     hidden,
     dropout: num('dropout', values.dropout, d.dropout),
@@ -93,6 +102,8 @@ async function main(argv: string[]): Promise<void> {
     patience: num('patience', values.patience, d.patience, true),
     positiveWeighting: weighting,
     maxPositiveWeight: num('max-positive-weight', values['max-positive-weight'], d.maxPositiveWeight),
+    softmaxWeight: num('softmax-weight', values['softmax-weight'], d.softmaxWeight),
+    members: num('members', values.members, d.members, true),
   });
   const production =
     values.production === 'none'
@@ -126,7 +137,8 @@ async function main(argv: string[]): Promise<void> {
     if (!(e instanceof PipelineError)) throw e;
     const shown = e.problems.slice(0, 50);
     for (const p of shown) process.stderr.write(`${formatProblem(p)}\n`);
-    if (e.problems.length > shown.length) process.stderr.write(`… and ${e.problems.length - shown.length} more problems\n`);
+    if (e.problems.length > shown.length)
+      process.stderr.write(`… and ${e.problems.length - shown.length} more problems\n`);
     process.stderr.write(`pipeline stopped: ${e.code}: ${e.message}\n`);
     process.exit(1);
   }
@@ -153,6 +165,8 @@ function parseOptions(argv: string[]) {
       'max-epochs': { type: 'string' },
       'positive-weighting': { type: 'string' },
       'max-positive-weight': { type: 'string' },
+      'softmax-weight': { type: 'string' },
+      members: { type: 'string' },
       'validation-share': { type: 'string' },
       'test-share': { type: 'string' },
       quiet: { type: 'boolean' },

@@ -67,7 +67,10 @@ export async function exportLayersModel(
           modelTopology: a.modelTopology,
           weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
         };
-        out = { modelJson: `${JSON.stringify(modelJson)}\n`, weightsBin: concatWeightData(a.weightData as ArrayBuffer | ArrayBuffer[]) };
+        out = {
+          modelJson: `${JSON.stringify(modelJson)}\n`,
+          weightsBin: concatWeightData(a.weightData as ArrayBuffer | ArrayBuffer[]),
+        };
         return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
       }),
     );

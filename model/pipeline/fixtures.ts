@@ -4,6 +4,7 @@
  * they fall near that country's (non-linear) "taste" centre, written as CSV
  * in the Kaggle chart schema or as Parquet with the same columns.
  */
+import { spawn } from 'node:child_process';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { COUNTRY_CODES } from '../contract/index.ts';
 import { mulberry32 } from './prng.ts';
@@ -102,7 +103,10 @@ function csvCell(v: string | number | boolean): string {
   return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
 }
 
-export function toCsv(rows: readonly Record<string, string | number | boolean>[], columns: readonly string[] = CHART_COLUMNS): string {
+export function toCsv(
+  rows: readonly Record<string, string | number | boolean>[],
+  columns: readonly string[] = CHART_COLUMNS,
+): string {
   return `${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? '')).join(','))].join('\n')}\n`;
 }
 
@@ -114,5 +118,32 @@ export function toParquet(rows: readonly ChartRecord[]): ArrayBuffer {
       const type = typeof sample === 'boolean' ? 'BOOLEAN' : typeof sample === 'number' ? 'DOUBLE' : 'STRING';
       return { name, data: type === 'STRING' ? data.map(String) : data, type } as const;
     }),
+  });
+}
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `model/pipeline/cli.ts` as a subprocess (as `npm run pipeline` does), from the repository root. */
+export function runPipelineCli(args: readonly string[], cwd = process.cwd()): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'model/pipeline/cli.ts', ...args], {
+      cwd,
+      env: { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Metrics } from '../contract/index.ts';
 import { runGate } from './gate.ts';
 
-const m = (macroAuc: number): Metrics => ({ macroAuc, microAuc: 0.8, top5Hit: 0.4, precisionAt5: 0.2, recallAt5: 0.3, brier: 0.1 });
+const m = (macroAuc: number): Metrics => ({
+  macroAuc,
+  microAuc: 0.8,
+  top5Hit: 0.4,
+  precisionAt5: 0.2,
+  recallAt5: 0.3,
+  brier: 0.1,
+});
 
 describe('quality gate', () => {
   it('passes a candidate that beats logistic regression with no production model', () => {

@@ -61,7 +61,10 @@ async function readParquet(file: string, bytes: Buffer, sha256: string): Promise
       tables: [{ file, name: basename(file), format: 'parquet', sha256, columns, rows, firstRowNumber: 1 }],
     };
   } catch (cause) {
-    return { ok: false, problems: [{ file, code: 'file-unsupported-format', detail: `unreadable Parquet: ${String(cause)}` }] };
+    return {
+      ok: false,
+      problems: [{ file, code: 'file-unsupported-format', detail: `unreadable Parquet: ${String(cause)}` }],
+    };
   }
 }
 

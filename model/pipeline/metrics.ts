@@ -36,7 +36,12 @@ function column(m: ArrayLike<number>, rows: number, cols: number, c: number): Fl
   return out;
 }
 
-export function perColumnAuc(p: ArrayLike<number>, y: ArrayLike<number>, rows: number, cols: number): (number | null)[] {
+export function perColumnAuc(
+  p: ArrayLike<number>,
+  y: ArrayLike<number>,
+  rows: number,
+  cols: number,
+): (number | null)[] {
   const out: (number | null)[] = [];
   for (let c = 0; c < cols; c++) out.push(rocAuc(column(p, rows, cols, c), column(y, rows, cols, c)));
   return out;

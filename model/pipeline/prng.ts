@@ -33,5 +33,5 @@ export function shuffleInPlace<T>(items: T[], random: Random): T[] {
 export function deriveSeed(seed: number, purpose: string): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;
   for (let i = 0; i < purpose.length; i++) h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193) >>> 0;
-  return mulberry32(h)() * 0x7fffffff >>> 0;
+  return (mulberry32(h)() * 0x7fffffff) >>> 0;
 }

@@ -28,7 +28,24 @@ describe('reference profile', () => {
     const x = new Float32Array(rows * 13);
     const p = new Float32Array(rows * 72);
     for (let i = 0; i < rows; i++) {
-      x.set([r() < 0.3 ? 1 : 0, 150000 + r() * 1e5, r(), r(), Math.floor(r() * 12) - (i === 0 ? 1 : 0), -8 + r() * 5, r() < 0.6 ? 1 : 0, r() * 0.3, r(), 0, r() * 0.4, r(), 80 + r() * 90], i * 13);
+      x.set(
+        [
+          r() < 0.3 ? 1 : 0,
+          150000 + r() * 1e5,
+          r(),
+          r(),
+          Math.floor(r() * 12) - (i === 0 ? 1 : 0),
+          -8 + r() * 5,
+          r() < 0.6 ? 1 : 0,
+          r() * 0.3,
+          r(),
+          0,
+          r() * 0.4,
+          r(),
+          80 + r() * 90,
+        ],
+        i * 13,
+      );
       for (let j = 0; j < 72; j++) p[i * 72 + j] = j === i % 72 ? 0.9 : 0.05;
     }
     const prof = ReferenceProfileSchema.parse(referenceProfile(x, p, rows));

@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Metrics } from '../contract/index.ts';
 import { formatRunComparison, formatRunsTable, listRuns, newRunId, type RunRecord, recordRun } from './runs.ts';
 
-const metrics = (macroAuc: number): Metrics => ({ macroAuc, microAuc: 0.8, top5Hit: 0.4, precisionAt5: 0.2, recallAt5: 0.3, brier: 0.1 });
+const metrics = (macroAuc: number): Metrics => ({
+  macroAuc,
+  microAuc: 0.8,
+  top5Hit: 0.4,
+  precisionAt5: 0.2,
+  recallAt5: 0.3,
+  brier: 0.1,
+});
 
 function run(id: string, seed: number, auc: number): RunRecord {
   return {

@@ -13,7 +13,8 @@ import type { ParityReport } from './parity.ts';
 export interface RunRecord {
   readonly runId: string;
   readonly startedAt: string;
-  readonly status: 'published' | 'gate-failed' | 'failed';
+  /** published: written to --out; passed: gate and parity passed, no --out given. */
+  readonly status: 'published' | 'passed' | 'gate-failed' | 'failed';
   readonly durationMs: number;
   readonly data: readonly { file: string; name?: string; sha256?: string; rows?: number }[];
   readonly parameters: Record<string, unknown>;
@@ -62,7 +63,14 @@ const num = (n: number | undefined, d = 4) => (n === undefined || Number.isNaN(n
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** One line per run: id, status, duration, cache hits, key parameters and test metrics. */

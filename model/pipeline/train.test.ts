@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from './backend.ts';
 import { mulberry32 } from './prng.ts';
@@ -32,6 +33,7 @@ const params: TrainParams = {
   patience: 10,
   positiveWeighting: 'sqrt',
   maxPositiveWeight: 5,
+  softmaxWeight: 0,
   seed: 11,
 };
 
@@ -50,12 +52,14 @@ describe('train', () => {
   const val = data(96, 2);
 
   it('gives byte-identical weights for the same data and seed, different ones for another seed', async () => {
+    const before = tf.memory().numTensors;
     const a = await trainNetwork(train, val, params);
     const b = await trainNetwork(train, val, params);
     const c = await trainNetwork(train, val, { ...params, seed: 12 });
     expect(digest(a.weights)).toBe(digest(b.weights));
     expect(a.history.map((h) => h.loss)).toEqual(b.history.map((h) => h.loss));
     expect(digest(c.weights)).not.toBe(digest(a.weights));
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('learns (validation AUC well above chance), stops early and restores the best epoch', async () => {

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
 import type { Activation, DenseWeights } from '../runtime/dense-model.ts';
+import { combineMembers, storedParameters } from './ensemble.ts';
 import { macroAuc } from './metrics.ts';
 import { deriveSeed, mulberry32, shuffleInPlace } from './prng.ts';
 
@@ -28,6 +29,11 @@ export interface TrainParams {
   /** Positive-class weight per country: none, or sqrt(negatives/positives) capped at maxPositiveWeight. */
   readonly positiveWeighting: 'none' | 'sqrt';
   readonly maxPositiveWeight: number;
+  /**
+   * Weight of an extra softmax cross-entropy term on the logits against the song's countries
+   * normalised to sum 1: most songs chart in one country, so "which country" is a shared signal.
+   */
+  readonly softmaxWeight: number;
   readonly seed: number;
 }
 
@@ -59,7 +65,11 @@ const IN = FEATURE_NAMES.length;
 const OUT = COUNTRY_CODES.length;
 
 /** sqrt(neg/pos) per country from the training labels, in [1, cap]; 1 everywhere for 'none'. */
-export function positiveWeights(y: Float32Array, rows: number, p: Pick<TrainParams, 'positiveWeighting' | 'maxPositiveWeight'>): number[] {
+export function positiveWeights(
+  y: Float32Array,
+  rows: number,
+  p: Pick<TrainParams, 'positiveWeighting' | 'maxPositiveWeight'>,
+): number[] {
   const w: number[] = [];
   for (let c = 0; c < OUT; c++) {
     let pos = 0;
@@ -87,7 +97,8 @@ export function buildNetwork(hidden: readonly number[], dropout: number, l2: num
         name: `dense_${i}`,
       }),
     );
-    if (dropout > 0) model.add(tfl.layers.dropout({ rate: dropout, seed: deriveSeed(seed, `dropout-${i}`), name: `dropout_${i}` }));
+    if (dropout > 0)
+      model.add(tfl.layers.dropout({ rate: dropout, seed: deriveSeed(seed, `dropout-${i}`), name: `dropout_${i}` }));
     i++;
   }
   model.add(
@@ -168,9 +179,16 @@ export async function trainNetwork(
       const q = tf.clipByValue(yPred, eps, 1 - eps);
       const pos = tf.mul(tf.mul(yTrue, posW), tf.log(q));
       const neg = tf.mul(tf.sub(1, yTrue), tf.log(tf.sub(1, q)));
-      return tf.neg(tf.mean(tf.add(pos, neg), -1));
+      const bce = tf.neg(tf.mean(tf.add(pos, neg), -1));
+      if (!(p.softmaxWeight > 0)) return bce;
+      const logits = tf.sub(tf.log(q), tf.log(tf.sub(1, q)));
+      const target = tf.div(yTrue, tf.maximum(tf.sum(yTrue, -1, true), 1));
+      const ce = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)), -1));
+      return tf.add(bce, tf.mul(p.softmaxWeight, ce));
     });
-  model.compile({ optimizer: tf.train.adam(p.learningRate), loss });
+  // Passed as an instance, the optimizer is not owned by the model: disposed below with its slots.
+  const optimizer = tf.train.adam(p.learningRate);
+  model.compile({ optimizer, loss });
 
   const random = mulberry32(deriveSeed(p.seed, 'batches'));
   const dropoutLayers = model.layers.filter((l) => l.getClassName() === 'Dropout') as unknown as { seed?: number }[];
@@ -212,6 +230,7 @@ export async function trainNetwork(
     }
   } finally {
     posW.dispose();
+    optimizer.dispose();
     model.dispose();
   }
   return {
@@ -220,5 +239,56 @@ export async function trainNetwork(
     bestEpoch,
     bestValidationMacroAuc: best,
     parameters: countParameters(p.hidden),
+  };
+}
+
+export interface EnsembleParams extends TrainParams {
+  /** Networks trained from different seeds and folded into one (1 = a single network). */
+  readonly members: number;
+}
+
+export interface EnsembleResult {
+  /** The members folded into one Dense stack (standardised inputs). */
+  readonly weights: DenseWeights;
+  readonly members: readonly Omit<TrainResult, 'weights'>[];
+  /** Validation macro AUC of the folded ensemble. */
+  readonly bestValidationMacroAuc: number;
+  readonly bestEpoch: number;
+  readonly epochsRun: number;
+  readonly parameters: number;
+}
+
+/** Trains `members` networks (member k seeded from the run seed and k) and folds them into one. */
+export async function trainEnsemble(
+  train: TrainData,
+  validation: TrainData,
+  p: EnsembleParams,
+  onMember?: (member: number) => ((log: EpochLog, best: number) => void) | undefined,
+): Promise<EnsembleResult> {
+  const results: TrainResult[] = [];
+  for (let m = 0; m < p.members; m++) {
+    const seed = p.members === 1 ? p.seed : deriveSeed(p.seed, `member-${m}`);
+    results.push(await trainNetwork(train, validation, { ...p, seed }, onMember?.(m)));
+  }
+  const weights = combineMembers(results.map((r) => r.weights));
+  const combined = results.length === 1 ? (results[0] as TrainResult).bestValidationMacroAuc : undefined;
+  let auc = combined;
+  if (auc === undefined) {
+    const hidden = weights.layers.slice(0, -1).map((l) => l.units);
+    const model = buildNetwork(hidden, 0, 0, 0);
+    try {
+      loadWeightsInto(model, weights);
+      auc = macroAuc(predictWith(model, validation.x, validation.rows), validation.y, validation.rows, OUT);
+    } finally {
+      model.dispose();
+    }
+  }
+  return {
+    weights,
+    members: results.map(({ weights: _w, ...rest }) => rest),
+    bestValidationMacroAuc: auc,
+    bestEpoch: Math.max(...results.map((r) => r.bestEpoch)),
+    epochsRun: results.reduce((a, r) => a + r.history.length, 0),
+    parameters: storedParameters(weights),
   };
 }

@@ -58,7 +58,12 @@ describe('validate', () => {
   });
 
   it('names file, row and column of a missing column, a non-number, an out-of-range value and an unknown country', () => {
-    const missing = validateTables([table([base], header.filter((c) => c !== 'tempo'))]);
+    const missing = validateTables([
+      table(
+        [base],
+        header.filter((c) => c !== 'tempo'),
+      ),
+    ]);
     expect(missing.ok).toBe(false);
     if (!missing.ok) expect(formatProblem(missing.problems[0]!)).toMatch(/^x\.csv:1:tempo: csv-missing-column: /);
 

@@ -75,7 +75,13 @@ export function validateTables(tables: readonly SourceTable[], maxProblems = 200
   for (const t of tables) {
     const missing = REQUIRED_COLUMNS.filter((c) => !t.columns.includes(c));
     for (const c of missing) {
-      problems.push({ file: t.file, row: 1, column: c, code: 'csv-missing-column', detail: `header has ${t.columns.length} columns` });
+      problems.push({
+        file: t.file,
+        row: 1,
+        column: c,
+        code: 'csv-missing-column',
+        detail: `header has ${t.columns.length} columns`,
+      });
     }
     if (missing.length > 0) continue;
     t.rows.forEach((record, i) => {
@@ -83,10 +89,23 @@ export function validateTables(tables: readonly SourceTable[], maxProblems = 200
       if (problems.length >= maxProblems) return;
       const rowNo = t.firstRowNumber + i;
       const songId = cellText(record.spotify_id);
-      if (songId === '') problems.push({ file: t.file, row: rowNo, column: 'spotify_id', code: 'feature-missing', detail: 'empty track id' });
+      if (songId === '')
+        problems.push({
+          file: t.file,
+          row: rowNo,
+          column: 'spotify_id',
+          code: 'feature-missing',
+          detail: 'empty track id',
+        });
       const countryText = cellText(record.country).toUpperCase();
       if (countryText !== '' && !COUNTRY_SET.has(countryText)) {
-        problems.push({ file: t.file, row: rowNo, column: 'country', code: 'unknown-country', detail: `got ${JSON.stringify(countryText)}` });
+        problems.push({
+          file: t.file,
+          row: rowNo,
+          column: 'country',
+          code: 'unknown-country',
+          detail: `got ${JSON.stringify(countryText)}`,
+        });
       }
       const parsed = parseFeatures(record);
       if (!parsed.ok) {

@@ -10,6 +10,7 @@ import type { Thresholds } from '../config.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Store } from '../store/store.ts';
+import { decodeVector } from '../store/vectors.ts';
 import { type DriftBucket, emptyBucket, mergeInto } from './bucket.ts';
 import { type DriftReport, type DriftStatus, driftReport } from './report.ts';
 import { rocAuc } from './stats.ts';
@@ -146,7 +147,7 @@ export class DriftService {
         .where('model_version', '=', version)
         .where('song_id', 'in', songIds.slice(i, i + 500))
         .execute();
-      for (const r of rows) if (r.song_id) bySong.set(r.song_id, JSON.parse(r.outputs) as number[]);
+      for (const r of rows) if (r.song_id) bySong.set(r.song_id, decodeVector(r.outputs));
     }
     for (let i = 0; i < fps.length; i += 500) {
       const rows = await this.store.db
@@ -155,7 +156,7 @@ export class DriftService {
         .where('model_version', '=', version)
         .where('fingerprint', 'in', fps.slice(i, i + 500))
         .execute();
-      for (const r of rows) byFp.set(r.fingerprint, JSON.parse(r.outputs) as number[]);
+      for (const r of rows) byFp.set(r.fingerprint, decodeVector(r.outputs));
     }
     interface Acc {
       outcomes: number;

@@ -22,9 +22,12 @@ import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import { encodeVector } from '../store/vectors.ts';
 
 /** UTC day (YYYY-MM-DD) of an ISO date-time with any offset: the drift bucket of a log. */
 export function utcDay(isoDateTime: string): string {
+  // Already UTC ("…Z"): the day is the prefix; an offset needs the real conversion.
+  if (isoDateTime.endsWith('Z')) return isoDateTime.slice(0, 10);
   return new Date(isoDateTime).toISOString().slice(0, 10);
 }
 
@@ -52,7 +55,7 @@ interface BatchWriter {
   insertDayFingerprints(tx: Tx, rows: readonly Prepared[]): Promise<Set<string>>;
   insertSongPredictions(tx: Tx, rows: readonly Prepared[]): Promise<void>;
   mergeBucket(tx: Tx, d: Delta, now: string): Promise<void>;
-  touchDevice(tx: Tx, id: string, count: number, version: string, now: string): Promise<void>;
+  touchDevice(tx: Tx, id: string, count: number, version: string, now: string, lastEvent: string): Promise<void>;
 }
 
 function logRow(p: Prepared, receivedAt: string) {
@@ -68,8 +71,8 @@ function logRow(p: Prepared, receivedAt: string) {
     source: p.log.source,
     song_id: p.log.songId ?? null,
     fingerprint: p.fingerprint,
-    inputs: JSON.stringify(p.inputs),
-    outputs: JSON.stringify(p.log.outputs),
+    inputs: encodeVector(p.inputs),
+    outputs: encodeVector(p.log.outputs),
     shadow: p.log.shadow ? JSON.stringify(p.log.shadow) : null,
   };
 }
@@ -79,7 +82,7 @@ function prepareSqlite(db: SQLite.Database) {
   return {
     log: db.prepare(
       `INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source, song_id, fingerprint, inputs, outputs, shadow)
-       VALUES (@id, @device_id, @model_version, @backend, @latency_ms, @created_at, @day, @received_at, @source, @song_id, @fingerprint, @inputs, @outputs, @shadow)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     ),
     fingerprint: db.prepare(
@@ -93,7 +96,7 @@ function prepareSqlite(db: SQLite.Database) {
       'INSERT INTO drift_buckets (model_version, day, stats, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model_version, day) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at',
     ),
     device: db.prepare(
-      'UPDATE devices SET last_seen_at = ?, last_version = ?, logs_total = logs_total + ? WHERE id = ?',
+      'UPDATE devices SET last_seen_at = ?, last_version = ?, logs_total = logs_total + ?, last_event_at = CASE WHEN last_event_at IS NULL OR last_event_at < ? THEN ? ELSE last_event_at END WHERE id = ?',
     ),
   };
 }
@@ -109,7 +112,26 @@ function sqliteWriter(db: SQLite.Database): BatchWriter {
   return {
     async insertLogs(_tx, rows, receivedAt) {
       const out: string[] = [];
-      for (const p of rows) if (s.log.run(logRow(p, receivedAt)).changes === 1) out.push(p.log.id);
+      for (const p of rows) {
+        const l = p.log;
+        const r = s.log.run(
+          l.id,
+          l.deviceId,
+          l.modelVersion,
+          l.backend,
+          l.latencyMs,
+          l.createdAt,
+          p.day,
+          receivedAt,
+          l.source,
+          l.songId ?? null,
+          p.fingerprint,
+          encodeVector(p.inputs),
+          encodeVector(l.outputs),
+          l.shadow ? JSON.stringify(l.shadow) : null,
+        );
+        if (r.changes === 1) out.push(l.id);
+      }
       return out;
     },
     async insertDayFingerprints(_tx, rows) {
@@ -123,15 +145,15 @@ function sqliteWriter(db: SQLite.Database): BatchWriter {
     },
     async insertSongPredictions(_tx, rows) {
       for (const p of rows)
-        s.song.run(p.log.modelVersion, p.fingerprint, p.log.songId ?? null, JSON.stringify(p.log.outputs));
+        s.song.run(p.log.modelVersion, p.fingerprint, p.log.songId ?? null, encodeVector(p.log.outputs));
     },
     async mergeBucket(_tx, d, now) {
       const row = s.bucketGet.get(d.version, d.day) as { stats: string } | undefined;
       const merged = row ? mergeInto(JSON.parse(row.stats) as DriftBucket, d.b) : d.b;
       s.bucketPut.run(d.version, d.day, JSON.stringify(merged), now);
     },
-    async touchDevice(_tx, id, count, version, now) {
-      s.device.run(now, version, count, id);
+    async touchDevice(_tx, id, count, version, now, lastEvent) {
+      s.device.run(now, version, count, lastEvent, lastEvent, id);
     },
   };
 }
@@ -174,7 +196,7 @@ function kyselyWriter(isPg: boolean): BatchWriter {
               model_version: p.log.modelVersion,
               fingerprint: p.fingerprint,
               song_id: p.log.songId ?? null,
-              outputs: JSON.stringify(p.log.outputs),
+              outputs: encodeVector(p.log.outputs),
             })),
           )
           .onConflict((oc) => oc.columns(['model_version', 'fingerprint']).doNothing())
@@ -203,10 +225,20 @@ function kyselyWriter(isPg: boolean): BatchWriter {
         .where('day', '=', d.day)
         .execute();
     },
-    async touchDevice(tx, id, count, version, now) {
+    async touchDevice(tx, id, count, version, now, lastEvent) {
       await tx
         .updateTable('devices')
-        .set((eb) => ({ last_seen_at: now, last_version: version, logs_total: eb('logs_total', '+', count) }))
+        .set((eb) => ({
+          last_seen_at: now,
+          last_version: version,
+          logs_total: eb('logs_total', '+', count),
+          last_event_at: eb
+            .case()
+            .when(eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', lastEvent)]))
+            .then(lastEvent)
+            .else(eb.ref('last_event_at'))
+            .end(),
+        }))
         .where('id', '=', id)
         .execute();
     },
@@ -323,15 +355,20 @@ export class LogIngest {
       const now = new Date().toISOString();
       for (const k of [...deltas.keys()].sort()) await writer.mergeBucket(tx, deltas.get(k) as Delta, now);
       // Last seen and last version per device in this batch.
-      const perDevice = new Map<string, { count: number; version: string }>();
+      // Last event is compared as UTC ISO text, so offsets are normalised first.
+      const perDevice = new Map<string, { count: number; version: string; lastEvent: string }>();
       for (const p of fresh) {
-        const e = perDevice.get(p.log.deviceId) ?? { count: 0, version: p.log.modelVersion };
+        const at = p.log.createdAt.endsWith('Z') ? p.log.createdAt : new Date(p.log.createdAt).toISOString();
+        const e = perDevice.get(p.log.deviceId) ?? { count: 0, version: p.log.modelVersion, lastEvent: at };
         e.count++;
-        e.version = p.log.modelVersion;
+        if (at >= e.lastEvent) {
+          e.lastEvent = at;
+          e.version = p.log.modelVersion;
+        }
         perDevice.set(p.log.deviceId, e);
       }
       for (const [id, e] of [...perDevice].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-        await writer.touchDevice(tx, id, e.count, e.version, now);
+        await writer.touchDevice(tx, id, e.count, e.version, now, e.lastEvent);
       }
     });
     const stored = prepared.map((p) => p.log.id);

@@ -46,6 +46,7 @@ function deviceView(d: DevicesTable, now: number) {
     label: d.label,
     enrolledAt: d.enrolled_at,
     lastSeenAt: d.last_seen_at,
+    lastPredictionAt: d.last_event_at,
     lastVersion: d.last_version,
     logsTotal: d.logs_total,
     revokedAt: d.revoked_at,

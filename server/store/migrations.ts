@@ -24,12 +24,11 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('source', 'text', (c) => c.notNull())
           .addColumn('song_id', 'text')
           .addColumn('fingerprint', 'text', (c) => c.notNull())
-          .addColumn('inputs', 'text', (c) => c.notNull())
-          .addColumn('outputs', 'text', (c) => c.notNull())
+          .addColumn('inputs', blob as 'blob', (c) => c.notNull())
+          .addColumn('outputs', blob as 'blob', (c) => c.notNull())
           .addColumn('shadow', 'text')
           .execute();
         await db.schema.createIndex('logs_version_day').on('logs').columns(['model_version', 'day']).execute();
-        await db.schema.createIndex('logs_device').on('logs').columns(['device_id', 'created_at']).execute();
         await db.schema
           .createTable('day_fingerprints')
           .addColumn('model_version', 'text', (c) => c.notNull())
@@ -50,7 +49,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('model_version', 'text', (c) => c.notNull())
           .addColumn('fingerprint', 'text', (c) => c.notNull())
           .addColumn('song_id', 'text')
-          .addColumn('outputs', 'text', (c) => c.notNull())
+          .addColumn('outputs', blob as 'blob', (c) => c.notNull())
           .addPrimaryKeyConstraint('song_predictions_pk', ['model_version', 'fingerprint'])
           .execute();
         await db.schema
@@ -115,6 +114,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('label', 'text')
           .addColumn('enrolled_at', 'text', (c) => c.notNull())
           .addColumn('last_seen_at', 'text')
+          .addColumn('last_event_at', 'text')
           .addColumn('last_version', 'text')
           .addColumn('logs_total', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('revoked_at', 'text')

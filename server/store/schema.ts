@@ -14,8 +14,9 @@ export interface LogsTable {
   source: string;
   song_id: string | null;
   fingerprint: string;
-  inputs: string;
-  outputs: string;
+  /** float64 blobs (store/vectors.ts). */
+  inputs: Uint8Array;
+  outputs: Uint8Array;
   shadow: string | null;
 }
 
@@ -36,7 +37,7 @@ export interface SongPredictionsTable {
   model_version: string;
   fingerprint: string;
   song_id: string | null;
-  outputs: string;
+  outputs: Uint8Array;
 }
 
 export interface OutcomesTable {
@@ -93,6 +94,8 @@ export interface DevicesTable {
   label: string | null;
   enrolled_at: string;
   last_seen_at: string | null;
+  /** Latest prediction time (device clock) among the logs it synced. */
+  last_event_at: string | null;
   last_version: string | null;
   logs_total: number;
   revoked_at: string | null;

@@ -20,7 +20,10 @@ interface JukeboxGlobal {
 }
 
 /** Waits until the model is ready (or failed) and returns the status and backends. */
-export async function waitReady(page: Page, catalogue = true): Promise<{ status: string; single?: string; available: string[] }> {
+export async function waitReady(
+  page: Page,
+  catalogue = true,
+): Promise<{ status: string; single?: string; available: string[] }> {
   await page.waitForFunction(
     (cat) => {
       const j = (globalThis as JukeboxGlobal).__jukebox;

@@ -15,6 +15,7 @@ export const CATALOGUE_CSV = resolve(import.meta.dirname, '../../../shared/data/
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json',
   '.webmanifest': 'application/manifest+json',
@@ -32,7 +33,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(port = 0): Promise<TestServer> {
+/** `mounts` serves extra folders under a URL prefix (the benchmark's ONNX Runtime files). */
+export async function startTestServer(port = 0, mounts: Record<string, string> = {}): Promise<TestServer> {
   if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} has no build: run npm run build:web first`);
   const catalogue = Buffer.from(JSON.stringify(buildCatalogue(CATALOGUE_CSV)));
   let hits = 0;
@@ -49,8 +51,10 @@ export async function startTestServer(port = 0): Promise<TestServer> {
       res.end(JSON.stringify({ error: { code: 'not-found', message: 'Nothing exists at this address.' } }));
       return;
     }
-    let file = normalize(join(DIST, path));
-    if (!file.startsWith(DIST)) {
+    const mount = Object.keys(mounts).find((prefix) => path.startsWith(prefix));
+    const base = mount ? mounts[mount]! : DIST;
+    let file = normalize(join(base, mount ? path.slice(mount.length) : path));
+    if (!file.startsWith(base)) {
       res.writeHead(403).end();
       return;
     }

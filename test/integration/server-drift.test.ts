@@ -14,7 +14,15 @@ interface Report {
   rows: number;
   distinct: number;
   status: string;
-  features: { name: string; psi: number; ksPValueAdjusted: number; jsDistance: number; status: string; reference: number[]; observedRaw: number[] }[];
+  features: {
+    name: string;
+    psi: number;
+    ksPValueAdjusted: number;
+    jsDistance: number;
+    status: string;
+    reference: number[];
+    observedRaw: number[];
+  }[];
   outputs: { top1Psi: number; entropyPsi: number; status: string };
 }
 
@@ -52,7 +60,9 @@ describe('drift detection', () => {
     const v = await s.publish(await fixtureModel({ salt: 'r', songs: training.map((t) => t.features) }));
     await s.req(`/api/v1/models/${v}/promote`, { method: 'POST' });
     const r = rng(42);
-    const logs = Array.from({ length: 6000 }, () => makeLog(training[Math.floor(r() * training.length)]!, { deviceId: 'd1', modelVersion: v }));
+    const logs = Array.from({ length: 6000 }, () =>
+      makeLog(training[Math.floor(r() * training.length)]!, { deviceId: 'd1', modelVersion: v }),
+    );
     await send(s, logs);
     const rep = await report(s, v);
     expect(rep.rows).toBe(6000);
@@ -64,7 +74,9 @@ describe('drift detection', () => {
       expect(f.ksPValueAdjusted, f.name).toBeGreaterThan(0.05);
     }
     expect(rep.outputs.status).toBe('ok');
-    expect((await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as { open: unknown[] }).toEqual({ open: [] });
+    expect((await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as { open: unknown[] }).toEqual({
+      open: [],
+    });
   });
 
   it('does not let a few songs predicted thousands of times fake drift (raw counts would)', async () => {
@@ -90,7 +102,11 @@ describe('drift detection', () => {
     await s.req(`/api/v1/models/${v}/promote`, { method: 'POST' });
     const r = rng(7);
     const logs = Array.from({ length: 4000 }, (_, i) =>
-      makeLog(training[Math.floor(r() * training.length)]!, { deviceId: 'd1', modelVersion: v, danceShift: i % 2 === 0 ? 0.2 : 0 }),
+      makeLog(training[Math.floor(r() * training.length)]!, {
+        deviceId: 'd1',
+        modelVersion: v,
+        danceShift: i % 2 === 0 ? 0.2 : 0,
+      }),
     );
     await send(s, logs);
     const rep = await report(s, v);
@@ -103,7 +119,11 @@ describe('drift detection', () => {
     expect(rep.status).toBe('alert');
 
     hooks.length = 0;
-    const open1 = ((await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as { open: { feature: string; severity: string; metric: string }[] }).open;
+    const open1 = (
+      (await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as {
+        open: { feature: string; severity: string; metric: string }[];
+      }
+    ).open;
     const danceAlert = open1.find((a) => a.metric === 'feature-drift' && a.feature === 'danceability');
     expect(danceAlert?.severity).toBe('alert');
     expect(open1.filter((a) => a.metric === 'feature-drift').map((a) => a.feature)).toEqual(['danceability']);
@@ -112,19 +132,27 @@ describe('drift detection', () => {
     expect(JSON.stringify(hooks)).toContain('danceability');
     await s.req('/api/v1/alerts/evaluate', { method: 'POST' });
     expect(hooks.length).toBe(hooksAfterFirst);
-    const stored = (await (await s.req('/api/v1/alerts')).json()) as { alerts: { feature: string | null; notifiedAt: string | null }[] };
+    const stored = (await (await s.req('/api/v1/alerts')).json()) as {
+      alerts: { feature: string | null; notifiedAt: string | null }[];
+    };
     expect(stored.alerts.find((a) => a.feature === 'danceability')?.notifiedAt).not.toBeNull();
     const metrics = await (await s.req('/metrics')).text();
-    expect(metrics).toMatch(new RegExp(`jukebox_drift_feature_psi\\{version="${v}",feature="danceability"\\} 0\\.[2-9]`));
+    expect(metrics).toMatch(
+      new RegExp(`jukebox_drift_feature_psi\\{version="${v}",feature="danceability"\\} 0\\.[2-9]`),
+    );
     expect(metrics).toContain('jukebox_alert_state{');
   });
 
   it('resolves the episode when the version is no longer live', async () => {
     const rollback = await s.req('/api/v1/rollout/rollback', { method: 'POST' });
     expect(rollback.status).toBe(200);
-    const open = ((await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as { open: { feature: string }[] }).open;
+    const open = (
+      (await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as { open: { feature: string }[] }
+    ).open;
     expect(open.some((a) => a.feature === 'danceability')).toBe(false);
-    const all = (await (await s.req('/api/v1/alerts')).json()) as { alerts: { feature: string | null; resolvedAt: string | null }[] };
+    const all = (await (await s.req('/api/v1/alerts')).json()) as {
+      alerts: { feature: string | null; resolvedAt: string | null }[];
+    };
     expect(all.alerts.find((a) => a.feature === 'danceability')?.resolvedAt).not.toBeNull();
   });
 });

@@ -31,7 +31,7 @@ function mutations(r: () => number) {
     },
     (l: J) => void delete (l.inputs as J)[pick(FEATURES)],
     (l: J) => {
-      (l.outputs as number[])[Math.floor(r() * 72)] = pick([1.5, -0.1, 'p', null]);
+      (l.outputs as unknown[])[Math.floor(r() * 72)] = pick<unknown>([1.5, -0.1, 'p', null]);
     },
     (l: J) => {
       l.outputs = (l.outputs as number[]).slice(0, Math.floor(r() * 72));
@@ -93,7 +93,9 @@ describe('fuzzing the API with malformed bodies', () => {
     const N = 3000;
     for (let i = 0; i < N; i++) {
       const n = 1 + Math.floor(r() * 12);
-      const logs = Array.from({ length: n }, () => makeLog(songs[Math.floor(r() * songs.length)]!, { deviceId: 'fuzz-dev', modelVersion: v }));
+      const logs = Array.from({ length: n }, () =>
+        makeLog(songs[Math.floor(r() * songs.length)]!, { deviceId: 'fuzz-dev', modelVersion: v }),
+      );
       for (const l of logs) rejectedIds.push(l.id);
       const clone = JSON.parse(JSON.stringify(logs)) as J[];
       let body: string;
@@ -115,7 +117,12 @@ describe('fuzzing the API with malformed bodies', () => {
         body = JSON.stringify(r() < 0.5 ? { logs: clone, extra: true } : { entries: clone });
       }
       const path = r() < 0.85 ? '/api/v1/logs' : pickOther(r);
-      const res = await s.req(path, { method: 'POST', token: path === '/api/v1/enroll' ? null : token, body, headers: { 'content-type': 'application/json' } });
+      const res = await s.req(path, {
+        method: 'POST',
+        token: path === '/api/v1/enroll' ? null : token,
+        body,
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status, `${path} ${body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
       expect(res.status, body.slice(0, 200)).toBeLessThan(500);
       const parsed = ApiErrorSchema.safeParse(await res.json());
@@ -126,17 +133,32 @@ describe('fuzzing the API with malformed bodies', () => {
     }
     // Nothing from a rejected batch was stored.
     for (let i = 0; i < rejectedIds.length; i += 500) {
-      const found = await s.deps.store.db.selectFrom('logs').select('id').where('id', 'in', rejectedIds.slice(i, i + 500)).execute();
+      const found = await s.deps.store.db
+        .selectFrom('logs')
+        .select('id')
+        .where('id', 'in', rejectedIds.slice(i, i + 500))
+        .execute();
       expect(found).toEqual([]);
     }
     const counts = await s.deps.store.db.selectFrom('drift_buckets').select('stats').execute();
     expect(counts).toEqual([]);
     // Several distinct codes were exercised.
-    expect([...codes.keys()]).toEqual(expect.arrayContaining(['validation-failed', 'invalid-json', 'invalid-value', 'forbidden', 'unknown-model-version']));
+    expect([...codes.keys()]).toEqual(
+      expect.arrayContaining([
+        'validation-failed',
+        'invalid-json',
+        'invalid-value',
+        'forbidden',
+        'unknown-model-version',
+      ]),
+    );
     console.log('fuzz answers by code:', Object.fromEntries(codes));
 
     // Still alive and accepting valid work.
-    const ok = await s.req('/api/v1/logs', { token, json: { logs: [makeLog(songs[0]!, { deviceId: 'fuzz-dev', modelVersion: v })] } });
+    const ok = await s.req('/api/v1/logs', {
+      token,
+      json: { logs: [makeLog(songs[0]!, { deviceId: 'fuzz-dev', modelVersion: v })] },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -148,7 +170,8 @@ describe('fuzzing the API with malformed bodies', () => {
     for (let i = 0; i < 300; i++) {
       const b = JSON.parse(JSON.stringify(good)) as { manifest: J; files: Record<string, string> };
       const k = Math.floor(r() * 6);
-      if (k === 0) delete b.manifest[Object.keys(b.manifest)[Math.floor(r() * Object.keys(b.manifest).length)] as string];
+      if (k === 0)
+        delete b.manifest[Object.keys(b.manifest)[Math.floor(r() * Object.keys(b.manifest).length)] as string];
       else if (k === 1) b.files['weights.bin'] = Buffer.from(`junk${i}`).toString('base64');
       else if (k === 2) b.files['weights.bin'] = '@@not base64@@';
       else if (k === 3) b.manifest.version = `v${i.toString(16).padStart(12, '0')}`;

@@ -4,7 +4,12 @@
  */
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiErrorSchema, EnrollResponseSchema, LogBatchResponseSchema, ManifestSchema } from '../../model/contract/index.ts';
+import {
+  ApiErrorSchema,
+  EnrollResponseSchema,
+  LogBatchResponseSchema,
+  ManifestSchema,
+} from '../../model/contract/index.ts';
 import { ROUTES } from '../../server/http/openapi.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
@@ -42,7 +47,9 @@ describe('health, openapi, metrics', () => {
         .filter((x) => x.method !== 'ALL' && !x.path.includes('*') && x.path !== '/admin')
         .map((x) => `${x.method.toLowerCase()} ${x.path.replace(/:(\w+)/g, '{$1}')}`),
     );
-    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)),
+    );
     expect([...appRoutes].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((r) => !appRoutes.has(r))).toEqual([]);
     expect(ROUTES.length).toBe(documented.size);
@@ -77,7 +84,7 @@ describe('auth and enrollment', () => {
       ['/api/v1/admin/devices', 'GET'],
       ['/api/v1/admin/enrollment-codes', 'POST'],
       [`/api/v1/models/${v1}/promote`, 'POST'],
-      ['/api/v1/drift/report?version=' + v1, 'GET'],
+      [`/api/v1/drift/report?version=${v1}`, 'GET'],
       ['/api/v1/alerts', 'GET'],
       ['/api/v1/audit', 'GET'],
       ['/api/v1/overview', 'GET'],
@@ -89,7 +96,9 @@ describe('auth and enrollment', () => {
     }
   });
   it('a code enrolls once; wrong and reused codes are refused', async () => {
-    const { code } = (await (await s.req('/api/v1/admin/enrollment-codes', { method: 'POST', json: { expiresInHours: 1 } })).json()) as { code: string };
+    const { code } = (await (
+      await s.req('/api/v1/admin/enrollment-codes', { method: 'POST', json: { expiresInHours: 1 } })
+    ).json()) as { code: string };
     const ok = await s.req('/api/v1/enroll', { token: null, json: { code, deviceId: 'dev-2', label: 'Ana’s laptop' } });
     expect(ok.status).toBe(201);
     const body = EnrollResponseSchema.parse(await ok.json());
@@ -98,8 +107,12 @@ describe('auth and enrollment', () => {
     const again = await s.req('/api/v1/enroll', { token: null, json: { code, deviceId: 'dev-3' } });
     expect(await errorCode(again)).toBe('enrollment-code-invalid');
     expect(again.status).toBe(403);
-    expect(await errorCode(await s.req('/api/v1/enroll', { token: null, json: { code: 'AAAA-BBBB-CCCC', deviceId: 'x' } }))).toBe('enrollment-code-invalid');
-    expect(await errorCode(await s.req('/api/v1/enroll', { token: null, json: { code: 'AAAA', deviceId: 'bad id!' } }))).toBe('validation-failed');
+    expect(
+      await errorCode(await s.req('/api/v1/enroll', { token: null, json: { code: 'AAAA-BBBB-CCCC', deviceId: 'x' } })),
+    ).toBe('enrollment-code-invalid');
+    expect(
+      await errorCode(await s.req('/api/v1/enroll', { token: null, json: { code: 'AAAA', deviceId: 'bad id!' } })),
+    ).toBe('validation-failed');
     const me = await s.req('/api/v1/devices/me', { token: body.token });
     expect(((await me.json()) as { id: string; label: string }).label).toBe('Ana’s laptop');
   });
@@ -147,11 +160,22 @@ describe('logs', () => {
     const b1 = LogBatchResponseSchema.parse(await r1.json());
     expect(b1.stored.length).toBe(20);
     expect(b1.duplicates).toEqual([]);
-    const r2 = await s.req('/api/v1/logs', { token: deviceToken, json: { logs: [...logs.slice(0, 5), makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: v1 })] } });
+    const r2 = await s.req('/api/v1/logs', {
+      token: deviceToken,
+      json: { logs: [...logs.slice(0, 5), makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: v1 })] },
+    });
     const b2 = LogBatchResponseSchema.parse(await r2.json());
     expect(b2.stored.length).toBe(6);
-    expect(b2.duplicates.sort()).toEqual(logs.slice(0, 5).map((l) => l.id).sort());
-    const n = await s.deps.store.db.selectFrom('logs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(b2.duplicates.sort()).toEqual(
+      logs
+        .slice(0, 5)
+        .map((l) => l.id)
+        .sort(),
+    );
+    const n = await s.deps.store.db
+      .selectFrom('logs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(21);
   });
   it('keeps event time and arrival time; accepts late, out-of-order logs', async () => {
@@ -165,12 +189,19 @@ describe('logs', () => {
   });
   it('rejects the whole batch with per-item codes when one item is bad', async () => {
     const good = makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: v1 });
-    const bad = { ...makeLog(songs[1]!, { deviceId: 'dev-1', modelVersion: v1 }), inputs: { ...songs[1]!.features, danceability: 1.5 } };
+    const bad = {
+      ...makeLog(songs[1]!, { deviceId: 'dev-1', modelVersion: v1 }),
+      inputs: { ...songs[1]!.features, danceability: 1.5 },
+    };
     const r = await s.req('/api/v1/logs', { token: deviceToken, json: { logs: [good, bad] } });
     expect(r.status).toBe(422);
-    const body = (await r.json()) as { error: { code: string; details: { items: { index: number; id: string; code: string }[] } } };
+    const body = (await r.json()) as {
+      error: { code: string; details: { items: { index: number; id: string; code: string }[] } };
+    };
     expect(body.error.code).toBe('validation-failed');
-    expect(body.error.details.items).toEqual([expect.objectContaining({ index: 1, id: bad.id, code: 'feature-out-of-range' })]);
+    expect(body.error.details.items).toEqual([
+      expect.objectContaining({ index: 1, id: bad.id, code: 'feature-out-of-range' }),
+    ]);
     const stored = await s.deps.store.db.selectFrom('logs').select('id').where('id', 'in', [good.id, bad.id]).execute();
     expect(stored).toEqual([]);
   });
@@ -183,47 +214,87 @@ describe('logs', () => {
     expect([r2.status, await errorCode(r2)]).toEqual([400, 'invalid-value']);
     const r3 = await post('{"logs": "nope"}');
     expect([r3.status, await errorCode(r3)]).toEqual([422, 'validation-failed']);
-    const inf = JSON.stringify({ logs: [makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: v1 })] }).replace('"latencyMs":0.7', '"latencyMs":1e999');
+    const inf = JSON.stringify({ logs: [makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: v1 })] }).replace(
+      '"latencyMs":0.7',
+      '"latencyMs":1e999',
+    );
     const r4 = await post(inf);
     expect([r4.status, await errorCode(r4)]).toEqual([422, 'validation-failed']);
     const r5 = await post('x'.repeat(5 * 1024 * 1024));
     expect([r5.status, await errorCode(r5)]).toEqual([413, 'body-too-large']);
     const r6 = await post('{}', { 'content-type': 'text/plain' });
     expect([r6.status, await errorCode(r6)]).toEqual([415, 'unsupported-media-type']);
-    const r7 = await s.req('/api/v1/logs', { token: deviceToken, json: { logs: [makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: 'v000000000000' })] } });
+    const r7 = await s.req('/api/v1/logs', {
+      token: deviceToken,
+      json: { logs: [makeLog(songs[0]!, { deviceId: 'dev-1', modelVersion: 'v000000000000' })] },
+    });
     expect([r7.status, await errorCode(r7)]).toEqual([422, 'unknown-model-version']);
   });
   it('a device cannot send another device’s logs', async () => {
-    const r = await s.req('/api/v1/logs', { token: deviceToken, json: { logs: [makeLog(songs[0]!, { deviceId: 'dev-2', modelVersion: v1 })] } });
+    const r = await s.req('/api/v1/logs', {
+      token: deviceToken,
+      json: { logs: [makeLog(songs[0]!, { deviceId: 'dev-2', modelVersion: v1 })] },
+    });
     expect([r.status, await errorCode(r)]).toEqual([403, 'forbidden']);
   });
 });
 
 describe('outcomes', () => {
   it('stores device outcomes idempotently and refuses another device’s', async () => {
-    const o = { id: uuidv7(), song: { songId: 'song-1' }, country: 'DE', charted: true, date: '2026-11-20', source: 'device', recordedAt: new Date().toISOString() };
+    const o = {
+      id: uuidv7(),
+      song: { songId: 'song-1' },
+      country: 'DE',
+      charted: true,
+      date: '2026-11-20',
+      source: 'device',
+      recordedAt: new Date().toISOString(),
+    };
     const r1 = await s.req('/api/v1/outcomes', { token: deviceToken, json: { outcomes: [o, o] } });
     expect(r1.status).toBe(200);
     expect(await r1.json()).toEqual({ stored: [o.id], duplicates: [] });
     const r2 = await s.req('/api/v1/outcomes', { token: deviceToken, json: { outcomes: [o] } });
     expect(await r2.json()).toEqual({ stored: [o.id], duplicates: [o.id] });
-    const r3 = await s.req('/api/v1/outcomes', { token: deviceToken, json: { outcomes: [{ ...o, id: uuidv7(), deviceId: 'dev-2' }] } });
+    const r3 = await s.req('/api/v1/outcomes', {
+      token: deviceToken,
+      json: { outcomes: [{ ...o, id: uuidv7(), deviceId: 'dev-2' }] },
+    });
     expect(await errorCode(r3)).toBe('forbidden');
     const r4 = await s.req('/api/v1/outcomes', { token: deviceToken, json: { outcomes: [{ ...o, country: 'XX' }] } });
     const b4 = (await r4.json()) as { error: { details: { items: { code: string }[] } } };
     expect(b4.error.details.items[0]?.code).toBe('unknown-country');
   });
   it('turns a chart CSV into outcomes for every (song, country) it covers', async () => {
-    const csv = 'spotify_id,daily_rank,country,snapshot_date\nA,1,DE,2026-11-18\nB,2,DE,2026-11-18\nA,1,FR,2026-11-19\nC,3,,2026-11-19\n';
-    const r = await s.req('/api/v1/outcomes/chart-csv', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const csv =
+      'spotify_id,daily_rank,country,snapshot_date\nA,1,DE,2026-11-18\nB,2,DE,2026-11-18\nA,1,FR,2026-11-19\nC,3,,2026-11-19\n';
+    const r = await s.req('/api/v1/outcomes/chart-csv', {
+      method: 'POST',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ outcomes: 6, stored: 6, songs: 3, countries: 2, date: '2026-11-19' });
-    const rows = await s.deps.store.db.selectFrom('outcomes').select(['song_id', 'country', 'charted']).where('source', '=', 'chart-upload').execute();
-    const charted = rows.filter((x) => x.charted === 1).map((x) => `${x.song_id}${x.country}`).sort();
+    const rows = await s.deps.store.db
+      .selectFrom('outcomes')
+      .select(['song_id', 'country', 'charted'])
+      .where('source', '=', 'chart-upload')
+      .execute();
+    const charted = rows
+      .filter((x) => x.charted === 1)
+      .map((x) => `${x.song_id}${x.country}`)
+      .sort();
     expect(charted).toEqual(['ADE', 'AFR', 'BDE']);
-    const again = await s.req('/api/v1/outcomes/chart-csv', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const again = await s.req('/api/v1/outcomes/chart-csv', {
+      method: 'POST',
+      body: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(((await again.json()) as { stored: number }).stored).toBe(0);
-    const bad = await s.req('/api/v1/outcomes/chart-csv', { method: 'POST', body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } });
+    const bad = await s.req('/api/v1/outcomes/chart-csv', {
+      method: 'POST',
+      body: 'a,b\n1,2\n',
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(await errorCode(bad)).toBe('csv-missing-column');
     const json = await s.req('/api/v1/outcomes/chart-csv', { method: 'POST', json: {} });
     expect(await errorCode(json)).toBe('unsupported-media-type');
@@ -233,12 +304,29 @@ describe('outcomes', () => {
 describe('registry and rollout', () => {
   it('publishes a candidate, refusing bad hashes, schema and non-content versions', async () => {
     const m2 = await fixtureModel({ salt: 'b', parent: v1 });
-    const files = { 'model.json': Buffer.from(m2.files['model.json']!).toString('base64'), 'weights.bin': Buffer.from(m2.files['weights.bin']!).toString('base64') };
+    const files = {
+      'model.json': Buffer.from(m2.files['model.json']!).toString('base64'),
+      'weights.bin': Buffer.from(m2.files['weights.bin']!).toString('base64'),
+    };
     const tampered = { ...files, 'weights.bin': Buffer.from(new Uint8Array(64)).toString('base64') };
-    expect(await errorCode(await s.req('/api/v1/models', { json: { manifest: m2.manifest, files: tampered } }))).toBe('hash-mismatch');
-    expect(await errorCode(await s.req('/api/v1/models', { json: { manifest: m2.manifest, files: { 'model.json': files['model.json'] } } }))).toBe('hash-mismatch');
-    expect(await errorCode(await s.req('/api/v1/models', { json: { manifest: { ...m2.manifest, schemaVersion: 2 }, files } }))).toBe('manifest-invalid');
-    const wrongVersion = await s.req('/api/v1/models', { json: { manifest: { ...m2.manifest, version: 'v111111111111' }, files } });
+    expect(await errorCode(await s.req('/api/v1/models', { json: { manifest: m2.manifest, files: tampered } }))).toBe(
+      'hash-mismatch',
+    );
+    expect(
+      await errorCode(
+        await s.req('/api/v1/models', {
+          json: { manifest: m2.manifest, files: { 'model.json': files['model.json'] } },
+        }),
+      ),
+    ).toBe('hash-mismatch');
+    expect(
+      await errorCode(
+        await s.req('/api/v1/models', { json: { manifest: { ...m2.manifest, schemaVersion: 2 }, files } }),
+      ),
+    ).toBe('manifest-invalid');
+    const wrongVersion = await s.req('/api/v1/models', {
+      json: { manifest: { ...m2.manifest, version: 'v111111111111' }, files },
+    });
     expect([wrongVersion.status, await errorCode(wrongVersion)]).toEqual([422, 'manifest-invalid']);
     const ok = await s.req('/api/v1/models', { json: { manifest: m2.manifest, files } });
     expect(ok.status).toBe(201);
@@ -257,21 +345,33 @@ describe('registry and rollout', () => {
     const sha = m.files.find((x) => x.path === 'weights.bin')!.sha256;
     expect(f.headers.get('etag')).toBe(`"${sha}"`);
     expect((await f.arrayBuffer()).byteLength).toBe(64);
-    const cached = await s.req(`/api/v1/models/${v1}/files/weights.bin`, { token: deviceToken, headers: { 'if-none-match': `"${sha}"` } });
+    const cached = await s.req(`/api/v1/models/${v1}/files/weights.bin`, {
+      token: deviceToken,
+      headers: { 'if-none-match': `"${sha}"` },
+    });
     expect(cached.status).toBe(304);
-    expect(await errorCode(await s.req(`/api/v1/models/${v1}/files/nope.bin`, { token: deviceToken }))).toBe('not-found');
-    expect(await errorCode(await s.req('/api/v1/models/v999999999999/manifest.json', { token: deviceToken }))).toBe('unknown-model-version');
+    expect(await errorCode(await s.req(`/api/v1/models/${v1}/files/nope.bin`, { token: deviceToken }))).toBe(
+      'not-found',
+    );
+    expect(await errorCode(await s.req('/api/v1/models/v999999999999/manifest.json', { token: deviceToken }))).toBe(
+      'unknown-model-version',
+    );
   });
   it('canary, assignment with control group, shadow, promote and rollback, all audited', async () => {
     const m3 = await fixtureModel({ salt: 'c', parent: v1 });
     const v3 = await s.publish(m3);
-    expect(await errorCode(await s.req(`/api/v1/models/${v3}/canary`, { json: { percent: 80 } }))).toBe('validation-failed');
+    expect(await errorCode(await s.req(`/api/v1/models/${v3}/canary`, { json: { percent: 80 } }))).toBe(
+      'validation-failed',
+    );
     const c = await s.req(`/api/v1/models/${v3}/canary`, { json: { percent: 30 } });
     expect(c.status).toBe(200);
     expect(await c.json()).toMatchObject({ production: v1, canary: v3, canaryPercent: 30 });
     const cohorts = { canary: 0, control: 0, production: 0 };
     for (let i = 0; i < 400; i++) {
-      const a = (await (await s.req(`/api/v1/assignment?deviceId=d${i}`)).json()) as { cohort: keyof typeof cohorts; active: string };
+      const a = (await (await s.req(`/api/v1/assignment?deviceId=d${i}`)).json()) as {
+        cohort: keyof typeof cohorts;
+        active: string;
+      };
       cohorts[a.cohort]++;
       expect(a.active).toBe(a.cohort === 'canary' ? v3 : v1);
     }
@@ -288,8 +388,12 @@ describe('registry and rollout', () => {
     const v4 = await s.publish(m4);
     const sh = await s.req('/api/v1/rollout/shadow', { method: 'PUT', json: { version: v4 } });
     expect(((await sh.json()) as { shadow: string }).shadow).toBe(v4);
-    expect(((await (await s.req('/api/v1/assignment', { token: deviceToken })).json()) as { shadow: string }).shadow).toBe(v4);
-    expect(await errorCode(await s.req('/api/v1/rollout/shadow', { method: 'PUT', json: { version: v1 } }))).toBe('conflict');
+    expect(
+      ((await (await s.req('/api/v1/assignment', { token: deviceToken })).json()) as { shadow: string }).shadow,
+    ).toBe(v4);
+    expect(await errorCode(await s.req('/api/v1/rollout/shadow', { method: 'PUT', json: { version: v1 } }))).toBe(
+      'conflict',
+    );
 
     // Rollback with a canary ends the canary.
     const rb1 = await s.req('/api/v1/rollout/rollback', { method: 'POST' });
@@ -303,19 +407,24 @@ describe('registry and rollout', () => {
     const ar = await s.req(`/api/v1/models/${v4}/archive`, { method: 'POST' });
     expect(((await ar.json()) as { shadow: string | null }).shadow).toBeNull();
     const audit = (await (await s.req('/api/v1/audit')).json()) as { entries: { action: string; actor: string }[] };
-    expect(audit.entries.map((e) => e.action)).toEqual(expect.arrayContaining(['publish', 'canary', 'shadow', 'rollback-canary', 'promote', 'rollback', 'archive']));
+    expect(audit.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['publish', 'canary', 'shadow', 'rollback-canary', 'promote', 'rollback', 'archive']),
+    );
     expect(audit.entries.every((e) => e.actor.length > 0)).toBe(true);
     const rollout = (await (await s.req('/api/v1/rollout')).json()) as { production: string; audit: unknown[] };
     expect(rollout.production).toBe(v1);
     const list = (await (await s.req('/api/v1/models')).json()) as { models: { version: string; stage: string }[] };
     expect(list.models.find((x) => x.version === v3)?.stage).toBe('archived');
-    expect(await errorCode(await s.req('/api/v1/models/v999999999999/promote', { method: 'POST' }))).toBe('unknown-model-version');
+    expect(await errorCode(await s.req('/api/v1/models/v999999999999/promote', { method: 'POST' }))).toBe(
+      'unknown-model-version',
+    );
   });
 });
 
 describe('catalogue', () => {
   it('replaces from CSV, serves gzip JSON with an ETag, 304 on match', async () => {
-    const csv = 'spotify_id,name,artists,is_explicit,duration_ms,danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo\n' +
+    const csv =
+      'spotify_id,name,artists,is_explicit,duration_ms,danceability,energy,key,loudness,mode,speechiness,acousticness,instrumentalness,liveness,valence,tempo\n' +
       's1,"Song, One",A,TRUE,200000,0.5,0.5,1,-5,1,0.1,0.1,0,0.1,0.5,120\n' +
       's2,Two,B,false,180000,1.5,0.5,1,-5,1,0.1,0.1,0,0.1,0.5,120\n';
     const up = await s.req('/api/v1/catalogue', { method: 'PUT', body: csv, headers: { 'content-type': 'text/csv' } });
@@ -324,13 +433,31 @@ describe('catalogue', () => {
     const r = await s.req('/api/v1/catalogue', { token: deviceToken, headers: { 'accept-encoding': 'gzip' } });
     expect(r.status).toBe(200);
     expect(r.headers.get('content-encoding')).toBe('gzip');
-    const body = (await new Response(r.body!.pipeThrough(new DecompressionStream('gzip'))).json()) as { version: string; songs: { id: string; name: string }[] };
+    const body = (await new Response(r.body!.pipeThrough(new DecompressionStream('gzip'))).json()) as {
+      version: string;
+      songs: { id: string; name: string }[];
+    };
     expect(body.songs).toEqual([expect.objectContaining({ id: 's1', name: 'Song, One' })]);
     const etag = r.headers.get('etag')!;
     expect(etag.replace(/^W\//, '')).toBe(`"${body.version}"`);
-    expect((await s.req('/api/v1/catalogue', { token: deviceToken, headers: { 'if-none-match': etag } })).status).toBe(304);
-    expect(await errorCode(await s.req('/api/v1/catalogue', { method: 'PUT', body: csv, headers: { 'content-type': 'text/csv' }, token: deviceToken }))).toBe('forbidden');
-    expect(await errorCode(await s.req('/api/v1/catalogue', { method: 'PUT', body: 'id,name\n', headers: { 'content-type': 'text/csv' } }))).toBe('csv-missing-column');
+    expect((await s.req('/api/v1/catalogue', { token: deviceToken, headers: { 'if-none-match': etag } })).status).toBe(
+      304,
+    );
+    expect(
+      await errorCode(
+        await s.req('/api/v1/catalogue', {
+          method: 'PUT',
+          body: csv,
+          headers: { 'content-type': 'text/csv' },
+          token: deviceToken,
+        }),
+      ),
+    ).toBe('forbidden');
+    expect(
+      await errorCode(
+        await s.req('/api/v1/catalogue', { method: 'PUT', body: 'id,name\n', headers: { 'content-type': 'text/csv' } }),
+      ),
+    ).toBe('csv-missing-column');
   });
 });
 
@@ -347,10 +474,15 @@ describe('monitoring routes', () => {
     expect((await s.req(`/api/v1/performance?version=${v1}`)).status).toBe(200);
     expect(await errorCode(await s.req('/api/v1/drift/report?version=v999999999999'))).toBe('unknown-model-version');
     expect(await errorCode(await s.req(`/api/v1/drift/report?version=${v1}&from=yesterday`))).toBe('validation-failed');
-    expect(await errorCode(await s.req(`/api/v1/drift/report?version=${v1}&from=2026-02-01&to=2026-01-01`))).toBe('invalid-value');
+    expect(await errorCode(await s.req(`/api/v1/drift/report?version=${v1}&from=2026-02-01&to=2026-01-01`))).toBe(
+      'invalid-value',
+    );
     expect((await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).status).toBe(200);
     expect((await s.req('/api/v1/alerts?open=true')).status).toBe(200);
-    const ov = (await (await s.req('/api/v1/overview')).json()) as { devices: number; logsPerVersion: Record<string, { rows: number }> };
+    const ov = (await (await s.req('/api/v1/overview')).json()) as {
+      devices: number;
+      logsPerVersion: Record<string, { rows: number }>;
+    };
     expect(ov.devices).toBeGreaterThan(0);
     expect(ov.logsPerVersion[v1]?.rows).toBeGreaterThan(0);
   });

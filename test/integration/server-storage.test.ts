@@ -38,7 +38,12 @@ for (const d of dialects) {
     afterAll(async () => s?.close());
 
     const bucket = async (day: string): Promise<DriftBucket | null> => {
-      const r = await s.deps.store.db.selectFrom('drift_buckets').select('stats').where('model_version', '=', v).where('day', '=', day).executeTakeFirst();
+      const r = await s.deps.store.db
+        .selectFrom('drift_buckets')
+        .select('stats')
+        .where('model_version', '=', v)
+        .where('day', '=', day)
+        .executeTakeFirst();
       return r ? (JSON.parse(r.stats) as DriftBucket) : null;
     };
 
@@ -70,16 +75,37 @@ for (const d of dialects) {
       // A two-day window counts the 10 songs seen on both days once per day.
       const rep = await s.deps.drift.report(v, { from: '2026-03-01', to: '2026-03-02' });
       expect([rep.rows, rep.distinct, rep.days]).toEqual([110, 60, 2]);
-      const dev = await s.deps.store.db.selectFrom('devices').selectAll().where('id', '=', 'dev-a').executeTakeFirstOrThrow();
+      const dev = await s.deps.store.db
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', 'dev-a')
+        .executeTakeFirstOrThrow();
       expect(dev.logs_total).toBe(110);
       expect(dev.last_version).toBe(v);
+      expect(dev.last_event_at).toBe('2026-03-02T10:00:00.000Z'.replace('.000', ''));
     });
 
     it('rejects a batch atomically: nothing stored when one log names an unknown version', async () => {
-      const good = songs.slice(60, 70).map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: '2026-03-05T00:00:00Z' }));
-      const bad = makeLog(songs[71]!, { deviceId: 'dev-a', modelVersion: 'v0000000000ff', createdAt: '2026-03-05T00:00:00Z' });
-      await expect(s.deps.logIngest.ingest([...good, bad], 'dev-a')).rejects.toMatchObject({ code: 'unknown-model-version' });
-      const n = await s.deps.store.db.selectFrom('logs').select('id').where('id', 'in', good.map((g) => g.id)).execute();
+      const good = songs
+        .slice(60, 70)
+        .map((x) => makeLog(x, { deviceId: 'dev-a', modelVersion: v, createdAt: '2026-03-05T00:00:00Z' }));
+      const bad = makeLog(songs[71]!, {
+        deviceId: 'dev-a',
+        modelVersion: 'v0000000000ff',
+        createdAt: '2026-03-05T00:00:00Z',
+      });
+      await expect(s.deps.logIngest.ingest([...good, bad], 'dev-a')).rejects.toMatchObject({
+        code: 'unknown-model-version',
+      });
+      const n = await s.deps.store.db
+        .selectFrom('logs')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          good.map((g) => g.id),
+        )
+        .execute();
       expect(n).toEqual([]);
       expect(await bucket('2026-03-05')).toBeNull();
     });
@@ -95,7 +121,11 @@ for (const d of dialects) {
       expect(b?.rows).toBe(8 * 60);
       // Songs 0..199 overlap across batches; each is distinct once.
       expect(b?.distinct).toBe(200);
-      const fps = await s.deps.store.db.selectFrom('day_fingerprints').select('fingerprint').where('day', '=', '2026-03-10').execute();
+      const fps = await s.deps.store.db
+        .selectFrom('day_fingerprints')
+        .select('fingerprint')
+        .where('day', '=', '2026-03-10')
+        .execute();
       expect(fps.length).toBe(200);
     });
 
@@ -110,8 +140,24 @@ for (const d of dialects) {
         const top = log.outputs.indexOf(Math.max(...log.outputs));
         const low = log.outputs.indexOf(Math.min(...log.outputs));
         return [
-          { id: uuidv7(), song: { songId: x.id }, country: COUNTRY_CODES[top]!, charted: true, date: `2026-03-0${1 + (i % 2)}`, source: 'device' as const, recordedAt: new Date().toISOString() },
-          { id: uuidv7(), song: { songId: x.id }, country: COUNTRY_CODES[low]!, charted: false, date: `2026-03-0${1 + (i % 2)}`, source: 'device' as const, recordedAt: new Date().toISOString() },
+          {
+            id: uuidv7(),
+            song: { songId: x.id },
+            country: COUNTRY_CODES[top]!,
+            charted: true,
+            date: `2026-03-0${1 + (i % 2)}`,
+            source: 'device' as const,
+            recordedAt: new Date().toISOString(),
+          },
+          {
+            id: uuidv7(),
+            song: { songId: x.id },
+            country: COUNTRY_CODES[low]!,
+            charted: false,
+            date: `2026-03-0${1 + (i % 2)}`,
+            source: 'device' as const,
+            recordedAt: new Date().toISOString(),
+          },
         ];
       });
       const r = await s.deps.outcomeIngest.ingest(outcomes, 'dev-a');

@@ -21,7 +21,10 @@ export function buildCatalogue(csvPath: string): Catalogue {
 export function catalogueDevMiddleware(csvPath: string) {
   let body: string | undefined;
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    if (req.url !== '/api/v1/catalogue') return next();
+    if (req.url !== '/api/v1/catalogue') {
+      next();
+      return;
+    }
     body ??= JSON.stringify(buildCatalogue(csvPath));
     res.setHeader('content-type', 'application/json');
     res.end(body);

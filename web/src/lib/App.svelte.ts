@@ -151,13 +151,20 @@ export class App {
     return FEATURE_NAMES.map((n) => ref.find((f) => f.name === n)?.mean ?? 0);
   }
 
-  /** Runs the model for songs, logs every prediction, and returns the outputs. */
+  /**
+   * Runs the model for songs and logs every prediction. The outputs come back as soon as the model has them;
+   * `saved` settles when the logs are in IndexedDB (a failure there is shown, and the logs kept in memory).
+   */
   async predictAndLog(
-    items: readonly LogInput[],
+    items: readonly Omit<LogInput, 'outputs'>[],
     options: { onProgress?: (done: number, total: number) => void } = {},
-  ): Promise<{ ok: true; prediction: Prediction; logIds: string[] } | { ok: false; notice: Notice }> {
+  ): Promise<
+    { ok: true; prediction: Prediction; logIds: string[]; saved: Promise<boolean> } | { ok: false; notice: Notice }
+  > {
     const x = new Float32Array(items.length * FEATURE_NAMES.length);
-    items.forEach((it, i) => x.set(toVector(it.inputs), i * FEATURE_NAMES.length));
+    items.forEach((it, i) => {
+      x.set(toVector(it.inputs), i * FEATURE_NAMES.length);
+    });
     const p = await this.inference.predict(x, items.length, {
       workload: items.length > 1 ? 'batch' : 'single',
       onProgress: options.onProgress,
@@ -171,13 +178,21 @@ export class App {
       backend: p.value.backend,
       latencyMs: p.value.latencyMs / items.length,
     };
-    const logs = items.map((it, i) => buildLog(ctx, { ...it, outputs: p.value.outputs.subarray(i * width, (i + 1) * width) }, now));
-    const saved = await this.#recorder.record(
-      logs,
-      items.map((it) => it.label),
+    const logs = items.map((it, i) =>
+      buildLog(ctx, { ...it, outputs: p.value.outputs.subarray(i * width, (i + 1) * width) }, now),
     );
-    this.storageError = saved.ok ? null : { code: saved.code, message: `${describeError(saved.code)} Predictions are kept in memory until it works again.` };
-    await this.refreshCounts();
-    return { ok: true, prediction: p.value, logIds: logs.map((l) => l.id) };
+    const saved = this.#recorder
+      .record(
+        logs,
+        items.map((it) => it.label),
+      )
+      .then(async (r) => {
+        this.storageError = r.ok
+          ? null
+          : { code: r.code, message: `${describeError(r.code)} Predictions are kept in memory until it works again.` };
+        await this.refreshCounts();
+        return r.ok;
+      });
+    return { ok: true, prediction: p.value, logIds: logs.map((l) => l.id), saved };
   }
 }

@@ -47,7 +47,15 @@ export function buildSongIndex(songs: readonly CatalogueSong[]): SongIndex {
         }
         if (!matched) continue;
         const name = names[i]!;
-        const score = name.startsWith(` ${q}`) ? (name === ` ${q} ` ? 0 : 1) : name.includes(` ${q}`) ? 2 : hay.includes(` ${q}`) ? 3 : 4;
+        const score = name.startsWith(` ${q}`)
+          ? name === ` ${q} `
+            ? 0
+            : 1
+          : name.includes(` ${q}`)
+            ? 2
+            : hay.includes(` ${q}`)
+              ? 3
+              : 4;
         hits.push({ i, score });
       }
       hits.sort((a, b) => a.score - b.score || names[a.i]!.length - names[b.i]!.length);

@@ -22,7 +22,10 @@ describe('searchCounterfactual', () => {
 
   it('prefers the cheaper feature measured in its own scale', async () => {
     // Both features can lift p; feature 0 has a 10× larger scale, so moving it is cheaper.
-    const domains: FeatureDomain[] = [{ ...unit, scale: 1 }, { ...unit, scale: 0.1 }];
+    const domains: FeatureDomain[] = [
+      { ...unit, scale: 1 },
+      { ...unit, scale: 0.1 },
+    ];
     const r = await searchCounterfactual(logistic([3, 3], -3), [0.2, 0.2], domains, { target: 0.3 });
     expect(r.found && r.changes.map((c) => c.feature)).toEqual([0]);
   });

@@ -27,7 +27,13 @@ export interface Change {
 }
 
 export type CounterfactualResult =
-  | { readonly found: true; readonly changes: Change[]; readonly input: number[]; readonly probability: number; readonly distance: number }
+  | {
+      readonly found: true;
+      readonly changes: Change[];
+      readonly input: number[];
+      readonly probability: number;
+      readonly distance: number;
+    }
   | { readonly found: false; readonly best: number; readonly reason: 'already-above' | 'none-within-ranges' };
 
 export interface CounterfactualOptions {
@@ -79,7 +85,9 @@ export async function searchCounterfactual(
   const n = x0.length;
   const evalRows = async (rows: number[][]): Promise<ArrayLike<number>> => {
     const buf = new Float32Array(rows.length * n);
-    rows.forEach((r, i) => buf.set(r, i * n));
+    rows.forEach((r, i) => {
+      buf.set(r, i * n);
+    });
     return predict(buf, rows.length);
   };
   const p0 = (await evalRows([[...x0]]))[0]!;

@@ -21,7 +21,10 @@ describe('shapleyAttributions', () => {
     for (const country of [0, 17, 71]) {
       // Float64 reference forward pass: the sum property then holds to rounding error.
       const f = (buf: Float32Array, rows: number) =>
-        Array.from({ length: rows }, (_, r) => predictReference(tiny.weights, buf.subarray(r * 13, (r + 1) * 13))[country]!);
+        Array.from(
+          { length: rows },
+          (_, r) => predictReference(tiny.weights, buf.subarray(r * 13, (r + 1) * 13))[country]!,
+        );
       const a = await shapleyAttributions(f, x, MEANS, { permutations: 16, seed: country + 1 });
       const sum = a.values.reduce((s, v) => s + v, 0);
       const fx = predictReference(tiny.weights, Float32Array.from(x))[country]!;

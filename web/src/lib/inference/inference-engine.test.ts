@@ -42,7 +42,8 @@ const deps = (over: Partial<EngineDeps> = {}): EngineDeps => ({
 });
 const init = (channel: WorkerChannel, over: Partial<Extract<WorkerRequest, { type: 'init' }>> = {}) =>
   channel.request({ type: 'init', modelBaseUrl: '/m/', wasmBaseUrl: '/w/', benchmark: null, ...over });
-const row = (k: number) => MEANS.map((m, i) => (i === 0 || i === 6 ? k % 2 : i === 4 ? k % 12 : m + STDS[i]! * ((k % 5) - 2) * 0.3));
+const row = (k: number) =>
+  MEANS.map((m, i) => (i === 0 || i === 6 ? k % 2 : i === 4 ? k % 12 : m + STDS[i]! * ((k % 5) - 2) * 0.3));
 
 beforeAll(async () => {
   tiny = await makeTinyModel();
@@ -52,7 +53,11 @@ describe('inference worker protocol', () => {
   it('falls through unavailable backends, reports them, and answers ready', async () => {
     const { channel } = connect(deps());
     const ready = await init(channel);
-    expect(ready).toMatchObject({ type: 'ready', modelVersion: tiny.manifest.version, backends: { single: 'cpu', batch: 'cpu' } });
+    expect(ready).toMatchObject({
+      type: 'ready',
+      modelVersion: tiny.manifest.version,
+      backends: { single: 'cpu', batch: 'cpu' },
+    });
     if (ready.type !== 'ready') return;
     expect(ready.failures.map((f) => f.backend)).toEqual(['webgpu', 'wasm']);
     expect(ready.available).toEqual(['cpu']);
@@ -80,7 +85,10 @@ describe('inference worker protocol', () => {
     const x = new Float32Array(rows * 13);
     for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
     const progress: number[] = [];
-    const a = await channel.request({ type: 'predict', inputs: x, rows }, { onProgress: (done) => progress.push(done) });
+    const a = await channel.request(
+      { type: 'predict', inputs: x, rows },
+      { onProgress: (done) => progress.push(done) },
+    );
     expect(progress).toEqual([BATCH_CHUNK_ROWS, BATCH_CHUNK_ROWS * 2, rows]);
     expect(a.type === 'prediction' && a.outputs.length).toBe(rows * 72);
     if (a.type !== 'prediction') return;
@@ -124,8 +132,19 @@ describe('inference worker protocol', () => {
   it('searches a counterfactual through the worker', async () => {
     const { channel } = connect(deps());
     await init(channel);
-    const domains = MEANS.map((_, i) => ({ min: i === 5 ? -60 : 0, max: i === 1 ? 3_600_000 : i === 5 ? 5 : i === 12 ? 250 : i === 4 ? 11 : 1, kind: 'number' as const, scale: STDS[i]! }));
-    const a = await channel.request({ type: 'counterfactual', input: row(2), country: 3, domains, options: { target: 0.3 } });
+    const domains = MEANS.map((_, i) => ({
+      min: i === 5 ? -60 : 0,
+      max: i === 1 ? 3_600_000 : i === 5 ? 5 : i === 12 ? 250 : i === 4 ? 11 : 1,
+      kind: 'number' as const,
+      scale: STDS[i]!,
+    }));
+    const a = await channel.request({
+      type: 'counterfactual',
+      input: row(2),
+      country: 3,
+      domains,
+      options: { target: 0.3 },
+    });
     expect(a.type).toBe('counterfactual');
     if (a.type !== 'counterfactual') return;
     if (a.result.found) expect(a.result.probability).toBeGreaterThanOrEqual(0.3);
@@ -149,10 +168,14 @@ describe('inference worker protocol', () => {
   });
 
   it('answers contract error codes for a bad model, no backend and bad requests', async () => {
-    const badHash = connect(deps({ fetch: fetchFiles({ ...tiny.files, 'weights.bin': new Uint8Array(tiny.files['weights.bin']!.length) }) }));
+    const badHash = connect(
+      deps({ fetch: fetchFiles({ ...tiny.files, 'weights.bin': new Uint8Array(tiny.files['weights.bin']!.length) }) }),
+    );
     expect(await init(badHash.channel)).toMatchObject({ type: 'error', code: 'hash-mismatch' });
 
-    const badManifest = connect(deps({ fetch: fetchFiles({ ...tiny.files, 'manifest.json': new TextEncoder().encode('{"a":1}') }) }));
+    const badManifest = connect(
+      deps({ fetch: fetchFiles({ ...tiny.files, 'manifest.json': new TextEncoder().encode('{"a":1}') }) }),
+    );
     expect(await init(badManifest.channel)).toMatchObject({ type: 'error', code: 'manifest-invalid' });
 
     const missing = connect(deps({ fetch: fetchFiles({}) }));
@@ -177,7 +200,9 @@ describe('inference worker protocol', () => {
       type: 'error',
       code: 'unknown-country',
     });
-    expect(await channel.request({ type: 'predict', inputs: new Float32Array(13), rows: 1, backend: 'webgpu' })).toMatchObject({
+    expect(
+      await channel.request({ type: 'predict', inputs: new Float32Array(13), rows: 1, backend: 'webgpu' }),
+    ).toMatchObject({
       type: 'error',
       code: 'backend-unavailable',
     });
@@ -185,7 +210,13 @@ describe('inference worker protocol', () => {
 
   it('falls through a backend whose outputs fail the parity check', async () => {
     // A backend that "loads" but computes wrongly: corrupt the parity outputs instead, so cpu fails its check.
-    const manifest = { ...tiny.manifest, parity: { ...tiny.manifest.parity, outputs: tiny.manifest.parity.outputs.map((r) => r.map((v) => Math.min(1, v + 0.01))) } };
+    const manifest = {
+      ...tiny.manifest,
+      parity: {
+        ...tiny.manifest.parity,
+        outputs: tiny.manifest.parity.outputs.map((r) => r.map((v) => Math.min(1, v + 0.01))),
+      },
+    };
     const files = { ...tiny.files, 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) };
     const { channel } = connect(deps({ fetch: fetchFiles(files) }));
     const a = await init(channel);

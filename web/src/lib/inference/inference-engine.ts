@@ -220,8 +220,7 @@ export function createInferenceEngine(deps: EngineDeps) {
       timings.push(await measure(name));
     }
     if (timings.length === 0) return;
-    const best = (key: 'singleMs' | 'batchMsPerRow') =>
-      timings.reduce((a, b) => (b[key] < a[key] ? b : a)).backend;
+    const best = (key: 'singleMs' | 'batchMsPerRow') => timings.reduce((a, b) => (b[key] < a[key] ? b : a)).backend;
     choice.single = best('singleMs');
     choice.batch = best('batchMsPerRow');
     const result: BackendBenchmark = {
@@ -351,7 +350,10 @@ export function createInferenceEngine(deps: EngineDeps) {
       post({ type: 'counterfactual', id: req.id, result, backend: col.used() });
     } catch (err) {
       if (err instanceof EngineError) post(errorMessage(req.id, err.code, err.details));
-      else post(errorMessage(req.id, 'internal', { reason: String(err) }, `Inference failed unexpectedly: ${String(err)}`));
+      else
+        post(
+          errorMessage(req.id, 'internal', { reason: String(err) }, `Inference failed unexpectedly: ${String(err)}`),
+        );
     }
   }
 

@@ -139,15 +139,17 @@ export class DeviceStore {
     });
   }
 
-  /** Newest first (ids are UUID v7, so key order is time order). */
-  listLogs(options: { limit?: number; before?: string } = {}): Promise<StorageResult<StoredLog[]>> {
+  /** Newest first (ids are UUID v7, so key order is time order); `match` filters while scanning. */
+  listLogs(
+    options: { limit?: number; before?: string; match?: (l: StoredLog) => boolean } = {},
+  ): Promise<StorageResult<StoredLog[]>> {
     return this.run(async () => {
       const out: StoredLog[] = [];
       const range = options.before ? IDBKeyRange.upperBound(options.before, true) : undefined;
       let cursor = await this.db.transaction('logs').store.openCursor(range, 'prev');
       const limit = options.limit ?? 500;
       while (cursor && out.length < limit) {
-        out.push(cursor.value);
+        if (!options.match || options.match(cursor.value)) out.push(cursor.value);
         cursor = await cursor.continue();
       }
       return out;

@@ -69,7 +69,9 @@ export async function makeTinyModel(seed = 3): Promise<TinyModel> {
     { path: 'model.json', sha256: await sha256Hex(mj), bytes: mj.byteLength },
     { path: 'weights.bin', sha256: await sha256Hex(bin), bytes: bin.byteLength },
   ];
-  const parityInputs = [MEANS, MEANS.map((m, i) => m + STDS[i]! * 0.5)].map((r) => r.map((v, i) => (i === 0 || i === 6 ? Math.round(Math.min(1, v)) : i === 4 ? Math.round(v) : v)));
+  const parityInputs = [MEANS, MEANS.map((m, i) => m + STDS[i]! * 0.5)].map((r) =>
+    r.map((v, i) => (i === 0 || i === 6 ? Math.round(Math.min(1, v)) : i === 4 ? Math.round(v) : v)),
+  );
   const metrics = { macroAuc: 0.5, microAuc: 0.5, top5Hit: 0, precisionAt5: 0, recallAt5: 0, brier: 0.25 };
   const manifest: Manifest = {
     schemaVersion: 1,
@@ -88,7 +90,12 @@ export async function makeTinyModel(seed = 3): Promise<TinyModel> {
       perCountryAuc: Object.fromEntries(COUNTRY_CODES.map((c) => [c, null])) as Manifest['evaluation']['perCountryAuc'],
       reliability: [],
     },
-    lineage: { datasets: [{ name: 'tiny', sha256: files[1]!.sha256, rows: 0 }], codeCommit: 'test', parameters: {}, seed },
+    lineage: {
+      datasets: [{ name: 'tiny', sha256: files[1]!.sha256, rows: 0 }],
+      codeCommit: 'test',
+      parameters: {},
+      seed,
+    },
     reference: {
       songs: 1,
       features: FEATURE_NAMES.map((name, i) => ({
@@ -111,7 +118,11 @@ export async function makeTinyModel(seed = 3): Promise<TinyModel> {
     },
   };
   return {
-    files: { 'model.json': mj, 'weights.bin': bin, 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) },
+    files: {
+      'model.json': mj,
+      'weights.bin': bin,
+      'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)),
+    },
     manifest,
     weights: parsed.value,
   };

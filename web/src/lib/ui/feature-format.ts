@@ -62,7 +62,8 @@ export function toFormValues(f: Features): FormValues {
   const out = {} as FormValues;
   for (const name of Object.keys(FEATURES) as FeatureName[]) {
     const v = f[name];
-    out[name] = name === 'duration_ms' ? formatDuration(v) : name === 'is_explicit' ? (v ? 'true' : 'false') : String(v);
+    out[name] =
+      name === 'duration_ms' ? formatDuration(v) : name === 'is_explicit' ? (v ? 'true' : 'false') : String(v);
   }
   return out;
 }

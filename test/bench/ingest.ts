@@ -1,0 +1,210 @@
+/**
+ * Ingest benchmark: the real server in its own process on loopback, loaded by
+ * autocannon from this process with 500-log batches (fresh ids every request,
+ * songs from the real catalogue), on SQLite and — when TEST_DATABASE_URL is
+ * set — PostgreSQL. Beside it, the bare storage ceiling: the same rows
+ * inserted with a prepared statement in one transaction per batch, no HTTP,
+ * no validation, no drift statistics.
+ *
+ *   npx tsx test/bench/ingest.ts            (DURATION=15 CONNECTIONS=4 to change)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { uuidv7 } from 'uuidv7';
+import { featureFingerprint, toVector } from '../../model/contract/index.ts';
+import { encodeVector } from '../../server/store/vectors.ts';
+import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
+import { spawnServer } from '../../server/testing/spawn-server.ts';
+
+const BATCH = 500;
+const DURATION = Number(process.env.DURATION ?? 15);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 4);
+const TARGET_LOGS_PER_S = 30_000;
+const TARGET_P99_MS = 100;
+
+const songs = catalogueSongs();
+const model = await fixtureModel();
+const version = model.manifest.version;
+
+/** Batch templates split at the ids, so each request gets fresh ids for the price of a join. */
+function templates(deviceId: string, count: number): string[][] {
+  return Array.from({ length: count }, (_, t) => {
+    const logs = Array.from({ length: BATCH }, (_, i) => ({
+      ...makeLog(songs[(t * BATCH + i * 7) % songs.length]!, { deviceId, modelVersion: version }),
+      id: '__ID__',
+    }));
+    return JSON.stringify({ logs }).split('"__ID__"');
+  });
+}
+
+function bodyFrom(parts: string[]): string {
+  let s = parts[0] as string;
+  for (let i = 1; i < parts.length; i++) s += `"${uuidv7()}"${parts[i]}`;
+  return s;
+}
+
+interface Row {
+  store: string;
+  batchesPerS: number;
+  logsPerS: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  stored: number;
+}
+
+async function runServer(store: string, port: number, env: Record<string, string>): Promise<Row> {
+  const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000', ...env } });
+  try {
+    const code = (await (
+      await fetch(`${server.url}/api/v1/admin/enrollment-codes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      })
+    ).json()) as { code: string };
+    const enrolled = (await (
+      await fetch(`${server.url}/api/v1/enroll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: code.code, deviceId: 'bench-device' }),
+      })
+    ).json()) as { token: string };
+    const tpl = templates('bench-device', 24);
+    let n = 0;
+    const request = {
+      method: 'POST',
+      path: '/api/v1/logs',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${enrolled.token}` },
+      setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
+    };
+    // Warm-up (JIT, SQLite page cache), then the measured run.
+    await autocannon({ url: server.url, connections: CONNECTIONS, duration: 3, requests: [request] });
+    const r = await autocannon({
+      url: server.url,
+      connections: CONNECTIONS,
+      duration: DURATION,
+      timeout: 30,
+      requests: [request],
+    });
+    const overview = (await (
+      await fetch(`${server.url}/api/v1/overview`, { headers: { authorization: `Bearer ${server.adminToken}` } })
+    ).json()) as {
+      logsPerVersion: Record<string, { rows: number }>;
+    };
+    const ok = r['2xx'];
+    return {
+      store,
+      batchesPerS: ok / r.duration,
+      logsPerS: (ok * BATCH) / r.duration,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      errors: r.errors + r.non2xx + r.timeouts,
+      stored: overview.logsPerVersion[version]?.rows ?? 0,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The bare storage ceiling on SQLite: same table, prepared insert, one transaction per batch. */
+function bareSqlite(seconds: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'jukebox-bare-'));
+  const db = new SQLite(join(dir, 'bare.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(
+    'CREATE TABLE logs (id text primary key, device_id text, model_version text, backend text, latency_ms real, created_at text, day text, received_at text, source text, song_id text, fingerprint text, inputs blob, outputs blob, shadow text)',
+  );
+  const ins = db.prepare('INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING');
+  const logs = Array.from({ length: BATCH }, (_, i) =>
+    makeLog(songs[i % songs.length]!, { deviceId: 'd', modelVersion: version }),
+  );
+  const tx = db.transaction((now: string) => {
+    for (const l of logs) {
+      ins.run(
+        uuidv7(),
+        l.deviceId,
+        l.modelVersion,
+        l.backend,
+        l.latencyMs,
+        l.createdAt,
+        l.createdAt.slice(0, 10),
+        now,
+        l.source,
+        l.songId ?? null,
+        featureFingerprint(l.inputs),
+        encodeVector(toVector(l.inputs)),
+        encodeVector(l.outputs),
+        null,
+      );
+    }
+  });
+  let batches = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    tx(new Date().toISOString());
+    batches++;
+  }
+  const rate = (batches * BATCH) / ((performance.now() - t0) / 1000);
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+async function freshPgDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `jukebox_bench_${process.pid}`;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const d = new pg.Client({ connectionString: url });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+const rows: Row[] = [];
+console.log(
+  `ingest benchmark: ${BATCH}-log batches, ${CONNECTIONS} connections, ${DURATION} s per store (after a 3 s warm-up)`,
+);
+rows.push(await runServer('sqlite', 8710, {}));
+const pgUrl = process.env.TEST_DATABASE_URL;
+if (pgUrl) {
+  const db = await freshPgDatabase(pgUrl);
+  try {
+    rows.push(await runServer('postgres', 8711, { DATABASE_URL: db.url }));
+  } finally {
+    await db.drop();
+  }
+} else {
+  console.warn('postgres: SKIPPED (set TEST_DATABASE_URL, e.g. `source .ci/postgres.sh && start_test_postgres`)');
+}
+const bare = bareSqlite(5);
+
+const f = (x: number, d = 0) => x.toFixed(d);
+console.log(
+  '\n| store | batches/s | logs/s | p50 ms | p99 ms | max ms | errors | rows stored | logs/s ÷ target 30,000 | p99 ÷ target 100 ms | logs/s ÷ bare SQLite insert |',
+);
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(
+    `| ${r.store} | ${f(r.batchesPerS, 1)} | ${f(r.logsPerS)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${r.errors} | ${r.stored} | ${f(r.logsPerS / TARGET_LOGS_PER_S, 2)}× | ${f(r.p99 / TARGET_P99_MS, 2)}× | ${f(r.logsPerS / bare, 2)}× |`,
+  );
+}
+console.log(
+  `| bare SQLite insert (no HTTP, no validation, no drift stats; one process) | — | ${f(bare)} | — | — | — | — | — | ${f(bare / TARGET_LOGS_PER_S, 2)}× | — | 1.00× |`,
+);
