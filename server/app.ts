@@ -15,7 +15,7 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { modelRoutes } from './routes/models.ts';
 import { metricsRoute, monitoringRoutes } from './routes/monitoring.ts';
 
-export function createApp(deps: Deps): Hono {
+export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string> } = {}): Hono {
   const app = new Hono();
   app.use(
     '*',
@@ -74,7 +74,7 @@ export function createApp(deps: Deps): Hono {
     throw new ApiError('not-found');
   });
   app.route('/api/v1', api);
-  app.route('/', metricsRoute(deps));
+  app.route('/', metricsRoute(deps, opts.metricsText));
   app.all('/api/*', () => {
     throw new ApiError('not-found');
   });

@@ -11,6 +11,8 @@ export const ThresholdsSchema = z.object({
   psiAlert: z.number().positive().default(0.25),
   /** KS test on each feature, p-value after Holm correction across the 13 features (Evidently's default 0.05). */
   ksPValue: z.number().positive().max(1).default(0.05),
+  /** Multiple-testing correction of the 13 KS p-values: Holm (family-wise error) or Benjamini–Hochberg (false discovery rate). */
+  ksCorrection: z.enum(['holm', 'bh']).default('holm'),
   /** Jensen–Shannon distance (base 2, 0–1); Evidently uses 0.1 as its drift threshold. */
   jsWarn: z.number().positive().default(0.1),
   jsAlert: z.number().positive().default(0.2),
@@ -62,6 +64,11 @@ export const ConfigSchema = z.object({
     .positive()
     .default(32 * 1024 * 1024),
   metricsPublic: bool.default(false),
+  /**
+   * HTTP worker processes (node:cluster) sharing the port and the store; 1 = a single process.
+   * Rate limits and caches are per worker.
+   */
+  workers: z.coerce.number().int().min(1).max(64).default(1),
   /** How long a looked-up token stays cached in memory (revocation on this instance is immediate). */
   tokenCacheMs: z.coerce.number().int().min(0).default(5000),
 });
@@ -87,6 +94,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   CSV_BODY_LIMIT_BYTES: 'csvBodyLimitBytes',
   METRICS_PUBLIC: 'metricsPublic',
   TOKEN_CACHE_MS: 'tokenCacheMs',
+  SERVER_WORKERS: 'workers',
 };
 
 const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'alertWebhookUrl']);

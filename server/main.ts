@@ -1,15 +1,29 @@
 /**
  * Starts the server: config (printed once, secrets masked), store and
  * migrations, first-start bootstrap, the HTTP listener and the alert timer.
- * Run with `tsx server/main.ts` (the product's `npm start`).
+ * Run with `tsx server/main.ts` (the product's `npm start`). With
+ * SERVER_WORKERS > 1 the primary process does the one-time work and forks
+ * HTTP workers that share the port (node:cluster); worker 0 runs the alert
+ * timer and the primary aggregates /metrics across workers.
  */
+import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
+import { AggregatorRegistry } from 'prom-client';
 import { createApp } from './app.ts';
-import { describeConfig, loadConfig } from './config.ts';
+import { type Config, describeConfig, loadConfig } from './config.ts';
 import { bootstrap, createServices } from './services.ts';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+interface MetricsRequest {
+  type: 'jukebox:metrics';
+  id: number;
+}
+interface MetricsReply {
+  type: 'jukebox:metrics-reply';
+  id: number;
+  text: string;
+}
+
+async function firstStart(config: Config): Promise<void> {
   console.log(`jukebox server config:\n${describeConfig(config)}`);
   const deps = await createServices(config);
   const boot = await bootstrap(deps);
@@ -32,14 +46,42 @@ async function main(): Promise<void> {
     console.log(boot.adminToken);
     console.log('=======================================================================\n');
   }
-  const app = createApp(deps);
+  await deps.store.close();
+}
+
+/** One HTTP server; `worker` is the cluster worker index, or null in single-process mode. */
+async function runHttp(config: Config, worker: number | null): Promise<void> {
+  // prom-client answers the primary's collection requests only once an AggregatorRegistry exists in the worker:
+  // make it first, so a scrape during start-up does not wait for this worker until it times out.
+  if (worker !== null) void new AggregatorRegistry();
+  const deps = await createServices(config);
+  let metricsText: (() => Promise<string>) | undefined;
+  if (worker !== null) {
+    AggregatorRegistry.setRegistries([deps.metrics.registry]);
+    let next = 0;
+    const waiting = new Map<number, (text: string) => void>();
+    process.on('message', (m: MetricsReply) => {
+      if (m?.type === 'jukebox:metrics-reply') waiting.get(m.id)?.(m.text);
+      waiting.delete(m?.id);
+    });
+    metricsText = () =>
+      new Promise((resolve) => {
+        const id = next++;
+        waiting.set(id, resolve);
+        process.send?.({ type: 'jukebox:metrics', id } satisfies MetricsRequest);
+      });
+  }
+  const app = createApp(deps, metricsText ? { metricsText } : {});
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
-    console.log(
-      `listening on http://${config.host}:${info.port}  (admin dashboard: /admin/, API description: /api/v1/openapi.json)`,
-    );
+    if (worker === null || worker === 0) {
+      const w = worker === null ? '' : ` with ${config.workers} workers`;
+      console.log(
+        `listening on http://${config.host}:${info.port}${w}  (admin dashboard: /admin/, API: /api/v1/openapi.json)`,
+      );
+    }
   });
   let timer: NodeJS.Timeout | undefined;
-  if (config.alertIntervalS > 0) {
+  if (config.alertIntervalS > 0 && (worker === null || worker === 0)) {
     timer = setInterval(() => {
       deps.alerts.evaluate().catch((e) => console.error('alert evaluation failed', e));
     }, config.alertIntervalS * 1000);
@@ -53,6 +95,36 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.workers === 1) {
+    await firstStart(config);
+    await runHttp(config, null);
+    return;
+  }
+  if (cluster.isPrimary) {
+    await firstStart(config);
+    const aggregator = new AggregatorRegistry();
+    for (let i = 0; i < config.workers; i++) {
+      const w = cluster.fork({ JUKEBOX_WORKER: String(i) });
+      w.on('message', async (m: MetricsRequest) => {
+        if (m?.type !== 'jukebox:metrics') return;
+        const text = await aggregator.clusterMetrics().catch((e: unknown) => `# aggregation failed: ${String(e)}\n`);
+        w.send({ type: 'jukebox:metrics-reply', id: m.id, text } satisfies MetricsReply);
+      });
+    }
+    cluster.on('exit', (w, code) => console.error(`worker ${w.process.pid} exited (${code})`));
+    const stop = () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+      setTimeout(() => process.exit(0), 3000).unref();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return;
+  }
+  await runHttp(config, Number(process.env.JUKEBOX_WORKER ?? 0));
 }
 
 main().catch((e) => {

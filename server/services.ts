@@ -28,7 +28,9 @@ export async function createServices(
   let publicKey: JsonWebKey | null = null;
   if (config.labelPublicKeyFile) {
     try {
-      publicKey = JSON.parse(readFileSync(config.labelPublicKeyFile, 'utf8')) as JsonWebKey;
+      const jwk = JSON.parse(readFileSync(config.labelPublicKeyFile, 'utf8')) as JsonWebKey;
+      // Only the public members: a private key put here by mistake must never reach a device.
+      publicKey = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
     } catch (cause) {
       throw new Error(`LABEL_PUBLIC_KEY_FILE ${config.labelPublicKeyFile} is not a readable JWK`, { cause });
     }
@@ -37,6 +39,15 @@ export async function createServices(
   const registry = new Registry(store, key ? (m) => verifyManifest(m, key) : null);
   const drift = new DriftService(store, registry, () => config.thresholds);
   const metrics = new Metrics();
+  metrics.fleetSource = async () => {
+    const rows = await store.db
+      .selectFrom('devices')
+      .select(['last_version', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('revoked_at', 'is', null)
+      .groupBy('last_version')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.last_version ?? 'none', Number(r.n)]));
+  };
   return {
     config,
     store,

@@ -109,8 +109,9 @@ export default defineConfig({
       },
       workbox: {
         // Precached: what a phone needs to start and predict offline (shell, model, SIMD wasm, cpu fallback).
+        // The web manifest and its icons are added by the plugin itself.
         globPatterns: [
-          '**/*.{js,css,html,png,webmanifest}',
+          '**/*.{js,css,html}',
           'models/default/{model.json,weights.bin,manifest.json}',
           'wasm/tfjs-backend-wasm-simd.wasm',
         ],

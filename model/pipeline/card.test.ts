@@ -56,9 +56,18 @@ describe('model card', () => {
       },
       training: {
         settings: { members: 2, hidden: [4] },
+        calibration: { a: 0.5, b: -1, validation: { before: { ...m, brier: 0.05 }, after: m } },
         runs: { model: { networks: 2, bestEpochs: [3, 4], epochsRun: 9, validationMacroAuc: 0.7 } },
       },
-      metrics: { split: 'test', songs: 1, rows: { model: m, logistic: { ...m, macroAuc: 0.7 } } },
+      metrics: {
+        split: 'test',
+        songs: 1,
+        rows: { model: m, logistic: { ...m, macroAuc: 0.7 } },
+        bootstrap: {
+          intervals: { model: { lo: 0.72, hi: 0.78 }, logistic: { lo: 0.67, hi: 0.73 } },
+          differences: { model: { lo: 0.01, hi: 0.09 } },
+        },
+      },
       calibration: [{ lo: 0, hi: 0.1, count: 3, meanPredicted: 0.05, observedRate: 0.04 }],
       fairness: {
         description: 'spd',
@@ -82,6 +91,11 @@ describe('model card', () => {
     expect(md).toMatch(/\| 0\.0–0\.1 \| 3 \| 0\.0500 \| 0\.0400 \|/);
     expect(md).toMatch(/0\.2000 \(DE\)/);
     expect(md).toMatch(/average of 2 networks/);
+    expect(md).toMatch(
+      /model \[0\.7200, 0\.7800\], minus logistic \[0\.0100, 0\.0900\]; logistic \[0\.6700, 0\.7300\]/,
+    );
+    expect(md).toMatch(/sigmoid\(0\.5000 · \(logit − log w_c\) − 1\.0000\)/);
+    expect(md).toMatch(/Brier 0\.0500 → 0\.0200/);
     expect(md).toMatch(/- model: 2 network\(s\), best epochs 3, 4/);
   });
 });

@@ -11,9 +11,10 @@ import {
   type Metrics,
   type ReliabilityBin,
 } from '../contract/index.ts';
+import type { Calibration } from './calibrate.ts';
 import type { ProductionScore } from './evaluate.ts';
 import type { GateResult } from './gate.ts';
-import { topK } from './metrics.ts';
+import { type BootstrapInterval, topK } from './metrics.ts';
 import type { ParityReport } from './parity.ts';
 import type { EnsembleResult } from './train.ts';
 import type { ValidationReport } from './validate.ts';
@@ -53,12 +54,20 @@ export interface ModelCard {
   readonly training: {
     /** The shipped model's settings (lineage.parameters.model). */
     readonly settings: unknown;
+    /** Folded into the output layer: sigmoid(a·(logit − log w_c) + b), fitted on the validation songs. */
+    readonly calibration: { a: number; b: number; validation: { before: Metrics; after: Metrics } };
     readonly runs: Record<
       string,
       { networks: number; bestEpochs: number[]; epochsRun: number; validationMacroAuc: number }
     >;
   };
-  readonly metrics: { split: 'test' | 'validation'; songs: number; rows: Record<string, Metrics> };
+  readonly metrics: {
+    split: 'test' | 'validation';
+    songs: number;
+    rows: Record<string, Metrics>;
+    /** 95 % bootstrap intervals of macro AUC over the test songs, and of each model minus logistic (paired). */
+    bootstrap?: { intervals: Record<string, BootstrapInterval>; differences: Record<string, BootstrapInterval> };
+  };
   readonly calibration: readonly ReliabilityBin[];
   readonly fairness: FairnessReport;
   readonly gate: GateResult;
@@ -120,6 +129,9 @@ export interface CardInput {
   readonly gate: GateResult;
   readonly production: ProductionScore | undefined;
   readonly parity: ParityReport;
+  readonly calibration: Calibration;
+  readonly calibrationValidation: { before: Metrics; after: Metrics };
+  readonly bootstrap?: { intervals: Record<string, BootstrapInterval>; differences: Record<string, BootstrapInterval> };
 }
 
 export function buildCard(i: CardInput): ModelCard {
@@ -150,6 +162,7 @@ export function buildCard(i: CardInput): ModelCard {
     },
     training: {
       settings: m.lineage.parameters.model,
+      calibration: { a: i.calibration.a, b: i.calibration.b, validation: i.calibrationValidation },
       runs: Object.fromEntries(
         Object.entries(i.training).map(([k, t]) => [
           k,
@@ -162,7 +175,12 @@ export function buildCard(i: CardInput): ModelCard {
         ]),
       ),
     },
-    metrics: { split: m.evaluation.split, songs: m.evaluation.songs, rows },
+    metrics: {
+      split: m.evaluation.split,
+      songs: m.evaluation.songs,
+      rows,
+      ...(i.bootstrap ? { bootstrap: i.bootstrap } : {}),
+    },
     calibration: m.evaluation.reliability,
     fairness: explicitParity(i.modelTest, i.testRaw, i.testRows),
     gate: i.gate,
@@ -172,11 +190,21 @@ export function buildCard(i: CardInput): ModelCard {
     limits: [
       'Trained on about 1,900 songs that charted somewhere in late 2023: it ranks countries for a charting song, it does not say whether a song will chart at all.',
       'Audio features only: artist, language, label, marketing and release timing, which matter more, are not inputs.',
-      'Positive classes are weighted in training (sqrt of negatives/positives), so probabilities run high in absolute terms: use the ranking and the reliability table, not the raw number, as a chance.',
+      'Probabilities are calibrated on the validation songs with one global scale and offset (after undoing the training weights), not per country: read a probability together with the reliability table, and trust the ranking more than the number.',
       'Countries with few charting songs in the data have unstable AUC (see the per-country AUC in the manifest).',
       'Chart tastes drift: watch the drift report against the reference profile in the manifest and retrain on newer charts.',
     ],
   };
+}
+
+function bootstrapText(c: ModelCard): string {
+  const b = c.metrics.bootstrap;
+  if (!b) return '';
+  const iv = (x: BootstrapInterval | undefined) => (x ? `[${f4(x.lo)}, ${f4(x.hi)}]` : '–');
+  const lines = Object.entries(b.intervals).map(
+    ([name, x]) => `${name} ${iv(x)}${b.differences[name] ? `, minus logistic ${iv(b.differences[name])}` : ''}`,
+  );
+  return `Macro AUC, 95 % bootstrap intervals over the test songs (200 paired resamples): ${lines.join('; ')}.\n\n`;
 }
 
 function trainingText(c: ModelCard): string {
@@ -189,6 +217,8 @@ function trainingText(c: ModelCard): string {
     .join('\n');
   const members = Number(s.members ?? 1);
   return `tfjs (wasm backend) in Node, Adam (learning rate ${String(s.learningRate)}), batch ${String(s.batchSize)}, dropout ${String(s.dropout)}, L2 ${String(s.l2)}; binary cross-entropy with positive weights ${String(s.positiveWeighting)}(negatives/positives) capped at ${String(s.maxPositiveWeight)}, plus ${String(s.softmaxWeight)} × softmax cross-entropy over countries; early stopping on validation macro AUC (patience ${String(s.patience)}) with the best epoch restored.${members > 1 ? ` The model is the average of ${members} networks' logits (hidden ${JSON.stringify(s.hidden)}, different seeds), folded exactly into one Dense stack.` : ''} Settings chosen on the validation split only.
+
+Calibration (fitted on the validation songs, folded into the output layer; per-country rankings unchanged): sigmoid(${f4(c.training.calibration.a)} · (logit − log w_c) ${c.training.calibration.b < 0 ? '−' : '+'} ${f4(Math.abs(c.training.calibration.b))}). On validation it moved Brier ${f4(c.training.calibration.validation.before.brier)} → ${f4(c.training.calibration.validation.after.brier)} and top-5 hit ${f4(c.training.calibration.validation.before.top5Hit)} → ${f4(c.training.calibration.validation.after.top5Hit)}.
 
 ${runs}`;
 }
@@ -240,7 +270,7 @@ ${metricRows}
 
 prior = every song gets the training share of each country; logistic = logistic regression on the same inputs; course-net = the course's 13→32→64→128→256→72 network with plain cross-entropy. All computed in the same run on the same songs.
 
-Quality gate: ${c.gate.passed ? 'passed' : 'FAILED'}. ${c.gate.checks.map((x) => `${x.passed ? '✓' : '✗'} ${x.message}`).join('; ')}.
+${bootstrapText(c)}Quality gate: ${c.gate.passed ? 'passed' : 'FAILED'}. ${c.gate.checks.map((x) => `${x.passed ? '✓' : '✗'} ${x.message}`).join('; ')}.
 
 Parity: the exported files, loaded by the app's loader, reproduce the trained model within ${c.parity.maxAbsDiff.toExponential(2)} (max abs difference on ${c.parity.rows} test songs; limit ${c.parity.tolerance}).
 

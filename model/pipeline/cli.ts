@@ -109,6 +109,9 @@ async function main(argv: string[]): Promise<void> {
     values.production === 'none'
       ? null
       : (values.production ?? (existsSync(DEFAULT_OPTIONS.production ?? '') ? DEFAULT_OPTIONS.production : null));
+  if (production && values.production !== undefined && !existsSync(production)) {
+    fail(`--production ${production} does not exist (use --production none to skip the comparison)`);
+  }
   const quiet = values.quiet ?? false;
   const options: PipelineOptions = {
     ...DEFAULT_OPTIONS,

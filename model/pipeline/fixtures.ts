@@ -46,7 +46,11 @@ const round = (v: number, d = 3) => Number(v.toFixed(d));
 export function syntheticCharts(o: FixtureOptions): ChartRecord[] {
   const random = mulberry32(o.seed);
   const nCountries = o.countries ?? 12;
-  const centres = Array.from({ length: nCountries }, () => [random(), random(), random()] as const);
+  // Taste centres inside the cube with a small radius: balls a linear model cannot draw, a hidden layer can.
+  const centres = Array.from(
+    { length: nCountries },
+    () => [0.25 + random() / 2, 0.25 + random() / 2, 0.25 + random() / 2] as const,
+  );
   const rows: ChartRecord[] = [];
   for (let s = 0; s < o.songs; s++) {
     const id = `song${String(s).padStart(5, '0')}${Math.floor(random() * 1e6).toString(36)}`;
@@ -74,7 +78,7 @@ export function syntheticCharts(o: FixtureOptions): ChartRecord[] {
         nearestD = d;
         nearest = i;
       }
-      if (d + (random() - 0.5) * 0.1 < 0.35) charted.push(i);
+      if (d + (random() - 0.5) * 0.05 < 0.3) charted.push(i);
     });
     if (charted.length === 0) charted.push(nearest);
     const days = 1 + Math.floor(random() * 2);

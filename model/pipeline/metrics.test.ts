@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeMetrics, macroAuc, reliabilityTable, rocAuc, topK } from './metrics.ts';
+import { bootstrapMacroAuc, computeMetrics, macroAuc, reliabilityTable, rocAuc, topK } from './metrics.ts';
+import { mulberry32 } from './prng.ts';
 
 describe('metrics', () => {
   it('computes ROC-AUC with ties, and null without both classes', () => {
@@ -38,5 +39,24 @@ describe('metrics', () => {
     expect(t[0]?.meanPredicted).toBeCloseTo(0.06, 12);
     expect(t[9]).toMatchObject({ count: 2, observedRate: 1 });
     expect(t[5]).toMatchObject({ count: 0, meanPredicted: null });
+  });
+});
+
+describe('bootstrap intervals', () => {
+  it('brackets the point estimate, is reproducible, and pairs the differences', () => {
+    const rows = 120;
+    const cols = 3;
+    const r = mulberry32(2);
+    const y = Float32Array.from({ length: rows * cols }, () => (r() < 0.3 ? 1 : 0));
+    const good = Float32Array.from(y, (v) => v * 0.5 + r() * 0.7);
+    const noise = Float32Array.from(y, () => r());
+    const a = bootstrapMacroAuc({ good, noise }, 'noise', y, rows, cols, 100, 1);
+    const b = bootstrapMacroAuc({ good, noise }, 'noise', y, rows, cols, 100, 1);
+    expect(a).toEqual(b);
+    const point = macroAuc(good, y, rows, cols);
+    expect(a.intervals.good!.lo).toBeLessThan(point);
+    expect(a.intervals.good!.hi).toBeGreaterThan(point);
+    expect(a.differences.good!.lo).toBeGreaterThan(0); // clearly better than noise in every resample
+    expect(a.differences).not.toHaveProperty('noise');
   });
 });

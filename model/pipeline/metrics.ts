@@ -5,6 +5,7 @@
  * Plain float64 JS so they are exact and backend-free.
  */
 import type { Metrics, ReliabilityBin } from '../contract/index.ts';
+import { mulberry32 } from './prng.ts';
 
 /** ROC-AUC by the rank-sum formula with average ranks for ties; null without both classes. */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number | null {
@@ -105,4 +106,63 @@ export function reliabilityTable(p: ArrayLike<number>, y: ArrayLike<number>, bin
     meanPredicted: n > 0 ? (sumP[b] as number) / n : null,
     observedRate: n > 0 ? (sumY[b] as number) / n : null,
   }));
+}
+
+export interface BootstrapInterval {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * 95 % bootstrap intervals of macro AUC over songs (resampled with
+ * replacement, the same resamples for every model so differences are paired),
+ * plus the interval of each model's difference to `reference`.
+ */
+export function bootstrapMacroAuc(
+  predictions: Readonly<Record<string, Float32Array>>,
+  reference: string,
+  y: Float32Array,
+  rows: number,
+  cols: number,
+  samples: number,
+  seed: number,
+): { intervals: Record<string, BootstrapInterval>; differences: Record<string, BootstrapInterval> } {
+  const random = mulberry32(seed);
+  const names = Object.keys(predictions);
+  const draws: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const yb = new Float32Array(rows * cols);
+  const pb = new Float32Array(rows * cols);
+  for (let s = 0; s < samples; s++) {
+    const idx = Array.from({ length: rows }, () => Math.floor(random() * rows));
+    idx.forEach((r, i) => {
+      yb.set(y.subarray(r * cols, (r + 1) * cols), i * cols);
+    });
+    for (const n of names) {
+      const p = predictions[n] as Float32Array;
+      idx.forEach((r, i) => {
+        pb.set(p.subarray(r * cols, (r + 1) * cols), i * cols);
+      });
+      draws[n]?.push(macroAuc(pb, yb, rows, cols));
+    }
+  }
+  const interval = (v: number[]): BootstrapInterval => {
+    const sorted = [...v].sort((a, b) => a - b);
+    return { lo: quantileSorted(sorted, 0.025), hi: quantileSorted(sorted, 0.975) };
+  };
+  const ref = draws[reference] ?? [];
+  return {
+    intervals: Object.fromEntries(names.map((n) => [n, interval(draws[n] ?? [])])),
+    differences: Object.fromEntries(
+      names.filter((n) => n !== reference).map((n) => [n, interval((draws[n] ?? []).map((v, i) => v - (ref[i] ?? 0)))]),
+    ),
+  };
+}
+
+function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const a = sorted[lo] as number;
+  const b = sorted[Math.ceil(pos)] as number;
+  return a + (b - a) * (pos - lo);
 }

@@ -21,13 +21,15 @@ import {
 import { parseDenseModel, predictReference } from '../runtime/dense-model.ts';
 import { useBackend } from './backend.ts';
 import { cachedStep, createCache, type StepCache } from './cache.ts';
+import { applyCalibration, fitCalibration } from './calibrate.ts';
 import { buildCard, type ModelCard, renderCardMarkdown } from './card.ts';
 import { buildEvaluation, type ProductionScore, predictInMemory, priorPredictions } from './evaluate.ts';
 import { exportLayersModel, foldScaler } from './export-model.ts';
 import { runGate } from './gate.ts';
 import { fileSha256, ingestFiles } from './ingest.ts';
-import { computeMetrics } from './metrics.ts';
-import { checkParity, deviceParitySection, predictExported } from './parity.ts';
+import { bootstrapMacroAuc, computeMetrics } from './metrics.ts';
+import { checkParity, deviceParitySection, PARITY_TOLERANCE, predictExported } from './parity.ts';
+import { deriveSeed } from './prng.ts';
 import { PipelineError } from './problems.ts';
 import { trainingProgress } from './progress.ts';
 import { referenceProfile } from './reference-profile.ts';
@@ -35,7 +37,7 @@ import { newRunId, type RunRecord, recordRun } from './runs.ts';
 import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
 import { type SplitResult, splitBySong } from './split.ts';
 import { buildTargets, featureMatrix, labelMatrix, type Song } from './targets.ts';
-import { type EnsembleParams, type EnsembleResult, trainEnsemble } from './train.ts';
+import { type EnsembleParams, type EnsembleResult, positiveWeights, trainEnsemble } from './train.ts';
 import { validateTables } from './validate.ts';
 
 export type NetworkParams = Omit<EnsembleParams, 'seed'>;
@@ -55,6 +57,8 @@ export interface PipelineOptions {
   readonly logistic: NetworkParams;
   readonly course: NetworkParams;
   readonly gateTolerance: number;
+  /** Max abs difference allowed between the exported files and the trained model (≤ 1e-5). */
+  readonly parityTolerance: number;
   readonly progress: boolean;
   /** Log lines (one per step); quiet runs pass a no-op. */
   readonly log: (line: string) => void;
@@ -65,7 +69,7 @@ export const DEFAULT_MODEL: NetworkParams = {
   hidden: [128, 64],
   dropout: 0.3,
   l2: 1e-4,
-  learningRate: 1e-3,
+  learningRate: 3e-3,
   batchSize: 64,
   maxEpochs: 200,
   patience: 20,
@@ -116,6 +120,7 @@ export const DEFAULT_OPTIONS: Omit<PipelineOptions, 'data' | 'out' | 'log'> = {
   logistic: LOGISTIC,
   course: COURSE_NET,
   gateTolerance: 0.01,
+  parityTolerance: PARITY_TOLERANCE,
   progress: true,
 };
 
@@ -130,9 +135,13 @@ interface SplitData {
   readonly scaler: Scaler;
 }
 
+/** HEAD, marked "+dirty" when the model code has uncommitted changes (the commit alone would not reproduce it). */
 function codeCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git(['rev-parse', 'HEAD']);
+    return git(['status', '--porcelain', '--', 'model']) === '' ? head : `${head}+dirty`;
   } catch {
     return 'unknown';
   }
@@ -153,7 +162,7 @@ function matrices(songs: readonly Song[], scaler: Scaler): Matrices {
 
 async function loadProduction(
   dir: string | null,
-): Promise<{ dir: string; version: string; modelJson: string; weights: Uint8Array } | null> {
+): Promise<{ dir: string; version: string; modelJson: unknown; weights: Uint8Array } | null> {
   if (!dir) return null;
   try {
     const [modelJson, weights, manifestText] = await Promise.all([
@@ -161,14 +170,28 @@ async function loadProduction(
       readFile(join(dir, 'weights.bin')),
       readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}'),
     ]);
-    const version = (JSON.parse(manifestText) as { version?: string }).version ?? 'unversioned';
-    return { dir, version, modelJson, weights: new Uint8Array(weights) };
+    let version = 'unversioned';
+    try {
+      version = (JSON.parse(manifestText) as { version?: string }).version ?? version;
+    } catch {
+      // An unreadable manifest does not stop us scoring the weights.
+    }
+    let parsedJson: unknown;
+    try {
+      parsedJson = JSON.parse(modelJson);
+    } catch {
+      parsedJson = null; // parseDenseModel reports it as unloadable
+    }
+    return { dir, version, modelJson: parsedJson, weights: new Uint8Array(weights) };
   } catch {
     return null;
   }
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  if (!(o.parityTolerance > 0 && o.parityTolerance <= PARITY_TOLERANCE)) {
+    throw new Error(`parityTolerance must be in (0, ${PARITY_TOLERANCE}], got ${o.parityTolerance}`);
+  }
   const started = Date.now();
   const runId = newRunId(new Date(started));
   const cache: StepCache = createCache(o.cacheDir);
@@ -212,7 +235,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         );
       const v = validateTables(ing.tables);
       if (!v.ok)
-        throw new PipelineError(v.problems[0]?.code ?? 'invalid-value', 'input files failed validation', v.problems);
+        throw new PipelineError(
+          v.problems[0]?.code ?? 'invalid-value',
+          v.truncated
+            ? `input files failed validation (stopped after the first ${v.problems.length} problems)`
+            : `input files failed validation (${v.problems.length} problems)`,
+          v.problems,
+        );
       return {
         rows: v.rows,
         report: v.report,
@@ -284,6 +313,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const model = await trainStep('model', o.model);
     const logistic = await trainStep('logistic', o.logistic);
     const course = await trainStep('course', o.course);
+    record.validation = {
+      model: model.value.bestValidationMacroAuc,
+      logistic: logistic.value.bestValidationMacroAuc,
+      course: course.value.bestValidationMacroAuc,
+    };
     for (const [name, t] of [
       ['model', model],
       ['logistic', logistic],
@@ -295,26 +329,60 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       );
     }
 
+    // Calibration on the validation songs, folded into the output layer (rankings per country unchanged).
+    const calibrated = await cachedStep(cache, 'calibrate', { model: model.key, split: split.key }, async () => {
+      await ensureBackend();
+      const before = predictInMemory(model.value.weights, val.std, val.rows);
+      const calibration = fitCalibration(before, val.y, positiveWeights(train.y, train.rows, o.model));
+      const weights = applyCalibration(model.value.weights, calibration);
+      const after = predictInMemory(weights, val.std, val.rows);
+      const k = COUNTRY_CODES.length;
+      return {
+        calibration,
+        weights,
+        validation: {
+          before: computeMetrics(before, val.y, val.rows, k),
+          after: computeMetrics(after, val.y, val.rows, k),
+        },
+      };
+    });
+    const cv = calibrated.value.validation;
+    say(
+      `calibrate: a ${calibrated.value.calibration.a.toFixed(3)}, b ${calibrated.value.calibration.b.toFixed(3)}; validation Brier ${cv.before.brier.toFixed(4)} → ${cv.after.brier.toFixed(4)}, top-5 hit ${cv.before.top5Hit.toFixed(4)} → ${cv.after.top5Hit.toFixed(4)}, micro AUC ${cv.before.microAuc.toFixed(4)} → ${cv.after.microAuc.toFixed(4)}`,
+    );
+
     // Step 6: evaluate on the test songs, beside the baselines.
     const evaluation = await cachedStep(
       cache,
       'evaluate',
-      { split: split.key, model: model.key, logistic: logistic.key, course: course.key },
+      { split: split.key, model: calibrated.key, logistic: logistic.key, course: course.key },
       async () => {
         await ensureBackend();
-        const modelTest = predictInMemory(model.value.weights, test.std, test.rows);
+        const modelTest = predictInMemory(calibrated.value.weights, test.std, test.rows);
         const trainPositives = COUNTRY_CODES.map((_, c) => {
           let n = 0;
           for (let r = 0; r < train.rows; r++) n += train.y[r * COUNTRY_CODES.length + c] as number;
           return n;
         });
+        const baselines = {
+          prior: priorPredictions(trainPositives, train.rows, test.rows),
+          logistic: predictInMemory(logistic.value.weights, test.std, test.rows),
+          'course-net': predictInMemory(course.value.weights, test.std, test.rows),
+        };
+        const { prior: _constant, ...ranked } = baselines;
         return {
           modelTest,
-          evaluation: buildEvaluation('test', test.y, test.rows, modelTest, {
-            prior: priorPredictions(trainPositives, train.rows, test.rows),
-            logistic: predictInMemory(logistic.value.weights, test.std, test.rows),
-            'course-net': predictInMemory(course.value.weights, test.std, test.rows),
-          }),
+          evaluation: buildEvaluation('test', test.y, test.rows, modelTest, baselines),
+          // How much the test score could move with other songs: 200 paired resamples of the test songs.
+          bootstrap: bootstrapMacroAuc(
+            { model: modelTest, ...ranked },
+            'logistic',
+            test.y,
+            test.rows,
+            COUNTRY_CODES.length,
+            200,
+            deriveSeed(o.seed, 'bootstrap'),
+          ),
         };
       },
     );
@@ -324,7 +392,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const prod = await loadProduction(o.production);
     let production: ProductionScore | undefined;
     if (prod) {
-      const parsed = parseDenseModel(JSON.parse(prod.modelJson), prod.weights.slice().buffer as ArrayBuffer);
+      const parsed = parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer);
       if (parsed.ok) {
         const k = COUNTRY_CODES.length;
         const p = new Float32Array(test.rows * k);
@@ -353,19 +421,24 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     for (const c of gate.checks) say(`gate: ${c.passed ? 'pass' : 'FAIL'}: ${c.message}`);
 
     // Steps 7–8: export (scaling folded in) and parity with the browser's loader.
-    const exported = await cachedStep(cache, 'export', { model: model.key, split: split.key }, async () => {
+    const exported = await cachedStep(cache, 'export', { model: calibrated.key, split: split.key }, async () => {
       await ensureBackend();
-      const raw = foldScaler(model.value.weights, scaler);
+      const raw = foldScaler(calibrated.value.weights, scaler);
       const hidden = raw.layers.slice(0, -1).map((l) => l.units);
       return exportLayersModel(raw, hidden, o.model.dropout, o.seed);
     });
-    const parity = await cachedStep(cache, 'parity', { export: exported.key, evaluate: evaluation.key }, async () => {
-      await ensureBackend();
-      return {
-        report: await checkParity(exported.value, test.raw, test.rows, evaluation.value.modelTest),
-        section: await deviceParitySection(exported.value, test.raw, test.rows, FEATURE_NAMES.length),
-      };
-    });
+    const parity = await cachedStep(
+      cache,
+      'parity',
+      { export: exported.key, evaluate: evaluation.key, tolerance: o.parityTolerance },
+      async () => {
+        await ensureBackend();
+        return {
+          report: await checkParity(exported.value, test.raw, test.rows, evaluation.value.modelTest, o.parityTolerance),
+          section: await deviceParitySection(exported.value, test.raw, test.rows, FEATURE_NAMES.length),
+        };
+      },
+    );
     record.parity = parity.value.report;
     say(
       `parity: max abs diff ${parity.value.report.maxAbsDiff.toExponential(2)} on ${parity.value.report.rows} test songs (tolerance ${parity.value.report.tolerance})`,
@@ -433,6 +506,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       gate,
       production,
       parity: parity.value.report,
+      calibration: calibrated.value.calibration,
+      calibrationValidation: calibrated.value.validation,
+      bootstrap: evaluation.value.bootstrap,
     });
     record.version = version;
 

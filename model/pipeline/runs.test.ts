@@ -29,6 +29,7 @@ function run(id: string, seed: number, auc: number): RunRecord {
     ],
     messages: [],
     version: `v${seed}`,
+    validation: { model: auc + 0.01 },
     metrics: { model: metrics(auc), baselines: { logistic: metrics(0.7) } },
   };
 }
@@ -54,7 +55,8 @@ describe('runs', () => {
     const text = formatRunComparison(run('r1', 1, 0.74), run('r2', 2, 0.76));
     expect(text).toMatch(/seed\s+1\s+2/);
     expect(text).not.toMatch(/model\.dropout/);
-    expect(text).toMatch(/macroAuc\s+0\.7400\s+0\.7600\s+0\.0200/);
+    expect(text).toMatch(/\nmacroAuc\s+0\.7400\s+0\.7600\s+0\.0200/);
+    expect(text).toMatch(/validation macroAuc\s+0\.7500\s+0\.7700\s+0\.0200/);
   });
 
   it('lists nothing for a missing directory', async () => {

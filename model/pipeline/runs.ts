@@ -23,6 +23,8 @@ export interface RunRecord {
   readonly messages: string[];
   readonly version?: string;
   readonly metrics?: { model: Metrics; baselines: Record<string, Metrics>; production?: Metrics };
+  /** Validation macro AUC per trained network: what tuning looks at (test metrics are for reporting). */
+  readonly validation?: Record<string, number>;
   readonly gate?: GateResult;
   readonly parity?: ParityReport;
   readonly artifacts?: readonly { path: string; sha256: string; bytes: number }[];
@@ -75,9 +77,24 @@ function table(rows: string[][]): string {
 
 /** One line per run: id, status, duration, cache hits, key parameters and test metrics. */
 export function formatRunsTable(runs: readonly RunRecord[]): string {
-  const rows = [['run', 'status', 'secs', 'cached', 'seed', 'hidden', 'macroAUC', 'logistic', 'top5', 'version']];
+  const rows = [
+    [
+      'run',
+      'status',
+      'secs',
+      'cached',
+      'seed',
+      'hidden',
+      'members',
+      'val AUC',
+      'test AUC',
+      'logistic',
+      'top5',
+      'version',
+    ],
+  ];
   for (const r of runs) {
-    const p = r.parameters as { seed?: number; model?: { hidden?: number[] } };
+    const p = r.parameters as { seed?: number; model?: { hidden?: number[]; members?: number } };
     rows.push([
       r.runId,
       r.status,
@@ -85,6 +102,8 @@ export function formatRunsTable(runs: readonly RunRecord[]): string {
       `${r.steps.filter((s) => s.hit).length}/${r.steps.length}`,
       String(p.seed ?? '-'),
       (p.model?.hidden ?? []).join('x') || '-',
+      String(p.model?.members ?? 1),
+      num(r.validation?.model),
       num(r.metrics?.model.macroAuc),
       num(r.metrics?.baselines.logistic?.macroAuc),
       num(r.metrics?.model.top5Hit),
@@ -110,6 +129,14 @@ export function formatRunComparison(a: RunRecord, b: RunRecord): string {
   rows.push(['status', a.status, b.status, '']);
   rows.push(['seconds', (a.durationMs / 1000).toFixed(1), (b.durationMs / 1000).toFixed(1), '']);
   for (const k of keys) if (pa[k] !== pb[k]) rows.push([k, pa[k] ?? '-', pb[k] ?? '-', '']);
+  rows.push([
+    'validation macroAuc',
+    num(a.validation?.model),
+    num(b.validation?.model),
+    a.validation?.model !== undefined && b.validation?.model !== undefined
+      ? num(b.validation.model - a.validation.model)
+      : '-',
+  ]);
   const names = ['macroAuc', 'microAuc', 'top5Hit', 'precisionAt5', 'recallAt5', 'brier'] as const;
   for (const m of names) {
     const va = a.metrics?.model[m];

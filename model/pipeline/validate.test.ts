@@ -96,4 +96,15 @@ describe('validate', () => {
     const energies = r.rows.filter((x) => x.songId === 'a').map((x) => x.features[3]);
     expect(energies).toEqual([0.6, 0.6, 0.6]);
   });
+
+  it('stops at maxProblems and says so', () => {
+    const bad = { ...base, tempo: 'x' };
+    const r = validateTables([table([bad, bad, bad])], 2);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.problems).toHaveLength(2);
+    expect(r.truncated).toBe(true);
+    const one = validateTables([table([bad])], 2);
+    expect(!one.ok && one.truncated).toBe(false);
+  });
 });

@@ -42,7 +42,12 @@ export interface ValidationReport {
 
 export type ValidateResult =
   | { ok: true; rows: ChartRow[]; report: ValidationReport }
-  | { ok: false; problems: Problem[]; rowsRead: number };
+  | {
+      ok: false;
+      problems: Problem[];
+      rowsRead: number /** true when validation stopped at maxProblems. */;
+      truncated: boolean;
+    };
 
 const COUNTRY_SET = new Set<string>(COUNTRY_CODES);
 const FEATURES_BY_NAME = new Map(FEATURE_SPECS.map((s) => [s.name, s]));
@@ -131,9 +136,14 @@ export function validateTables(tables: readonly SourceTable[], maxProblems = 200
       });
     });
   }
-  if (problems.length > 0) return { ok: false, problems, rowsRead };
+  if (problems.length > 0) return { ok: false, problems, rowsRead, truncated: problems.length >= maxProblems };
   if (rows.length === 0) {
-    return { ok: false, problems: [{ file: tables.map((t) => t.file).join(','), code: 'no-usable-rows' }], rowsRead };
+    return {
+      ok: false,
+      problems: [{ file: tables.map((t) => t.file).join(','), code: 'no-usable-rows' }],
+      rowsRead,
+      truncated: false,
+    };
   }
 
   // The same song with different feature values: keep its most frequent vector (ties: first seen).

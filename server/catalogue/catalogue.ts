@@ -2,7 +2,8 @@
  * The song catalogue devices download to prefill the form: loaded from a CSV
  * (the file given at start, or an admin upload) into the store, served as
  * `CatalogueSchema` JSON with an ETag. The serialised body is cached in
- * memory and rebuilt when the catalogue changes.
+ * memory, rebuilt when this instance changes the catalogue and at most 10 s
+ * after another instance sharing the store did.
  */
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
@@ -46,8 +47,11 @@ export function parseCatalogueCsv(text: string): ParsedCatalogue {
   return { songs, rejected };
 }
 
+/** Several instances may share one store: a cached body is rebuilt after this long, so an upload elsewhere shows up. */
+const CACHE_MS = 10_000;
+
 export class CatalogueService {
-  private body: { json: string; etag: string; count: number } | null = null;
+  private body: { json: string; etag: string; count: number; at: number } | null = null;
   constructor(private readonly store: Store) {}
 
   async replace(songs: readonly CatalogueSong[]): Promise<void> {
@@ -77,7 +81,7 @@ export class CatalogueService {
 
   /** The serialised catalogue and its ETag (version = first 12 hex of the body's sha256 over the songs). */
   async serialised(): Promise<{ json: string; etag: string; count: number }> {
-    if (this.body) return this.body;
+    if (this.body && Date.now() - this.body.at < CACHE_MS) return this.body;
     const rows = await this.store.db.selectFrom('catalogue').selectAll().orderBy('id').execute();
     const songs = rows.map((r) => ({
       id: r.id,
@@ -87,7 +91,12 @@ export class CatalogueService {
     }));
     const songsJson = JSON.stringify(songs);
     const version = createHash('sha256').update(songsJson).digest('hex').slice(0, 12);
-    this.body = { json: `{"version":"${version}","songs":${songsJson}}`, etag: `"${version}"`, count: songs.length };
+    this.body = {
+      json: `{"version":"${version}","songs":${songsJson}}`,
+      etag: `"${version}"`,
+      count: songs.length,
+      at: Date.now(),
+    };
     return this.body;
   }
 }

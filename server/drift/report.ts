@@ -1,13 +1,13 @@
 /**
  * Turns a merged drift bucket and the version's reference profile into a
- * drift report: per-feature PSI, KS (Holm-adjusted across the 13 features)
+ * drift report: per-feature PSI, KS (Holm- or BH-adjusted across the 13 features)
  * and Jensen–Shannon distance, and prediction drift on the outputs, each with
  * a status against the configured thresholds.
  */
 import { COUNTRY_CODES, FEATURE_NAMES, type ReferenceProfile } from '../../model/contract/index.ts';
 import type { Thresholds } from '../config.ts';
 import type { DriftBucket } from './bucket.ts';
-import { holmAdjust, jsDistance, ksTest, psi } from './stats.ts';
+import { bhAdjust, holmAdjust, jsDistance, ksTest, psi } from './stats.ts';
 
 export type DriftStatus = 'ok' | 'warn' | 'alert' | 'insufficient-data';
 
@@ -16,7 +16,7 @@ export interface FeatureDrift {
   psi: number;
   ksStatistic: number;
   ksPValue: number;
-  /** Holm-adjusted across the 13 features. */
+  /** Adjusted across the 13 features (Holm by default, or Benjamini–Hochberg: `thresholds.ksCorrection`). */
   ksPValueAdjusted: number;
   jsDistance: number;
   status: DriftStatus;
@@ -71,7 +71,8 @@ const share = (xs: readonly number[]) => {
 export function driftReport(ref: ReferenceProfile, b: DriftBucket, t: Thresholds): DriftReport {
   const enough = b.distinct >= t.minDistinct;
   const ks = ref.features.map((f, i) => ksTest(f.histogram.counts, b.features[i] as number[]));
-  const adjusted = holmAdjust(ks.map((k) => k.pValue));
+  const raw = ks.map((k) => k.pValue);
+  const adjusted = t.ksCorrection === 'bh' ? bhAdjust(raw) : holmAdjust(raw);
   const features = ref.features.map((f, i): FeatureDrift => {
     const observed = b.features[i] as number[];
     const p = psi(f.histogram.counts, observed);

@@ -30,6 +30,9 @@ export function staticRoutes(webDist: string) {
       c.header('Cache-Control', 'public, max-age=31536000, immutable');
   });
   app.get('/admin', (c) => c.redirect('/admin/'));
+  if (!existsSync(join(root, 'admin/index.html'))) {
+    app.get('/admin/*', (c) => c.text(`The admin dashboard is not built (${root}/admin/index.html is missing).`, 503));
+  }
   app.get(
     '/admin/*',
     serveStatic({

@@ -68,10 +68,22 @@ export class Metrics {
     labelNames: ['version', 'metric', 'feature'] as const,
     registers: [this.registry],
   });
-  readonly fleet = new client.Gauge({
-    name: 'jukebox_fleet_devices',
-    help: 'Enrolled, unrevoked devices by the model version they last logged with.',
-    labelNames: ['version'] as const,
-    registers: [this.registry],
-  });
+  /** Queried at each scrape (set by createServices): devices per last-used version. */
+  fleetSource: () => Promise<Record<string, number>> = async () => ({});
+  readonly fleet = (() => {
+    const self = this;
+    return new client.Gauge({
+      name: 'jukebox_fleet_devices',
+      help: 'Enrolled, unrevoked devices by the model version they last logged with.',
+      labelNames: ['version'] as const,
+      registers: [this.registry],
+      // Every worker reads the same store, so in cluster mode one worker's fresh value is the answer.
+      aggregator: 'first',
+      async collect() {
+        const counts = await self.fleetSource();
+        this.reset();
+        for (const [version, n] of Object.entries(counts)) this.set({ version }, n);
+      },
+    });
+  })();
 }

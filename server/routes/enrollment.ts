@@ -4,10 +4,12 @@
  * devices; a device reads only its own record.
  */
 import { randomBytes } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { uuidv7 } from 'uuidv7';
 import { z } from 'zod';
 import { EnrollRequestSchema } from '../../model/contract/index.ts';
+import { RateLimiter } from '../auth/rate-limit.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Deps } from '../deps.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
@@ -80,7 +82,20 @@ export function enrollmentRoutes(deps: Deps) {
     return c.json({ code, expiresAt }, 201);
   });
 
+  // Enrollment is the one write without a token: limit guesses per client address.
+  const guesses = new RateLimiter(30);
   app.post('/enroll', async (c) => {
+    let ip = 'unknown';
+    try {
+      ip = getConnInfo(c).remote.address ?? 'unknown';
+    } catch {
+      // no socket (app.request in tests)
+    }
+    const wait = guesses.hit(ip);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      throw new ApiError('rate-limited', { retryAfterSeconds: wait });
+    }
     const body = await readBody(c, EnrollRequestSchema);
     const now = new Date().toISOString();
     const used = await db

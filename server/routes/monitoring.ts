@@ -117,21 +117,16 @@ export function monitoringRoutes(deps: Deps) {
   return app;
 }
 
-/** `GET /metrics`: admin token unless METRICS_PUBLIC=true. Refreshes the fleet gauge on each scrape. */
-export function metricsRoute(deps: Deps) {
+/**
+ * `GET /metrics`: admin token unless METRICS_PUBLIC=true. In cluster mode the
+ * primary process aggregates every worker's registry (`metricsText`).
+ */
+export function metricsRoute(deps: Deps, metricsText: () => Promise<string> = () => deps.metrics.registry.metrics()) {
   const app = new Hono<AuthEnv>();
   const admin = requireRole(deps, 'admin');
   app.get('/metrics', async (c, next) => (deps.config.metricsPublic ? next() : admin(c, next)));
-  app.get('/metrics', async (c) => {
-    const rows = await deps.store.db
-      .selectFrom('devices')
-      .select(['last_version', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('revoked_at', 'is', null)
-      .groupBy('last_version')
-      .execute();
-    deps.metrics.fleet.reset();
-    for (const r of rows) deps.metrics.fleet.set({ version: r.last_version ?? 'none' }, Number(r.n));
-    return c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType });
-  });
+  app.get('/metrics', async (c) =>
+    c.body(await metricsText(), 200, { 'content-type': deps.metrics.registry.contentType }),
+  );
   return app;
 }

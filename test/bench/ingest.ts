@@ -6,7 +6,10 @@
  * inserted with a prepared statement in one transaction per batch, no HTTP,
  * no validation, no drift statistics.
  *
- *   npx tsx test/bench/ingest.ts            (DURATION=15 CONNECTIONS=4 to change)
+ * SQLite runs twice: one process, and SERVER_WORKERS=2 (node:cluster, both
+ * cores parse and validate; SQLite serialises the writes).
+ *
+ *   npx tsx test/bench/ingest.ts            (DURATION=15 CONNECTIONS=2 to change)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +25,7 @@ import { spawnServer } from '../../server/testing/spawn-server.ts';
 
 const BATCH = 500;
 const DURATION = Number(process.env.DURATION ?? 15);
-const CONNECTIONS = Number(process.env.CONNECTIONS ?? 4);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 2);
 const TARGET_LOGS_PER_S = 30_000;
 const TARGET_P99_MS = 100;
 
@@ -181,7 +184,8 @@ const rows: Row[] = [];
 console.log(
   `ingest benchmark: ${BATCH}-log batches, ${CONNECTIONS} connections, ${DURATION} s per store (after a 3 s warm-up)`,
 );
-rows.push(await runServer('sqlite', 8710, {}));
+rows.push(await runServer('sqlite, 1 process', 8710, {}));
+rows.push(await runServer('sqlite, SERVER_WORKERS=2', 8712, { SERVER_WORKERS: '2' }));
 const pgUrl = process.env.TEST_DATABASE_URL;
 if (pgUrl) {
   const db = await freshPgDatabase(pgUrl);

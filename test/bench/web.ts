@@ -26,17 +26,22 @@ const pct = (xs: number[], p: number) =>
 const ms = (v: number) => (v < 10 ? `${v.toFixed(3)} ms` : `${v.toFixed(0)} ms`);
 const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
 
+// biome-ignore lint/suspicious/noExplicitAny: page globals (the app handle, ONNX Runtime) are used loosely in page code.
 type J = { __jukebox: any; ort: any };
 
 function sizes(): { mainGz: number; workerGz: number; totalGz: number; precache: number; precacheEntries: number } {
   const assets = join(DIST, 'assets');
+  // JS the page loads up front: what index.html references (entry + modulepreloads); the rest loads in the worker.
+  const initial = new Set(
+    [...readFileSync(join(DIST, 'index.html'), 'utf8').matchAll(/assets\/([\w.-]+\.js)/g)].map((m) => m[1]!),
+  );
   let mainGz = 0;
   let totalGz = 0;
   for (const f of readdirSync(assets)) {
     if (!f.endsWith('.js') || f.startsWith('admin')) continue;
     const gz = gzipSync(readFileSync(join(assets, f)), { level: 9 }).length;
     totalGz += gz;
-    if (f.startsWith('main-')) mainGz = gz;
+    if (initial.has(f)) mainGz += gz;
   }
   const sw = readFileSync(join(DIST, 'sw.js'), 'utf8');
   const urls = [...sw.matchAll(/url:"([^"]+)"/g)].map((m) => m[1]!);
@@ -56,7 +61,7 @@ async function coldStartOffline(page: Page): Promise<number> {
     const tick = () => new Promise<void>((r) => setTimeout(r, 0));
     for (;;) {
       const j = (globalThis as unknown as J).__jukebox;
-      const btn = document.querySelector<HTMLButtonElement>('form button[type=submit]');
+      const btn = document.querySelector<HTMLButtonElement>('[data-testid=predict]');
       if (j?.inference.status === 'ready' && btn && !btn.disabled) {
         btn.click();
         break;
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
 
     // Warm single: click → probabilities in the DOM (logging continues in the background).
     const warm = await page.evaluate(async () => {
-      const btn = document.querySelector<HTMLButtonElement>('form button[type=submit]')!;
+      const btn = document.querySelector<HTMLButtonElement>('[data-testid=predict]')!;
       const results = document.querySelector('.results')!;
       const once = () =>
         new Promise<number>((resolve) => {
@@ -283,7 +288,7 @@ async function main(): Promise<void> {
       ],
       ['catalogue, webgpu', 'not measured (no GPU lent)', '—', '—', ''],
       [
-        'shipped JS, gzip (main / worker+backends / total)',
+        'shipped JS, gzip (page / worker + backends / total)',
         `${kb(sz.mainGz)} / ${kb(sz.workerGz)} / ${kb(sz.totalGz)}`,
         '—',
         '—',

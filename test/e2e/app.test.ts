@@ -10,7 +10,7 @@ import { COUNTRY_CODES } from '../../model/contract/countries.ts';
 import { PredictionLogSchema } from '../../model/contract/prediction-log.ts';
 import { launchChromium } from './browser.ts';
 import { logCount, readLogs, screenshot, waitReady } from './helpers.ts';
-import { startTestServer, type TestServer } from './static-server.ts';
+import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -116,6 +116,14 @@ describe('Jukebox Edge PWA', () => {
     const explain = page.locator('.explain');
     await explain.locator('.attributions li').first().waitFor();
     expect(await explain.locator('.attributions li').count()).toBe(13);
+    // The map is one tab stop; arrow keys walk the countries in rank order and select them.
+    const focusable = page.locator('.world-map [tabindex="0"]');
+    expect(await focusable.count()).toBe(1);
+    const secondName = (await page.locator('.ranked-list li').nth(1).locator('.name').textContent())!;
+    await focusable.focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => explain.locator('h2').textContent()).toContain(secondName);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'))).toBe('true');
     // Pick the least likely country from the full list: far below 30%.
     const lastRow = page.locator('.ranked-list li').last();
     const code = await lastRow.getAttribute('data-country');
@@ -139,7 +147,7 @@ describe('Jukebox Edge PWA', () => {
   it('scores an uploaded CSV, reports bad rows, and offers the results as CSV', async () => {
     await page.getByRole('button', { name: 'Batch' }).click();
     const before = await logCount(page);
-    const header = readFileSync('../shared/data/song-catalog.csv', 'utf8').split('\n').slice(0, 4);
+    const header = readFileSync(CATALOGUE_CSV, 'utf8').split('\n').slice(0, 4);
     const bad1 = header[1]!.replace(',0.638,', ',1.638,'); // danceability out of range
     const bad2 = header[2]!.replace(/,222369,/, ',,'); // duration missing
     const csv = [
@@ -156,8 +164,8 @@ describe('Jukebox Edge PWA', () => {
     await page.locator('.batch-result').waitFor();
     expect(await page.locator('.bad-rows summary').textContent()).toContain('2 rows could not be scored');
     const badText = await page.locator('.bad-rows').textContent();
-    expect(badText).toContain('danceability: Is outside the valid range.');
-    expect(badText).toContain('duration_ms: A value is required.');
+    expect(badText).toContain('Danceability: Is outside the valid range.');
+    expect(badText).toContain('Duration: A value is required.');
     expect(await page.locator('.batch-result').textContent()).toMatch(/3\s+songs/);
     await screenshot(page, '05-batch-csv');
     const [download] = await Promise.all([
@@ -170,7 +178,7 @@ describe('Jukebox Edge PWA', () => {
     expect(text[0]).toContain('song_id,name,artists,top_countries,p_AE');
     expect(text).toHaveLength(4);
     expect(text[0]!.split(',')).toHaveLength(4 + 72);
-    expect(await logCount(page)).toBe(before + 3);
+    await expect.poll(() => logCount(page)).toBe(before + 3);
     const batchLogs = (await readLogs(page)).filter((l) => l.log.source === 'batch');
     const goodIds = header.slice(1, 4).map((l) => l.split(',')[0]!.replaceAll('"', ''));
     expect(batchLogs.map((l) => l.log.songId).sort()).toEqual(goodIds.sort());
@@ -239,7 +247,7 @@ describe('Jukebox Edge PWA', () => {
       .first()
       .click();
     await expect.poll(() => page.getByTestId('result').textContent()).toContain('Flowers');
-    expect(await logCount(page)).toBe(before + 1);
+    await expect.poll(() => logCount(page)).toBe(before + 1);
     await screenshot(page, '08-offline');
     await context.setOffline(false);
   });

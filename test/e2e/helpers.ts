@@ -58,6 +58,22 @@ export function readLogs(page: Page): Promise<StoredLog[]> {
   );
 }
 
+/** How many logs IndexedDB holds, counted straight from the store (the app's own counter updates asynchronously). */
 export function logCount(page: Page): Promise<number> {
-  return page.evaluate(() => (globalThis as JukeboxGlobal).__jukebox!.logCounts.total);
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('jukebox-edge');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const q = db.transaction('logs').objectStore('logs').count();
+          q.onsuccess = () => {
+            db.close();
+            resolve(q.result);
+          };
+          q.onerror = () => reject(q.error);
+        };
+      }),
+  );
 }

@@ -30,6 +30,8 @@ export interface TestServer {
   readonly url: string;
   /** How many times the catalogue was requested. */
   readonly catalogueHits: () => number;
+  /** Serves a changed sw.js from now on, as a new deployment would (tests the update prompt). */
+  readonly bumpServiceWorker: () => void;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function startTestServer(port = 0, mounts: Record<string, string> =
   if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} has no build: run npm run build:web first`);
   const catalogue = Buffer.from(JSON.stringify(buildCatalogue(CATALOGUE_CSV)));
   let hits = 0;
+  let swVersion = 0;
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     if (path === '/api/v1/catalogue') {
@@ -69,13 +72,21 @@ export async function startTestServer(port = 0, mounts: Record<string, string> =
     const headers: Record<string, string> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
     if (file.endsWith('sw.js') || file.endsWith('.html')) headers['cache-control'] = 'no-cache';
     res.writeHead(200, headers);
-    res.end(readFileSync(file));
+    const body = readFileSync(file);
+    res.end(
+      file === join(DIST, 'sw.js') && swVersion > 0
+        ? Buffer.concat([body, Buffer.from(`\n// deploy ${swVersion}\n`)])
+        : body,
+    );
   });
   await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
   const { port: actual } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${actual}`,
     catalogueHits: () => hits,
+    bumpServiceWorker: () => {
+      swVersion++;
+    },
     close: () => new Promise((ok) => server.close(() => ok())),
   };
 }

@@ -20,7 +20,19 @@ const sha = async (f: string) =>
     .update(await readFile(f))
     .digest('hex');
 /** Small, fast settings: the point here is the plumbing, not the quality. */
-const fast = ['--hidden', '32', '--max-epochs', '12', '--patience', '4', '--learning-rate', '0.01', '--quiet'];
+const fast = [
+  '--hidden',
+  '32',
+  '--members',
+  '1',
+  '--max-epochs',
+  '12',
+  '--patience',
+  '4',
+  '--learning-rate',
+  '0.01',
+  '--quiet',
+];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pipeline-cli-'));
@@ -80,6 +92,9 @@ describe('pipeline CLI on bad input files', () => {
     const r = await runPipelineCli(['--seed', 'x', '--data', csv]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--seed must be a whole number/);
+    const missing = await runPipelineCli(['--data', csv, '--production', join(dir, 'no-such-model')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-model does not exist/);
     const none = await runPipelineCli([]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/--data is required/);
@@ -115,7 +130,7 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
   });
 
   it('changing one training parameter re-runs only the steps downstream of it', async () => {
-    const r = await runPipelineCli(['--data', csv, ...common(), '--dropout', '0.3']);
+    const r = await runPipelineCli(['--data', csv, ...common(), '--dropout', '0.1']);
     expect(r.code, r.stderr).toBe(0);
     const all = await listRuns(runs());
     const steps = Object.fromEntries(all[all.length - 1]!.steps.map((s) => [s.step, s.hit]));
@@ -216,7 +231,7 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
     expect(list.stdout).toMatch(/gate-failed/);
     const cmp = await runPipelineCli(['runs', '--runs-dir', runs(), '--compare', all[0]!.runId, all[2]!.runId]);
     expect(cmp.code).toBe(0);
-    expect(cmp.stdout).toMatch(/model\.dropout\s+0\.2\s+0\.3/);
+    expect(cmp.stdout).toMatch(/model\.dropout\s+0\.3\s+0\.1/);
     expect(cmp.stdout).toMatch(/macroAuc/);
   });
 });

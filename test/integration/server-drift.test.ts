@@ -4,8 +4,10 @@
  * a resample of the training songs repeated many times, or a few songs
  * predicted thousands of times, does not alarm (duplicates count once).
  */
+
+import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PredictionLog } from '../../model/contract/index.ts';
+import { COUNTRY_CODES, type PredictionLog } from '../../model/contract/index.ts';
 import { psi } from '../../server/drift/stats.ts';
 import { catalogueSongs, fixtureModel, makeLog, rng } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
@@ -154,5 +156,39 @@ describe('drift detection', () => {
       alerts: { feature: string | null; resolvedAt: string | null }[];
     };
     expect(all.alerts.find((a) => a.feature === 'danceability')?.resolvedAt).not.toBeNull();
+  });
+
+  it('raises a performance alert when outcomes contradict the predictions (concept drift)', async () => {
+    const v = await s.publish(await fixtureModel({ salt: 'perf', songs: training.map((t) => t.features) }));
+    await s.req(`/api/v1/models/${v}/promote`, { method: 'POST' });
+    const logs = training.slice(0, 200).map((t) => makeLog(t, { deviceId: 'd1', modelVersion: v }));
+    await send(s, logs);
+    // The country the model rates lowest charted, the one it rates highest did not: AUC 0.
+    const outcomes = logs.flatMap((l) => {
+      const lo = l.outputs.indexOf(Math.min(...l.outputs));
+      const hi = l.outputs.indexOf(Math.max(...l.outputs));
+      const base = {
+        song: { songId: l.songId! },
+        date: today,
+        source: 'chart-upload' as const,
+        recordedAt: new Date().toISOString(),
+      };
+      return [
+        { ...base, id: uuidv7(), country: COUNTRY_CODES[lo]!, charted: true },
+        { ...base, id: uuidv7(), country: COUNTRY_CODES[hi]!, charted: false },
+      ];
+    });
+    expect((await s.req('/api/v1/outcomes', { json: { outcomes } })).status).toBe(200);
+    const perf = (await (await s.req(`/api/v1/performance?version=${v}&from=${today}&to=${today}`)).json()) as {
+      points: { auc: number; matched: number }[];
+    };
+    expect(perf.points[0]?.matched).toBe(400);
+    expect(perf.points[0]?.auc).toBe(0);
+    const open = (
+      (await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as {
+        open: { metric: string; severity: string; version: string }[];
+      }
+    ).open;
+    expect(open).toContainEqual(expect.objectContaining({ metric: 'performance', severity: 'alert', version: v }));
   });
 });

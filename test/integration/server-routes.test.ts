@@ -72,6 +72,24 @@ describe('health, openapi, metrics', () => {
   });
 });
 
+describe('every route checks its role', () => {
+  it('answers 401 without a token and 403 to a device on admin routes, for each documented route', async () => {
+    const fill = (path: string) =>
+      path.replace('{version}', v1).replace('{path}', 'weights.bin').replace('{id}', 'dev-1');
+    for (const r of ROUTES) {
+      if (r.role === 'public') continue;
+      const path = fill(r.path).replace(/^\/api\/v1/, '/api/v1');
+      const noToken = await s.req(path, { method: r.method.toUpperCase(), token: null });
+      expect(noToken.status, `${r.method} ${r.path}`).toBe(401);
+      expect(await errorCode(noToken)).toBe('unauthorized');
+      if (r.role === 'admin') {
+        const asDevice = await s.req(path, { method: r.method.toUpperCase(), token: deviceToken });
+        expect(asDevice.status, `${r.method} ${r.path}`).toBe(403);
+      }
+    }
+  });
+});
+
 describe('auth and enrollment', () => {
   it('rejects missing, malformed and unknown tokens', async () => {
     expect(await errorCode(await s.req('/api/v1/models', { token: null }))).toBe('unauthorized');
@@ -135,6 +153,21 @@ describe('auth and enrollment', () => {
     const { devices } = (await r.json()) as { devices: { id: string; unsyncedEstimate: number }[] };
     expect(devices.map((d) => d.id)).toContain('dev-1');
     expect(devices.every((d) => Number.isInteger(d.unsyncedEstimate))).toBe(true);
+  });
+  it('limits enrollment guesses per client address', async () => {
+    const t = await createTestServer();
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 31; i++) {
+        codes.push(
+          (await t.req('/api/v1/enroll', { token: null, json: { code: `WRONG-${i}`, deviceId: 'guesser' } })).status,
+        );
+      }
+      expect(codes.slice(0, 30).every((c) => c === 403)).toBe(true);
+      expect(codes[30]).toBe(429);
+    } finally {
+      await t.close();
+    }
   });
   it('rate-limits per token', async () => {
     const t = await createTestServer({ config: { rateLimitPerMinute: 3 } });

@@ -48,6 +48,7 @@ export class App {
   storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
   busy = $state(false);
   #recorder = new PredictionRecorder(null);
+  #storageCheckedAt = 0;
 
   constructor() {
     const worker = new Worker(new URL('./inference/inference.worker.ts', import.meta.url), { type: 'module' });
@@ -132,9 +133,12 @@ export class App {
     const c = await this.store?.countLogs();
     if (c?.ok) this.logCounts = c.value;
     this.unsaved = this.#recorder.unsaved;
+    // Storage usage changes slowly; asking for it after every prediction would cost more than it tells.
+    if (Date.now() - this.#storageCheckedAt > 5_000) void this.refreshStorage();
   }
 
   async refreshStorage(askPersist = false): Promise<void> {
+    this.#storageCheckedAt = Date.now();
     const s = navigator.storage;
     if (!s?.estimate) return;
     let persisted = (await s.persisted?.()) ?? false;
@@ -181,10 +185,14 @@ export class App {
     const logs = items.map((it, i) =>
       buildLog(ctx, { ...it, outputs: p.value.outputs.subarray(i * width, (i + 1) * width) }, now),
     );
-    const saved = this.#recorder
-      .record(
-        logs,
-        items.map((it) => it.label),
+    // Validating and writing the logs starts right after the result is handed back, so the probabilities are
+    // on screen first; the write is still awaited (`saved`) and a failure is shown and retried.
+    const saved = new Promise<void>((resolve) => setTimeout(resolve, 0))
+      .then(() =>
+        this.#recorder.record(
+          logs,
+          items.map((it) => it.label),
+        ),
       )
       .then(async (r) => {
         this.storageError = r.ok

@@ -11,7 +11,12 @@ const ROW = (id: string, name: string, dance = '0.5') =>
 
 describe('parseSongsCsv', () => {
   it('reads songs with quoted fields and reports bad rows with their line and field codes', () => {
-    const csv = [HEADER, ROW('s1', 'One, "quoted"'.replaceAll('"', '""')), ROW('s2', 'Two', '1.5'), ROW('s3', 'Three', '')].join('\n');
+    const csv = [
+      HEADER,
+      ROW('s1', 'One, "quoted"'.replaceAll('"', '""')),
+      ROW('s2', 'Two', '1.5'),
+      ROW('s3', 'Three', ''),
+    ].join('\n');
     const r = parseSongsCsv(csv);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -28,11 +33,16 @@ describe('parseSongsCsv', () => {
   it('fails the whole file only when it is unusable', () => {
     expect(parseSongsCsv('')).toMatchObject({ ok: false, code: 'file-empty' });
     expect(parseSongsCsv('name,artists\nx,y')).toMatchObject({ ok: false, code: 'csv-missing-column' });
-    expect(parseSongsCsv([HEADER, ROW('s1', 'x', '9')].join('\n'))).toMatchObject({ ok: false, code: 'no-usable-rows' });
+    expect(parseSongsCsv([HEADER, ROW('s1', 'x', '9')].join('\n'))).toMatchObject({
+      ok: false,
+      code: 'no-usable-rows',
+    });
   });
 
   it('parses the real catalogue: 14,245 rows, the 6 placeholder rows (name \\N, duration 0) reported', () => {
-    const r = parseSongsCsv(readFileSync(new URL('../../../../../shared/data/song-catalog.csv', import.meta.url), 'utf8'));
+    const r = parseSongsCsv(
+      readFileSync(new URL('../../../../../shared/data/song-catalog.csv', import.meta.url), 'utf8'),
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.total).toBe(14_245);
@@ -54,7 +64,12 @@ describe('song index', () => {
 
   it('finds by name or artist, accents folded, every word must match', () => {
     expect(index.search('casso').map((s) => s.id)).toEqual(['1']);
-    expect(index.search('weeknd').map((s) => s.id).sort()).toEqual(['2', '4']);
+    expect(
+      index
+        .search('weeknd')
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(['2', '4']);
     expect(index.search('weeknd tears').map((s) => s.id)).toEqual(['4']);
     expect(index.search('   ')).toEqual([]);
     expect(index.search('zzz')).toEqual([]);

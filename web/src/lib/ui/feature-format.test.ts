@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { parseFeatures } from '../../../../model/contract/features.ts';
 import { batchResultCsv, topCountries } from '../batch/batch-csv.ts';
 import { PRESETS } from '../catalogue/presets.ts';
-import { formatDuration, formatReference, formatValue, fromFormValues, parseDuration, toFormValues } from './feature-format.ts';
+import {
+  formatDuration,
+  formatReference,
+  formatValue,
+  fromFormValues,
+  parseDuration,
+  toFormValues,
+} from './feature-format.ts';
 
 describe('form values', () => {
   it('round-trips a song through the form text and the contract parser', () => {
@@ -21,7 +28,9 @@ describe('form values', () => {
     expect(parseDuration('205')).toBe('205000');
     expect(parseDuration('')).toBe('');
     const bad = parseFeatures(fromFormValues({ ...toFormValues(PRESETS[0]!.features), duration_ms: '3 min' }));
-    expect(bad.ok === false && bad.errors.map((e) => [e.field, e.code])).toEqual([['duration_ms', 'feature-not-a-number']]);
+    expect(bad.ok === false && bad.errors.map((e) => [e.field, e.code])).toEqual([
+      ['duration_ms', 'feature-not-a-number'],
+    ]);
     expect(formatDuration(205_400)).toBe('3:25');
   });
 
