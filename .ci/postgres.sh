@@ -28,6 +28,16 @@ start_test_postgres() {
     echo "postgres.sh: already running in $TEST_PG_DIR on port $TEST_PG_PORT"
     return 0
   fi
+  # Another cluster (a second checkout, a hand-started one) may hold the port: take the next free one.
+  local tries=0
+  while (exec 3<>"/dev/tcp/127.0.0.1/$TEST_PG_PORT") 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 20 ]; then
+      echo "postgres.sh: no free port from ${TEST_PG_PORT}" >&2
+      return 1
+    fi
+    TEST_PG_PORT=$((TEST_PG_PORT + 1))
+  done
   # mktemp makes a 0700 dir owned by us; the postgres user must own it to write there.
   TEST_PG_DIR="$(mktemp -d /tmp/jukebox-pg.XXXXXX)"
   export TEST_PG_DIR

@@ -253,7 +253,18 @@ function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
+/** Bound on the "already stored" fingerprint cache; cleared when full (it only saves work, never decides). */
+const KNOWN_KEYS_MAX = 500_000;
+
 export class LogIngest {
+  /**
+   * (version, day, fingerprint) keys this process has seen committed. Rows are
+   * never deleted, so a key here is certainly not new and its insert can be
+   * skipped; a key missing here (e.g. stored by another worker) goes to the
+   * store, which decides.
+   */
+  private readonly knownKeys = new Set<string>();
+
   constructor(
     private readonly store: Store,
     private readonly registry: Registry,
@@ -309,6 +320,7 @@ export class LogIngest {
     const isPg = this.store.dialect === 'postgres';
 
     const inserted = new Set<string>();
+    let committedKeys: string[] = [];
     const writer = this.store.sqlite ? sqliteWriter(this.store.sqlite) : kyselyWriter(isPg);
     await this.store.db.transaction().execute(async (tx) => {
       for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
@@ -322,10 +334,12 @@ export class LogIngest {
         if (!firstOfKey.has(k)) firstOfKey.set(k, p);
       }
       const keys = [...firstOfKey.keys()].sort();
+      const unknownKeys = keys.filter((k) => !this.knownKeys.has(k));
       const newKeys = await writer.insertDayFingerprints(
         tx,
-        keys.map((k) => firstOfKey.get(k) as Prepared),
+        unknownKeys.map((k) => firstOfKey.get(k) as Prepared),
       );
+      committedKeys = unknownKeys;
 
       // Bucket deltas in memory: one merge per (version, day) touched.
       const deltas = new Map<string, Delta>();
@@ -371,6 +385,9 @@ export class LogIngest {
         await writer.touchDevice(tx, id, e.count, e.version, now, e.lastEvent);
       }
     });
+    // Only after the commit: a rolled-back key must not be remembered as stored.
+    if (this.knownKeys.size + committedKeys.length > KNOWN_KEYS_MAX) this.knownKeys.clear();
+    for (const k of committedKeys) this.knownKeys.add(k);
     const stored = prepared.map((p) => p.log.id);
     return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
   }

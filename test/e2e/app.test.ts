@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES } from '../../model/contract/countries.ts';
 import { PredictionLogSchema } from '../../model/contract/prediction-log.ts';
 import { launchChromium } from './browser.ts';
-import { logCount, readLogs, screenshot, waitReady } from './helpers.ts';
+import { logCount, poll, readLogs, screenshot, waitReady } from './helpers.ts';
 import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
 
 let server: TestServer;
@@ -38,7 +38,7 @@ describe('Jukebox Edge PWA', () => {
     const ready = await waitReady(page);
     expect(ready.status).toBe('ready');
     expect(['wasm', 'cpu']).toContain(ready.single);
-    await expect.poll(() => page.getByTestId('backend').textContent()).toMatch(/wasm|cpu/);
+    await poll(() => page.getByTestId('backend').textContent()).toMatch(/wasm|cpu/);
     await screenshot(page, '01-predict-form');
 
     await page.locator('#f-duration_ms').fill('3:30');
@@ -48,7 +48,7 @@ describe('Jukebox Edge PWA', () => {
     const result = page.getByTestId('result');
     await result.waitFor();
     expect(await result.textContent()).toContain('Your song');
-    await expect.poll(() => result.textContent()).toContain('· logged');
+    await poll(() => result.textContent()).toContain('· logged');
     await page.getByRole('button', { name: /Show all 72 countries/ }).click();
     expect(await page.locator('.ranked-list li').count()).toBe(72);
     expect(await page.locator('.ranked-list li.top').count()).toBe(5);
@@ -62,7 +62,10 @@ describe('Jukebox Edge PWA', () => {
     const log = logs[0]!;
     expect(PredictionLogSchema.safeParse(log.log).success).toBe(true);
     expect(log.synced).toBe(0);
-    expect(log.log).toMatchObject({ source: 'form', backend: ready.single });
+    // The once-per-device benchmark may move single rows to another backend meanwhile: the log says which ran.
+    expect(log.log.source).toBe('form');
+    expect(['wasm', 'cpu']).toContain(log.log.backend);
+    expect(await result.textContent()).toContain(`on ${log.log.backend}`);
     expect(log.log.inputs.duration_ms).toBe(210_000);
     expect(log.log.inputs.danceability).toBeCloseTo(0.81, 6);
     expect(log.log.outputs).toHaveLength(COUNTRY_CODES.length);
@@ -98,8 +101,8 @@ describe('Jukebox Edge PWA', () => {
     const option = page.getByRole('option', { name: /Blinding Lights/ }).first();
     await option.waitFor();
     await option.click();
-    await expect.poll(() => page.getByTestId('result').textContent()).toContain('Blinding Lights');
-    await expect.poll(() => page.getByTestId('result').textContent()).toContain('· logged');
+    await poll(() => page.getByTestId('result').textContent()).toContain('Blinding Lights');
+    await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
     expect(await page.locator('#f-tempo').inputValue()).toBe('171.005');
     expect(await page.locator('[data-field] .error').count()).toBe(0);
     const logs = await readLogs(page);
@@ -122,7 +125,7 @@ describe('Jukebox Edge PWA', () => {
     const secondName = (await page.locator('.ranked-list li').nth(1).locator('.name').textContent())!;
     await focusable.focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => explain.locator('h2').textContent()).toContain(secondName);
+    await poll(() => explain.locator('h2').textContent()).toContain(secondName);
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'))).toBe('true');
     // Pick the least likely country from the full list: far below 30%.
     const lastRow = page.locator('.ranked-list li').last();
@@ -130,15 +133,11 @@ describe('Jukebox Edge PWA', () => {
     await lastRow.getByRole('button').click();
     await explain.locator('.attributions li').first().waitFor();
     await explain.getByRole('button', { name: /Find the smallest change/ }).click();
-    await expect
-      .poll(
-        async () =>
-          (await explain.locator('.changes li').count()) + (await explain.locator('.counterfactual-none').count()),
-        {
-          timeout: 30_000,
-        },
-      )
-      .toBeGreaterThan(0);
+    await poll(
+      async () =>
+        (await explain.locator('.changes li').count()) + (await explain.locator('.counterfactual-none').count()),
+      30_000,
+    ).toBeGreaterThan(0);
     expect(code).toMatch(/^[A-Z]{2}$/);
     await explain.scrollIntoViewIfNeeded();
     await screenshot(page, '04-explain');
@@ -178,7 +177,7 @@ describe('Jukebox Edge PWA', () => {
     expect(text[0]).toContain('song_id,name,artists,top_countries,p_AE');
     expect(text).toHaveLength(4);
     expect(text[0]!.split(',')).toHaveLength(4 + 72);
-    await expect.poll(() => logCount(page)).toBe(before + 3);
+    await poll(() => logCount(page)).toBe(before + 3);
     const batchLogs = (await readLogs(page)).filter((l) => l.log.source === 'batch');
     const goodIds = header.slice(1, 4).map((l) => l.split(',')[0]!.replaceAll('"', ''));
     expect(batchLogs.map((l) => l.log.songId).sort()).toEqual(goodIds.sort());
@@ -200,7 +199,7 @@ describe('Jukebox Edge PWA', () => {
     );
     expect(size).toBeGreaterThan(14_000);
     expect(await page.locator('.batch-result').textContent()).toContain(size.toLocaleString('en'));
-    await expect.poll(() => logCount(page), { timeout: 60_000 }).toBe(before + size);
+    await poll(() => logCount(page), 60_000).toBe(before + size);
     await screenshot(page, '06-batch-catalogue', false);
   });
 
@@ -214,12 +213,13 @@ describe('Jukebox Edge PWA', () => {
     expect(await page.locator('.badge.wait').count()).toBeGreaterThan(0);
     await page.getByLabel('Filter by song').fill('Blinding Lights');
     const songCells = () => page.locator('.history-table tbody tr td:nth-child(2)').allTextContents();
-    await expect.poll(async () => (await songCells()).every((r) => r.includes('Blinding Lights'))).toBe(true);
+    // Filters scan every stored log (14k+ after the catalogue batch): allow a loaded machine some time.
+    await poll(async () => (await songCells()).every((r) => r.includes('Blinding Lights'))).toBe(true);
     // The form prediction from the catalogue and the whole-catalogue batch both scored it.
     expect((await songCells()).length).toBeGreaterThanOrEqual(2);
     await page.getByLabel('Filter by song').fill('');
     await page.getByLabel('Country in top 5').selectOption('BR');
-    await expect.poll(() => page.locator('.history-table tbody tr').first().locator('.chip.hl').count()).toBe(1);
+    await poll(() => page.locator('.history-table tbody tr').first().locator('.chip.hl').count()).toBe(1);
     await screenshot(page, '07-history', false);
     await page.getByLabel('Country in top 5').selectOption('');
   });
@@ -231,7 +231,7 @@ describe('Jukebox Edge PWA', () => {
     });
     // First load installs the worker; a reload puts the page under its control.
     if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) await page.reload();
-    await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+    await poll(() => page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
     await waitReady(page);
     const hits = server.catalogueHits();
     await context.setOffline(true);
@@ -246,8 +246,8 @@ describe('Jukebox Edge PWA', () => {
       .getByRole('option', { name: /Flowers/ })
       .first()
       .click();
-    await expect.poll(() => page.getByTestId('result').textContent()).toContain('Flowers');
-    await expect.poll(() => logCount(page)).toBe(before + 1);
+    await poll(() => page.getByTestId('result').textContent()).toContain('Flowers');
+    await poll(() => logCount(page)).toBe(before + 1);
     await screenshot(page, '08-offline');
     await context.setOffline(false);
   });

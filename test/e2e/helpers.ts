@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { StoredLog } from '../../web/src/lib/storage/device-store.ts';
 
 export const SCREENS = resolve(import.meta.dirname, '../artifacts/screens');
@@ -76,4 +77,9 @@ export function logCount(page: Page): Promise<number> {
         };
       }),
   );
+}
+
+/** `expect.poll` with a timeout fit for a shared, loaded 2-core machine (vitest's default is 1 s). */
+export function poll<T>(fn: () => Promise<T> | T, timeout = 15_000) {
+  return expect.poll(fn, { timeout });
 }
