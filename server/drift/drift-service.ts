@@ -13,6 +13,7 @@ import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 import { type DriftBucket, emptyBucket, mergeInto } from './bucket.ts';
 import { type DriftReport, type DriftStatus, driftReport } from './report.ts';
+import { emptyShadow, mergeShadow, type ShadowStats, type ShadowSummary, summariseShadow } from './shadow.ts';
 import { rocAuc } from './stats.ts';
 
 export const COUNTING_RULE =
@@ -119,6 +120,30 @@ export class DriftService {
         },
       };
     });
+  }
+
+  /** Shadow comparison for an active version: per shadow version, the window's summary and one point per day. */
+  async shadow(
+    version: string,
+    w: Window,
+  ): Promise<{ shadow: string; summary: ShadowSummary; days: ({ day: string } & ShadowSummary)[] }[]> {
+    const rows = await this.store.db
+      .selectFrom('shadow_buckets')
+      .select(['shadow_version', 'day', 'stats'])
+      .where('model_version', '=', version)
+      .where('day', '>=', w.from)
+      .where('day', '<=', w.to)
+      .orderBy('day')
+      .execute();
+    const by = new Map<string, { total: ShadowStats; days: ({ day: string } & ShadowSummary)[] }>();
+    for (const r of rows) {
+      const s = JSON.parse(r.stats) as ShadowStats;
+      const e = by.get(r.shadow_version) ?? { total: emptyShadow(), days: [] };
+      mergeShadow(e.total, s);
+      e.days.push({ day: r.day, ...summariseShadow(s) });
+      by.set(r.shadow_version, e);
+    }
+    return [...by].map(([shadow, e]) => ({ shadow, summary: summariseShadow(e.total), days: e.days }));
   }
 
   /**

@@ -301,6 +301,17 @@ export const ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/shadow',
+    summary:
+      'Shadow comparison of candidates run beside a version: top-1 agreement, top-1 in the active top 5, mean |Δp|',
+    role: 'admin',
+    query: windowQuery.filter((q) => q.name !== 'granularity'),
+    errors: ['validation-failed'],
+    description:
+      'Every logged row with a shadow result counts (the question is how the two models differ on the traffic they see). Sums per (active version, shadow version, UTC day), merged for the window, with one point per day.',
+  },
+  {
+    method: 'get',
     path: '/api/v1/alerts',
     summary: 'Alerts (query open=true for open ones only)',
     role: 'admin',

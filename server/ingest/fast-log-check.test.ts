@@ -63,7 +63,7 @@ describe('isValidLogBatch', () => {
       const value = VALUES[Math.floor(r() * VALUES.length)];
       const keys = Object.keys(log);
       const fkeys = Object.keys(inputs);
-      switch (Math.floor(r() * 6)) {
+      switch (Math.floor(r() * 7)) {
         case 0:
           log[keys[Math.floor(r() * keys.length)] as string] = value;
           break;
@@ -78,6 +78,16 @@ describe('isValidLogBatch', () => {
           break;
         case 4:
           log[r() < 0.5 ? 'songId' : 'extra'] = value;
+          break;
+        case 5:
+          log.shadow =
+            r() < 0.3
+              ? value
+              : {
+                  modelVersion: r() < 0.5 ? 'v9' : value,
+                  outputs: r() < 0.5 ? [...outputs] : value,
+                  latencyMs: r() < 0.5 ? 1 : value,
+                };
           break;
         default:
           inputs[r() < 0.5 ? 'extra' : (fkeys[0] as string)] = value;

@@ -79,6 +79,17 @@ function inputsOk(v: unknown): boolean {
   return true;
 }
 
+/** Exactly { modelVersion, outputs, latencyMs }: zod would strip extra keys, so those go to zod. */
+function shadowOk(v: unknown): boolean {
+  if (!isPlainObject(v)) return false;
+  for (const k in v) if (k !== 'modelVersion' && k !== 'outputs' && k !== 'latencyMs') return false;
+  return (
+    cachedOk(ModelVersionSchema, 'v', v.modelVersion) &&
+    probabilities(v.outputs) &&
+    finiteIn(v.latencyMs, 0, Number.POSITIVE_INFINITY)
+  );
+}
+
 function logOk(l: unknown): boolean {
   if (!isPlainObject(l)) return false;
   for (const k in l) if (!LOG_KEYS.has(k)) return false;
@@ -91,8 +102,7 @@ function logOk(l: unknown): boolean {
   if (typeof l.source !== 'string' || !SOURCE_SET.has(l.source)) return false;
   if (!inputsOk(l.inputs) || !probabilities(l.outputs)) return false;
   if (l.songId !== undefined && !cachedOk(SongId, 's', l.songId)) return false;
-  // Shadow results are rare: leave them to zod.
-  if (l.shadow !== undefined) return false;
+  if (l.shadow !== undefined && !shadowOk(l.shadow)) return false;
   return true;
 }
 

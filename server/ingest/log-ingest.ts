@@ -18,6 +18,7 @@ import {
   toVector,
 } from '../../model/contract/index.ts';
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
+import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
@@ -45,6 +46,13 @@ interface Delta {
   ref: ReferenceProfile;
 }
 
+interface ShadowDelta {
+  version: string;
+  shadow: string;
+  day: string;
+  s: ShadowStats;
+}
+
 type Tx = Transaction<Database>;
 
 /** The few writes of the hot path, per store: SQLite with cached prepared statements, PostgreSQL with multi-row Kysely inserts. */
@@ -55,6 +63,7 @@ interface BatchWriter {
   insertDayFingerprints(tx: Tx, rows: readonly Prepared[]): Promise<Set<string>>;
   insertSongPredictions(tx: Tx, rows: readonly Prepared[]): Promise<void>;
   mergeBucket(tx: Tx, d: Delta, now: string): Promise<void>;
+  mergeShadow(tx: Tx, d: ShadowDelta, now: string): Promise<void>;
   touchDevice(tx: Tx, id: string, count: number, version: string, now: string, lastEvent: string): Promise<void>;
 }
 
@@ -94,6 +103,12 @@ function prepareSqlite(db: SQLite.Database) {
     bucketGet: db.prepare('SELECT stats FROM drift_buckets WHERE model_version = ? AND day = ?'),
     bucketPut: db.prepare(
       'INSERT INTO drift_buckets (model_version, day, stats, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model_version, day) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at',
+    ),
+    shadowGet: db.prepare(
+      'SELECT stats FROM shadow_buckets WHERE model_version = ? AND shadow_version = ? AND day = ?',
+    ),
+    shadowPut: db.prepare(
+      'INSERT INTO shadow_buckets (model_version, shadow_version, day, stats, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_version, shadow_version, day) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at',
     ),
     device: db.prepare(
       'UPDATE devices SET last_seen_at = ?, last_version = ?, logs_total = logs_total + ?, last_event_at = CASE WHEN last_event_at IS NULL OR last_event_at < ? THEN ? ELSE last_event_at END WHERE id = ?',
@@ -151,6 +166,11 @@ function sqliteWriter(db: SQLite.Database): BatchWriter {
       const row = s.bucketGet.get(d.version, d.day) as { stats: string } | undefined;
       const merged = row ? mergeInto(JSON.parse(row.stats) as DriftBucket, d.b) : d.b;
       s.bucketPut.run(d.version, d.day, JSON.stringify(merged), now);
+    },
+    async mergeShadow(_tx, d, now) {
+      const row = s.shadowGet.get(d.version, d.shadow, d.day) as { stats: string } | undefined;
+      const merged = row ? mergeShadow(JSON.parse(row.stats) as ShadowStats, d.s) : d.s;
+      s.shadowPut.run(d.version, d.shadow, d.day, JSON.stringify(merged), now);
     },
     async touchDevice(_tx, id, count, version, now, lastEvent) {
       s.device.run(now, version, count, lastEvent, lastEvent, id);
@@ -222,6 +242,34 @@ function kyselyWriter(isPg: boolean): BatchWriter {
         .updateTable('drift_buckets')
         .set({ stats: JSON.stringify(merged), updated_at: now })
         .where('model_version', '=', d.version)
+        .where('day', '=', d.day)
+        .execute();
+    },
+    async mergeShadow(tx, d, now) {
+      await tx
+        .insertInto('shadow_buckets')
+        .values({
+          model_version: d.version,
+          shadow_version: d.shadow,
+          day: d.day,
+          stats: JSON.stringify(emptyShadow()),
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.columns(['model_version', 'shadow_version', 'day']).doNothing())
+        .execute();
+      let q = tx
+        .selectFrom('shadow_buckets')
+        .select('stats')
+        .where('model_version', '=', d.version)
+        .where('shadow_version', '=', d.shadow)
+        .where('day', '=', d.day);
+      if (isPg) q = q.forUpdate();
+      const row = await q.executeTakeFirstOrThrow();
+      await tx
+        .updateTable('shadow_buckets')
+        .set({ stats: JSON.stringify(mergeShadow(JSON.parse(row.stats) as ShadowStats, d.s)), updated_at: now })
+        .where('model_version', '=', d.version)
+        .where('shadow_version', '=', d.shadow)
         .where('day', '=', d.day)
         .execute();
     },
@@ -368,6 +416,20 @@ export class LogIngest {
       await writer.insertSongPredictions(tx, newSongs);
       const now = new Date().toISOString();
       for (const k of [...deltas.keys()].sort()) await writer.mergeBucket(tx, deltas.get(k) as Delta, now);
+      // Shadow comparison for logs that carry a candidate's result.
+      const shadows = new Map<string, ShadowDelta>();
+      for (const p of fresh) {
+        const sh = p.log.shadow;
+        if (!sh) continue;
+        const k = `${p.log.modelVersion}|${sh.modelVersion}|${p.day}`;
+        let d = shadows.get(k);
+        if (!d) {
+          d = { version: p.log.modelVersion, shadow: sh.modelVersion, day: p.day, s: emptyShadow() };
+          shadows.set(k, d);
+        }
+        addShadow(d.s, p.log.outputs, sh.outputs, sh.latencyMs);
+      }
+      for (const k of [...shadows.keys()].sort()) await writer.mergeShadow(tx, shadows.get(k) as ShadowDelta, now);
       // Last seen and last version per device in this batch.
       // Last event is compared as UTC ISO text, so offsets are normalised first.
       const perDevice = new Map<string, { count: number; version: string; lastEvent: string }>();

@@ -75,6 +75,11 @@ export function monitoringRoutes(deps: Deps) {
     });
   });
 
+  app.get('/shadow', admin, async (c) => {
+    const q = query(c, days);
+    return c.json({ version: q.version, window: q.window, shadows: await deps.drift.shadow(q.version, q.window) });
+  });
+
   app.get('/alerts', admin, async (c) =>
     c.json({ alerts: await deps.alerts.list({ open: c.req.query('open') === 'true' }) }),
   );

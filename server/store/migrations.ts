@@ -162,6 +162,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '002-shadow-buckets': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('shadow_buckets')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('shadow_version', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('stats', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('shadow_buckets_pk', ['model_version', 'shadow_version', 'day'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -33,6 +33,15 @@ export interface DriftBucketsTable {
   updated_at: string;
 }
 
+/** Shadow comparison per (active version, shadow version, UTC day): a ShadowStats JSON. */
+export interface ShadowBucketsTable {
+  model_version: string;
+  shadow_version: string;
+  day: string;
+  stats: string;
+  updated_at: string;
+}
+
 export interface SongPredictionsTable {
   model_version: string;
   fingerprint: string;
@@ -151,6 +160,7 @@ export interface Database {
   logs: LogsTable;
   day_fingerprints: DayFingerprintsTable;
   drift_buckets: DriftBucketsTable;
+  shadow_buckets: ShadowBucketsTable;
   song_predictions: SongPredictionsTable;
   outcomes: OutcomesTable;
   models: ModelsTable;

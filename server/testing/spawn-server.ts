@@ -56,7 +56,10 @@ export async function spawnServer(opts: {
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
+    if (child.exitCode !== null) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`server exited early:\n${out}`);
+    }
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
@@ -64,6 +67,7 @@ export async function spawnServer(opts: {
     }
     if (Date.now() > deadline) {
       child.kill();
+      rmSync(dataDir, { recursive: true, force: true });
       throw new Error(`server did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 200));

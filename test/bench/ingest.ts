@@ -160,8 +160,8 @@ function bareSqlite(seconds: number): number {
   return rate;
 }
 
-async function freshPgDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `jukebox_bench_${process.pid}`;
+async function freshPgDatabase(url: string, suffix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `jukebox_bench_${process.pid}_${suffix}`;
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -188,11 +188,16 @@ rows.push(await runServer('sqlite, 1 process', 8710, {}));
 rows.push(await runServer('sqlite, SERVER_WORKERS=2', 8712, { SERVER_WORKERS: '2' }));
 const pgUrl = process.env.TEST_DATABASE_URL;
 if (pgUrl) {
-  const db = await freshPgDatabase(pgUrl);
-  try {
-    rows.push(await runServer('postgres', 8711, { DATABASE_URL: db.url }));
-  } finally {
-    await db.drop();
+  for (const [label, port, workers] of [
+    ['postgres, 1 process', 8711, '1'],
+    ['postgres, SERVER_WORKERS=2', 8713, '2'],
+  ] as const) {
+    const db = await freshPgDatabase(pgUrl, workers);
+    try {
+      rows.push(await runServer(label, port, { DATABASE_URL: db.url, SERVER_WORKERS: workers }));
+    } finally {
+      await db.drop();
+    }
   }
 } else {
   console.warn('postgres: SKIPPED (set TEST_DATABASE_URL, e.g. `source .ci/postgres.sh && start_test_postgres`)');

@@ -24,7 +24,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const ms = (v: number) => (v < 10 ? `${v.toFixed(3)} ms` : `${v.toFixed(0)} ms`);
-const kb = (b: number) => `${(b / 1024).toFixed(0)} KB`;
+const kb = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 
 // biome-ignore lint/suspicious/noExplicitAny: page globals (the app handle, ONNX Runtime) are used loosely in page code.
 type J = { __jukebox: any; ort: any };
@@ -292,14 +292,14 @@ async function main(): Promise<void> {
         `${kb(sz.mainGz)} / ${kb(sz.workerGz)} / ${kb(sz.totalGz)}`,
         '—',
         '—',
-        `≤ 400 KB ${sz.totalGz <= 400 * 1024 ? 'OK' : 'MISS'}`,
+        `≤ 400 KiB ${sz.totalGz <= 400 * 1024 ? 'OK' : 'MISS'}`,
       ],
       [
         `precache (${sz.precacheEntries} entries)`,
         kb(sz.precache),
         '—',
         '—',
-        `≤ 2 MB ${sz.precache <= 2 * 1024 * 1024 ? 'OK' : 'MISS'}`,
+        `≤ 2 MiB ${sz.precache <= 2 * 1024 * 1024 ? 'OK' : 'MISS'}`,
       ],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { FEATURE_NAMES } from '../../../../model/contract/features.ts';
+import { makeTinyModel } from '../testing/tiny-model.ts';
+import { counterfactualDomains } from './domains.ts';
+
+describe('counterfactualDomains', () => {
+  it('narrows continuous features to reference mean ± 3 std inside the valid range, and freezes explicit', async () => {
+    const { manifest } = await makeTinyModel();
+    const d = counterfactualDomains(manifest);
+    const at = (n: (typeof FEATURE_NAMES)[number]) => d[FEATURE_NAMES.indexOf(n)]!;
+    // Loudness: mean −6.6, std 2.6 → up to +1.2 dB, not the contract's +5 dB.
+    expect(at('loudness').max).toBeCloseTo(-6.6 + 3 * 2.6, 6);
+    expect(at('loudness').min).toBeCloseTo(-6.6 - 3 * 2.6, 6);
+    // 0–1 features stay clipped to their valid range.
+    expect(at('danceability').max).toBe(1);
+    expect(at('is_explicit').mutable).toBe(false);
+    expect(at('tempo').scale).toBe(28);
+    // Whole-number features keep their full range.
+    expect(at('key')).toMatchObject({ min: -1, max: 11, kind: 'integer' });
+  });
+
+  it('falls back to the contract ranges without a manifest', () => {
+    const d = counterfactualDomains(null);
+    expect(d[FEATURE_NAMES.indexOf('loudness')]).toMatchObject({ min: -60, max: 5 });
+    for (const x of d) expect(x.scale).toBeGreaterThan(0);
+  });
+});
