@@ -38,9 +38,11 @@ export async function openStore(databaseUrl: string | undefined, dataDir: string
     // Keep doubles and counts as JS numbers (pg returns int8/numeric as strings otherwise).
     pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
     pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
-    db = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 8 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: url, max: 8 });
+    // An idle client dropped by the server (restart, failover, admin kill) emits 'error' on the
+    // pool; unhandled, that kills the process. The pool replaces the client on next use.
+    pool.on('error', (e) => console.error(`postgres: idle connection lost: ${e.message}`));
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     location = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:****@');
   } else if (url.startsWith('sqlite:')) {
     dialect = 'sqlite';

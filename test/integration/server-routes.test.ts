@@ -494,6 +494,39 @@ describe('catalogue', () => {
   });
 });
 
+describe('shadow comparison', () => {
+  it('merges shadow results per active and shadow version and day', async () => {
+    const songs = catalogueSongs().slice(100, 140);
+    const day = '2026-04-04T08:00:00Z';
+    const logs = songs.map((x, i) => {
+      const l = makeLog(x, { deviceId: 'dev-1', modelVersion: v1, createdAt: day });
+      // Half agree exactly; half have a shadow whose top-1 is the active model's lowest country
+      // (halved elsewhere so that the 1.0 is the shadow's unique maximum even where the fake saturates).
+      const lowest = l.outputs.indexOf(Math.min(...l.outputs));
+      const outputs = i % 2 === 0 ? l.outputs : l.outputs.map((p, c) => (c === lowest ? 1 : p / 2));
+      return { ...l, shadow: { modelVersion: 'vshadow000001', outputs, latencyMs: 2 } };
+    });
+    expect((await s.req('/api/v1/logs', { token: deviceToken, json: { logs } })).status).toBe(200);
+    const r = await s.req(`/api/v1/shadow?version=${v1}&from=2026-04-04&to=2026-04-04`);
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as {
+      shadows: {
+        shadow: string;
+        summary: { n: number; top1Agreement: number; top1InActiveTop5: number; meanShadowLatencyMs: number };
+      }[];
+    };
+    expect(body.shadows).toHaveLength(1);
+    expect(body.shadows[0]?.shadow).toBe('vshadow000001');
+    expect(body.shadows[0]?.summary).toMatchObject({
+      n: 40,
+      top1Agreement: 0.5,
+      top1InActiveTop5: 0.5,
+      meanShadowLatencyMs: 2,
+    });
+    expect(await errorCode(await s.req('/api/v1/shadow'))).toBe('validation-failed');
+  });
+});
+
 describe('monitoring routes', () => {
   it('drift report, timeseries, performance, alerts, overview answer for a known version and refuse bad queries', async () => {
     const today = new Date().toISOString().slice(0, 10);
