@@ -9,7 +9,9 @@ import type { Deps } from './deps.ts';
 import { ApiError, errorHandler } from './http/errors.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { staticRoutes } from './http/static.ts';
+import { jobRoutes } from './jobs/job-routes.ts';
 import { catalogueRoutes } from './routes/catalogue.ts';
+import { deviceEventRoutes } from './routes/device-events.ts';
 import { enrollmentRoutes } from './routes/enrollment.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { modelRoutes } from './routes/models.ts';
@@ -66,10 +68,12 @@ export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string
   const api = new Hono();
   api.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
   api.route('/', enrollmentRoutes(deps));
+  api.route('/', deviceEventRoutes(deps));
   api.route('/', ingestRoutes(deps));
   api.route('/', modelRoutes(deps));
   api.route('/', catalogueRoutes(deps));
   api.route('/', monitoringRoutes(deps));
+  api.route('/', jobRoutes(deps));
   api.all('*', () => {
     throw new ApiError('not-found');
   });

@@ -69,6 +69,16 @@ export const ConfigSchema = z.object({
    * Rate limits and caches are per worker.
    */
   workers: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Retraining command run by the job runner (through `sh -c`) with JUKEBOX_SERVER and a short-lived
+   * JUKEBOX_ADMIN_TOKEN in its environment, e.g. `npm run pipeline -- --from-server "$JUKEBOX_SERVER" --publish`.
+   * Unset: retraining jobs cannot be started.
+   */
+  retrainCommand: z.string().min(1).optional(),
+  /** Start a retraining job when an alert opens (the dashboard's toggle overrides this; off by default). */
+  retrainOnAlert: z.union([z.boolean(), bool]).default(false),
+  /** A retraining job running longer than this is killed and marked failed. */
+  retrainTimeoutS: z.coerce.number().int().min(1).default(3600),
   /** How long a looked-up token stays cached in memory (revocation on this instance is immediate). */
   tokenCacheMs: z.coerce.number().int().min(0).default(5000),
 });
@@ -95,6 +105,9 @@ const ENV_KEYS: Record<string, keyof Config> = {
   METRICS_PUBLIC: 'metricsPublic',
   TOKEN_CACHE_MS: 'tokenCacheMs',
   SERVER_WORKERS: 'workers',
+  RETRAIN_COMMAND: 'retrainCommand',
+  RETRAIN_ON_ALERT: 'retrainOnAlert',
+  RETRAIN_TIMEOUT_S: 'retrainTimeoutS',
 };
 
 const SECRET: ReadonlySet<keyof Config> = new Set(['adminToken', 'alertWebhookUrl']);

@@ -6,6 +6,7 @@ import type { CatalogueService } from './catalogue/catalogue.ts';
 import type { Config } from './config.ts';
 import type { DriftService } from './drift/drift-service.ts';
 import type { LogIngest } from './ingest/log-ingest.ts';
+import type { JobRunner } from './jobs/job-runner.ts';
 import type { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import type { Metrics } from './monitoring/metrics.ts';
 import type { Registry } from './registry/registry.ts';
@@ -22,6 +23,8 @@ export interface Deps {
   drift: DriftService;
   alerts: AlertService;
   catalogue: CatalogueService;
+  /** Retraining jobs (RETRAIN_COMMAND), started by an admin or by an alert when switched on. */
+  jobs: JobRunner;
   metrics: Metrics;
   /** The label's public signing key (JWK), when configured: publish requires a valid signature. */
   publicKey: JsonWebKey | null;

@@ -27,6 +27,12 @@ async function firstStart(config: Config): Promise<void> {
   console.log(`jukebox server config:\n${describeConfig(config)}`);
   const deps = await createServices(config);
   const boot = await bootstrap(deps);
+  const stale = await deps.jobs.recover();
+  if (stale > 0) console.warn(`retraining: ${stale} job(s) left running by a stopped server marked failed`);
+  if (config.retrainCommand) {
+    const s = await deps.jobs.settings();
+    console.log(`retraining: command configured; on alerts ${s.autoOnAlert ? 'ON' : 'off'} (${s.source})`);
+  }
   console.log(`store: ${deps.store.dialect} at ${deps.store.location}`);
   if ('version' in boot.defaultModel) {
     console.log(
@@ -72,11 +78,24 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
       });
   }
   const app = createApp(deps, metricsText ? { metricsText } : {});
+  // Retraining jobs run in one process only (like the alert timer); the others queue them in the store.
+  deps.jobs.active = worker === null || worker === 0;
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    deps.jobs.serverUrl = `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`;
+    if (deps.jobs.active) deps.jobs.startPolling();
     if (worker === null || worker === 0) {
       const w = worker === null ? '' : ` with ${config.workers} workers`;
+      const base = `http://${config.host}:${info.port}`;
       console.log(
-        `listening on http://${config.host}:${info.port}${w}  (admin dashboard: /admin/, API: /api/v1/openapi.json)`,
+        [
+          `listening on ${base}${w}`,
+          `  the app:          ${base}/   (installable; predicts offline after the first visit)`,
+          `  admin dashboard:  ${base}/admin/   (sign in with the admin token)`,
+          `  enroll a device:  dashboard → Devices → "New enrollment code", then type the code in the app's`,
+          `                    "Enroll" panel, or open ${base}/?enroll=<code> on the device`,
+          `  API description:  ${base}/api/v1/openapi.json`,
+        ].join('\n'),
       );
     }
   });
@@ -89,6 +108,7 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
   }
   const stop = () => {
     if (timer) clearInterval(timer);
+    deps.jobs.stop();
     server.close(() => {
       deps.store.close().finally(() => process.exit(0));
     });

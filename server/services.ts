@@ -15,6 +15,7 @@ import type { Deps } from './deps.ts';
 import { DriftService } from './drift/drift-service.ts';
 import { LogIngest } from './ingest/log-ingest.ts';
 import { OutcomeIngest } from './ingest/outcome-ingest.ts';
+import { JobRunner } from './jobs/job-runner.ts';
 import { Metrics } from './monitoring/metrics.ts';
 import { Registry } from './registry/registry.ts';
 import { openStore } from './store/store.ts';
@@ -48,22 +49,32 @@ export async function createServices(
       .execute();
     return Object.fromEntries(rows.map((r) => [r.last_version ?? 'none', Number(r.n)]));
   };
+  const tokens = new TokenService(store, config.tokenCacheMs);
+  const alerts = new AlertService(store, registry, drift, metrics, {
+    thresholds: () => config.thresholds,
+    windowDays: config.driftWindowDays,
+    ...(config.alertWebhookUrl ? { webhookUrl: config.alertWebhookUrl } : {}),
+    ...(opts.webhookSender ? { send: opts.webhookSender } : {}),
+  });
+  const jobs = new JobRunner(store, tokens, {
+    command: config.retrainCommand,
+    autoOnAlertDefault: config.retrainOnAlert,
+    timeoutS: config.retrainTimeoutS,
+    log,
+  });
+  alerts.onOpened = (opened) => jobs.onAlertsOpened(opened);
   return {
     config,
     store,
-    tokens: new TokenService(store, config.tokenCacheMs),
+    tokens,
     limiter: new RateLimiter(config.rateLimitPerMinute),
     registry,
     logIngest: new LogIngest(store, registry),
     outcomeIngest: new OutcomeIngest(store),
     drift,
-    alerts: new AlertService(store, registry, drift, metrics, {
-      thresholds: () => config.thresholds,
-      windowDays: config.driftWindowDays,
-      ...(config.alertWebhookUrl ? { webhookUrl: config.alertWebhookUrl } : {}),
-      ...(opts.webhookSender ? { send: opts.webhookSender } : {}),
-    }),
+    alerts,
     catalogue: new CatalogueService(store),
+    jobs,
     metrics,
     publicKey,
     log,

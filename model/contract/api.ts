@@ -83,3 +83,33 @@ export const CatalogueSchema = z.object({
   songs: z.array(CatalogueSongSchema),
 });
 export type Catalogue = z.infer<typeof CatalogueSchema>;
+
+/** What a device tells the server about model updates on it (refusals, rollbacks, activations, drift). */
+export const DEVICE_EVENT_KINDS = [
+  'model-activated',
+  'model-refused',
+  'model-rolled-back',
+  'shadow-refused',
+  'drift-warning',
+] as const;
+export const DeviceEventKindSchema = z.enum(DEVICE_EVENT_KINDS);
+export type DeviceEventKind = z.infer<typeof DeviceEventKindSchema>;
+
+export const DeviceEventSchema = z.strictObject({
+  /** Made on the device (UUID v7), so a retried report is stored once. */
+  id: z.uuid({ version: 'v7' }),
+  kind: DeviceEventKindSchema,
+  /** The model version concerned. */
+  version: ModelVersionSchema,
+  /** Contract error code, for refusals and rollbacks. */
+  code: z.string().max(64).optional(),
+  message: z.string().max(500).optional(),
+  /** Device clock. */
+  at: z.iso.datetime({ offset: true }),
+});
+export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
+
+export const DeviceEventBatchSchema = z.strictObject({
+  events: z.array(DeviceEventSchema).min(1).max(100),
+});
+export type DeviceEventBatch = z.infer<typeof DeviceEventBatchSchema>;

@@ -43,6 +43,8 @@ export const ERROR_MESSAGES = {
   'storage-blocked': 'Storage is blocked by another open tab of this app; close it and retry.',
   'storage-unavailable': 'Storage is unavailable (private browsing mode or disabled by the browser).',
   'storage-failed': 'Writing to storage on this device failed.',
+  'storage-low':
+    'Storage for this app is almost full. Predictions not yet synced are kept; go online and sync so synced ones can be cleared.',
   // HTTP API
   'invalid-json': 'The request body is not valid JSON.',
   'validation-failed': 'The request did not match the expected schema.',

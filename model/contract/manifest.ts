@@ -54,11 +54,27 @@ export const DatasetRefSchema = z.object({
   rows: z.number().int().nonnegative(),
 });
 
+export const DataSourceSchema = z.object({
+  kind: z.enum(['file', 'server-export']),
+  name: z.string(),
+  sha256: Sha256,
+  /** Rows read from it (chart rows, or outcome records for an export). */
+  rows: z.number().int().nonnegative(),
+  url: z.string().optional(),
+  fetchedAt: z.string().optional(),
+});
+export type DataSource = z.infer<typeof DataSourceSchema>;
+
 export const LineageSchema = z.object({
   datasets: z.array(DatasetRefSchema).min(1),
   codeCommit: z.string(),
   parameters: z.record(z.string(), z.unknown()),
   seed: z.number().int(),
+  /**
+   * Every source the training rows came from, in order: files given on the command line and exports
+   * pulled from a server (`url` set), each with the sha256 of its bytes as read. Optional (older models).
+   */
+  sources: z.array(DataSourceSchema).optional(),
   /** Version this one was trained to replace, if any. */
   parent: z.string().optional(),
   runId: z.string().optional(),

@@ -28,4 +28,21 @@ describe('quality gate', () => {
     expect(within.passed).toBe(true);
     expect(within.checks[1]?.message).toMatch(/vprod/);
   });
+  it('compares recent field outcomes when there are enough pairs, and skips the check when there are not', () => {
+    const base = { candidate: m(0.75), logistic: m(0.7), tolerance: 0.01 };
+    const worse = runGate({
+      ...base,
+      recent: { pairs: 500, songs: 40, minPairs: 50, candidateAuc: 0.6, productionAuc: 0.7 },
+    });
+    expect(worse.passed).toBe(false);
+    expect(worse.checks.at(-1)?.message).toMatch(/recent outcomes: AUC 0.6000 vs production 0.7000.*worse by 0.1000/);
+    const better = runGate({
+      ...base,
+      recent: { pairs: 500, songs: 40, minPairs: 50, candidateAuc: 0.72, productionAuc: 0.7 },
+    });
+    expect(better.passed).toBe(true);
+    const few = runGate({ ...base, recent: { pairs: 10, songs: 2, minPairs: 50, candidateAuc: 0.1, productionAuc: 0.9 } });
+    expect(few.passed).toBe(true);
+    expect(few.checks.at(-1)?.message).toMatch(/not compared/);
+  });
 });

@@ -12,6 +12,19 @@ export interface GateInput {
   readonly logistic: Metrics;
   readonly production?: { readonly version: string; readonly metrics: Metrics } | undefined;
   readonly tolerance: number;
+  /**
+   * Recent field outcomes on songs the candidate did not train on: pooled ROC-AUC over (song, country)
+   * pairs of both models. Compared only with enough pairs of both classes.
+   */
+  readonly recent?: RecentComparison | undefined;
+}
+
+export interface RecentComparison {
+  readonly pairs: number;
+  readonly songs: number;
+  readonly minPairs: number;
+  readonly candidateAuc: number | null;
+  readonly productionAuc: number | null;
 }
 
 export interface GateResult {
@@ -38,6 +51,27 @@ export function runGate(g: GateInput): GateResult {
     });
   } else {
     checks.push({ passed: true, message: 'no production model to compare with' });
+  }
+  if (g.recent) {
+    const r = g.recent;
+    if (r.candidateAuc === null || r.pairs < r.minPairs) {
+      checks.push({
+        passed: true,
+        message: `recent outcomes: ${r.pairs} pairs on ${r.songs} held-out songs, fewer than ${r.minPairs} with both classes: not compared`,
+      });
+    } else if (r.productionAuc === null) {
+      checks.push({
+        passed: true,
+        message: `recent outcomes: AUC ${f(r.candidateAuc)} on ${r.pairs} pairs (${r.songs} songs); no production model to compare with`,
+      });
+    } else {
+      const drop = r.productionAuc - r.candidateAuc;
+      const ok = drop <= g.tolerance;
+      checks.push({
+        passed: ok,
+        message: `recent outcomes: AUC ${f(r.candidateAuc)} vs production ${f(r.productionAuc)} on ${r.pairs} pairs (${r.songs} held-out songs): ${drop > 0 ? `worse by ${f(drop)}` : 'not worse'} (tolerance ${g.tolerance})`,
+      });
+    }
   }
   return { passed: checks.every((c) => c.passed), checks };
 }

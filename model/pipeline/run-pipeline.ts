@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import {
   COUNTRY_CODES,
   contentVersion,
+  type DataSource,
   FEATURE_NAMES,
   type Manifest,
   ManifestSchema,
@@ -25,9 +26,10 @@ import { applyCalibration, fitCalibration } from './calibrate.ts';
 import { buildCard, type ModelCard, renderCardMarkdown } from './card.ts';
 import { buildEvaluation, type ProductionScore, predictInMemory, priorPredictions } from './evaluate.ts';
 import { exportLayersModel, foldScaler } from './export-model.ts';
-import { runGate } from './gate.ts';
+import type { RecentOutcome } from './from-server.ts';
+import { type RecentComparison, runGate } from './gate.ts';
 import { fileSha256, ingestFiles } from './ingest.ts';
-import { bootstrapMacroAuc, computeMetrics } from './metrics.ts';
+import { bootstrapMacroAuc, computeMetrics, rocAuc } from './metrics.ts';
 import { checkParity, deviceParitySection, PARITY_TOLERANCE, predictExported } from './parity.ts';
 import { deriveSeed } from './prng.ts';
 import { PipelineError } from './problems.ts';
@@ -62,6 +64,12 @@ export interface PipelineOptions {
   readonly progress: boolean;
   /** Log lines (one per step); quiet runs pass a no-op. */
   readonly log: (line: string) => void;
+  /** Where a `data` file came from when it is not a plain file (e.g. a server export), by its path. */
+  readonly origins?: Readonly<Record<string, DataSource>>;
+  /** Recent field outcomes; the gate compares candidate and production on those of songs not trained on. */
+  readonly recentOutcomes?: readonly RecentOutcome[];
+  /** Fewest recent (song, country) pairs for that comparison to count (default 50). */
+  readonly recentMinPairs?: number;
 }
 
 /** The model that ships: chosen on the validation split only. */
@@ -405,8 +413,51 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       }
     }
 
+    // Recent field outcomes on songs the candidate never trained on (test split or not in the data at all).
+    let recent: RecentComparison | undefined;
+    if (o.recentOutcomes && o.recentOutcomes.length > 0) {
+      await ensureBackend();
+      const seen = new Set([...sp.train, ...sp.validation].map((s) => s.id));
+      const held = o.recentOutcomes.filter((r) => !seen.has(r.song));
+      const songs = [...new Set(held.map((r) => r.song))];
+      const row = new Map(songs.map((s, i) => [s, i]));
+      const raw = new Float32Array(songs.length * 13);
+      for (const r of held) raw.set(r.x, (row.get(r.song) as number) * 13);
+      const k = COUNTRY_CODES.length;
+      const cand = songs.length > 0 ? predictInMemory(calibrated.value.weights, applyScaler(raw, scaler), songs.length) : new Float32Array();
+      const parsedProd = prod ? parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer) : null;
+      const prodScores: number[] = [];
+      const candScores: number[] = [];
+      const labels: number[] = [];
+      const prodRows = new Map<number, Float64Array>();
+      for (const r of held) {
+        const i = row.get(r.song) as number;
+        candScores.push(cand[i * k + r.country] as number);
+        labels.push(r.charted ? 1 : 0);
+        if (parsedProd?.ok) {
+          let p = prodRows.get(i);
+          if (!p) {
+            p = predictReference(parsedProd.value, raw.subarray(i * 13, (i + 1) * 13));
+            prodRows.set(i, p);
+          }
+          prodScores.push(p[r.country] as number);
+        }
+      }
+      recent = {
+        pairs: held.length,
+        songs: songs.length,
+        minPairs: o.recentMinPairs ?? 50,
+        candidateAuc: rocAuc(candScores, labels),
+        productionAuc: parsedProd?.ok ? rocAuc(prodScores, labels) : null,
+      };
+      say(
+        `recent outcomes: ${held.length} of ${o.recentOutcomes.length} (song, country) pairs on ${songs.length} songs not trained on; AUC candidate ${recent.candidateAuc?.toFixed(4) ?? '-'}, production ${recent.productionAuc?.toFixed(4) ?? '-'}`,
+      );
+    }
+
     // Gate.
     const gate = runGate({
+      recent,
       candidate: ev.model,
       logistic: ev.baselines.logistic as NonNullable<(typeof ev.baselines)['logistic']>,
       production: production ? { version: production.version, metrics: production.metrics } : undefined,
@@ -486,6 +537,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       evaluation: ev,
       lineage: {
         datasets: data.value.sources.map((s) => ({ name: s.name, sha256: s.sha256, rows: s.rows })),
+        sources: data.value.sources.map(
+          (s, i): DataSource =>
+            o.origins?.[o.data[i] ?? ''] ?? { kind: 'file', name: s.name, sha256: s.sha256, rows: s.rows },
+        ),
         codeCommit: codeCommit(),
         parameters,
         seed: o.seed,

@@ -73,6 +73,9 @@ function view(r: AlertsTable): AlertView {
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
 export class AlertService {
+  /** Called with the episodes this evaluation opened (e.g. to start a retraining job). */
+  onOpened: (alerts: AlertView[]) => Promise<unknown> = async () => {};
+
   constructor(
     private readonly store: Store,
     private readonly registry: Registry,
@@ -155,6 +158,7 @@ export class AlertService {
     const openByKey = new Map(open.map((a) => [a.episode_key, a]));
     const live = new Set<string>();
     const toNotify: AlertsTable[] = [];
+    const opened: AlertsTable[] = [];
     for (const c of conditions) {
       const key = `${c.version}|${c.metric}|${c.feature ?? ''}`;
       live.add(key);
@@ -185,6 +189,7 @@ export class AlertService {
         };
         await this.store.db.insertInto('alerts').values(row).execute();
         toNotify.push(row);
+        opened.push(row);
       }
       this.metrics.alertState.set(
         { version: c.version, metric: c.metric, feature: c.feature ?? '' },
@@ -210,6 +215,7 @@ export class AlertService {
         }
       }
     }
+    if (opened.length > 0) await this.onOpened(opened.map(view));
     return this.list({ open: true });
   }
 

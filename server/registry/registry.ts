@@ -5,7 +5,6 @@
  * recorded in the audit log with who and when.
  */
 import { createHash } from 'node:crypto';
-import { uuidv7 } from 'uuidv7';
 import {
   type Assignment,
   contentVersion,
@@ -17,6 +16,7 @@ import {
 } from '../../model/contract/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
+import { type AuditEntry, type AuditQuery, auditEntries, recordAudit } from './audit.ts';
 
 export const STAGES = ['candidate', 'canary', 'production', 'archived'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -58,10 +58,7 @@ export class Registry {
   ) {}
 
   private async audit(actor: string, action: string, details: Record<string, unknown>): Promise<void> {
-    await this.store.db
-      .insertInto('audit')
-      .values({ id: uuidv7(), at: new Date().toISOString(), actor, action, details: JSON.stringify(details) })
-      .execute();
+    await recordAudit(this.store.db, actor, action, details);
   }
 
   /**
@@ -366,8 +363,7 @@ export class Registry {
     return { active, cohort, shadow: s.shadow, checkedAt: new Date().toISOString() };
   }
 
-  async auditLog(limit = 100): Promise<{ id: string; at: string; actor: string; action: string; details: unknown }[]> {
-    const rows = await this.store.db.selectFrom('audit').selectAll().orderBy('id', 'desc').limit(limit).execute();
-    return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as unknown }));
+  async auditLog(limit = 100, q: Omit<AuditQuery, 'limit'> = {}): Promise<AuditEntry[]> {
+    return auditEntries(this.store.db, { ...q, limit });
   }
 }

@@ -15,6 +15,7 @@ import type { Deps } from '../deps.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
 import { readBody } from '../http/json-body.ts';
+import { recordAudit } from '../registry/audit.ts';
 import type { DevicesTable } from '../store/schema.ts';
 
 /** Easy to read aloud: no 0/O/1/I. 12 symbols of 32 = 60 bits. */
@@ -79,6 +80,7 @@ export function enrollmentRoutes(deps: Deps) {
         device_id: null,
       })
       .execute();
+    await recordAudit(db, c.get('principal').subject, 'enrollment-code', { expiresAt });
     return c.json({ code, expiresAt }, 201);
   });
 
@@ -108,7 +110,7 @@ export function enrollmentRoutes(deps: Deps) {
       .executeTakeFirst();
     if (!used) throw new ApiError('enrollment-code-invalid');
     // Re-enrolling a device id replaces its tokens (the old device install loses access).
-    await deps.tokens.revokeSubject(body.deviceId);
+    const replaced = await deps.tokens.revokeSubject(body.deviceId);
     await db
       .insertInto('devices')
       .values({
@@ -125,6 +127,8 @@ export function enrollmentRoutes(deps: Deps) {
       )
       .execute();
     const token = await deps.tokens.issue('device', body.deviceId);
+    await recordAudit(db, `device:${body.deviceId}`, 'enroll', { deviceId: body.deviceId, label: body.label ?? null });
+    await recordAudit(db, 'server', 'device-token-issue', { deviceId: body.deviceId, replacedTokens: replaced });
     return c.json({ deviceId: body.deviceId, token, ...(deps.publicKey ? { publicKey: deps.publicKey } : {}) }, 201);
   });
 

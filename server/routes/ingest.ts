@@ -10,6 +10,7 @@ import { ApiError } from '../http/errors.ts';
 import { batchIssues, readBody, readJsonText } from '../http/json-body.ts';
 import { limitBody } from '../http/limits.ts';
 import { isValidLogBatch } from '../ingest/fast-log-check.ts';
+import { exportOutcomes } from '../ingest/outcome-export.ts';
 
 export function ingestRoutes(deps: Deps) {
   const app = new Hono<AuthEnv>();
@@ -69,6 +70,33 @@ export function ingestRoutes(deps: Deps) {
     const r = await deps.outcomeIngest.ingestChartCsv(await c.req.text(), date);
     m.outcomesIngested.inc({ result: 'stored' }, r.stored);
     return c.json(r, 200);
+  });
+
+  /**
+   * Admin: every outcome with the song's features (NDJSON, one per line), for retraining from the field
+   * (`npm run pipeline -- --from-server`). Query `since=YYYY-MM-DD` limits it to outcomes dated since then.
+   */
+  app.get('/outcomes/export', admin, async (c) => {
+    const since = c.req.query('since');
+    if (since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(since)) throw new ApiError('invalid-value', { since });
+    const pages = exportOutcomes(deps.store, since);
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await pages.next();
+          if (next.done) controller.close();
+          else controller.enqueue(enc.encode(next.value.map((o) => `${JSON.stringify(o)}\n`).join('')));
+        } catch (e) {
+          deps.log(`outcome export failed: ${e instanceof Error ? e.message : String(e)}`);
+          controller.error(e);
+        }
+      },
+      async cancel() {
+        await pages.return(undefined);
+      },
+    });
+    return c.body(body, 200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
   });
 
   return app;

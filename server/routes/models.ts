@@ -12,6 +12,7 @@ import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
 import { readBody } from '../http/json-body.ts';
 import { limitBody } from '../http/limits.ts';
+import { auditCsv } from '../registry/audit.ts';
 
 export const PublishRequestSchema = z.strictObject({
   /** The manifest (validated against ManifestSchema by the registry, to answer `manifest-invalid`). */
@@ -21,6 +22,13 @@ export const PublishRequestSchema = z.strictObject({
 });
 const CanarySchema = z.strictObject({ percent: z.number().int().min(1).max(50) });
 const ShadowSchema = z.strictObject({ version: ModelVersionSchema.nullable() });
+const AuditQuerySchema = z.object({
+  format: z.enum(['json', 'csv']).default('json'),
+  limit: z.coerce.number().int().min(1).max(100_000).default(200),
+  since: z.iso.datetime({ offset: true }).optional(),
+  action: z.string().max(64).optional(),
+  download: z.enum(['0', '1']).optional(),
+});
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -128,7 +136,26 @@ export function modelRoutes(deps: Deps) {
     return c.json(await reg.assignment(deviceId));
   });
 
-  app.get('/audit', admin, async (c) => c.json({ entries: await reg.auditLog(200) }));
+  /** `?format=csv|json` (default json), `limit` (≤ 100000, default 200), `since` (ISO time), `action`. */
+  app.get('/audit', admin, async (c) => {
+    const q = AuditQuerySchema.safeParse(c.req.query());
+    if (!q.success)
+      throw new ApiError(
+        'validation-failed',
+        q.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+      );
+    const { format, limit, since, action } = q.data;
+    const entries = await reg.auditLog(limit, { ...(since ? { since } : {}), ...(action ? { action } : {}) });
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    if (format === 'csv') {
+      return c.body(auditCsv(entries), 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="jukebox-audit-${stamp}.csv"`,
+      });
+    }
+    if (c.req.query('download') === '1') c.header('content-disposition', `attachment; filename="jukebox-audit-${stamp}.json"`);
+    return c.json({ entries });
+  });
 
   return app;
 }

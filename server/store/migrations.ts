@@ -175,6 +175,35 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '003-jobs-settings': {
+      async up(db: Kysely<unknown>) {
+        // Retraining jobs started by an alert or an admin, run one at a time by server/jobs/job-runner.ts.
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('trigger', 'text', (c) => c.notNull())
+          .addColumn('alert_id', 'text')
+          .addColumn('requested_by', 'text', (c) => c.notNull())
+          .addColumn('command', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text')
+          .addColumn('finished_at', 'text')
+          .addColumn('exit_code', 'integer')
+          .addColumn('log_tail', 'text', (c) => c.notNull().defaultTo(''))
+          .addColumn('candidate_version', 'text')
+          .execute();
+        await db.schema.createIndex('jobs_status').on('jobs').columns(['status']).execute();
+        await db.schema
+          .createTable('settings')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

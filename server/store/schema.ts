@@ -150,6 +150,33 @@ export interface CatalogueTable {
   features: string;
 }
 
+/** A retraining job: queued → running → succeeded | failed (see server/jobs/job-runner.ts). */
+export interface JobsTable {
+  id: string;
+  kind: string;
+  status: string;
+  /** 'alert' or 'manual'. */
+  trigger: string;
+  alert_id: string | null;
+  requested_by: string;
+  command: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  exit_code: number | null;
+  log_tail: string;
+  /** Version the job published (found in the audit log by the job's own actor). */
+  candidate_version: string | null;
+}
+
+/** Admin-set switches that outlive a restart (JSON values). */
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: string;
+  updated_by: string;
+}
+
 export interface MigrationsTable {
   name: string;
   applied_at: string;
@@ -172,4 +199,6 @@ export interface Database {
   audit: AuditTable;
   alerts: AlertsTable;
   catalogue: CatalogueTable;
+  jobs: JobsTable;
+  settings: SettingsTable;
 }

@@ -16,6 +16,7 @@ import { driftReport } from '../../server/drift/report.ts';
 import { createServices } from '../../server/services.ts';
 import { decodeVector } from '../../server/store/vectors.ts';
 import { catalogueSongs, fixtureModel, makeLog, rng } from '../../server/testing/fixtures.ts';
+import { emitResult, verdict } from './report.ts';
 
 const LOGS = Number(process.env.LOGS ?? 1_000_000);
 const DAYS = 30;
@@ -116,6 +117,14 @@ console.log(
 console.log(
   `| full rescan of the logs table (baseline) | ${rescanMs.toFixed(0)} | ${(rescanMs / 100).toFixed(1)}× | 1× |`,
 );
+emitResult({
+  bench: 'drift',
+  metric: `drift report, ${fast.rows.toLocaleString()} logs over ${fast.days} days`,
+  ours: `${mergedMs.toFixed(1)} ms (mergeable daily buckets)`,
+  peer: `full rescan ${rescanMs.toFixed(0)} ms`,
+  ratio: `${(rescanMs / mergedMs).toFixed(0)}× faster`,
+  target: `≤ 100 ms ${verdict(mergedMs <= 100)}; ≥ 50× ${verdict(rescanMs / mergedMs >= 50)}; agree ${agree}`,
+});
 await deps.store.close();
 rmSync(dir, { recursive: true, force: true });
 if (!agree) process.exitCode = 1;

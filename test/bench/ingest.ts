@@ -22,6 +22,7 @@ import { featureFingerprint, toVector } from '../../model/contract/index.ts';
 import { encodeVector } from '../../server/store/vectors.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { spawnServer } from '../../server/testing/spawn-server.ts';
+import { emitResult, verdict } from './report.ts';
 
 const BATCH = 500;
 const DURATION = Number(process.env.DURATION ?? 15);
@@ -217,3 +218,13 @@ for (const r of rows) {
 console.log(
   `| bare SQLite insert (no HTTP, no validation, no drift stats; one process) | — | ${f(bare)} | — | — | — | — | — | ${f(bare / TARGET_LOGS_PER_S, 2)}× | — | 1.00× |`,
 );
+for (const r of rows) {
+  emitResult({
+    bench: 'ingest',
+    metric: `POST /api/v1/logs, ${BATCH}-log batches, ${r.store}`,
+    ours: `${f(r.logsPerS)} logs/s, p99 ${f(r.p99)} ms`,
+    peer: `bare SQLite insert ${f(bare)} logs/s`,
+    ratio: `${f(r.logsPerS / bare, 2)}×`,
+    target: `≥ 30,000 logs/s ${verdict(r.logsPerS >= TARGET_LOGS_PER_S)}; p99 ≤ 100 ms ${verdict(r.p99 <= TARGET_P99_MS)}`,
+  });
+}

@@ -17,6 +17,7 @@ import { parseDenseModel } from '../../model/runtime/dense-model.ts';
 import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { CATALOGUE_CSV, DIST, startTestServer } from '../e2e/static-server.ts';
+import { emitResult } from './report.ts';
 import { denseToOnnx } from './web/onnx-dense.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -308,6 +309,9 @@ async function main(): Promise<void> {
       `backends chosen by the per-device benchmark: single=${backends.single}, batch=${backends.batch}; crossOriginIsolated=${cat.crossOriginIsolated} (single-threaded wasm, ORT numThreads=1)`,
     );
     for (const r of rows) console.log(r.map((v, c) => v.padEnd(widths[c]!)).join(' │ '));
+    for (const [metric, ours, peer, ratio, target] of rows.slice(1)) {
+      emitResult({ bench: 'web', metric, ours, peer, ratio, target: target || '—' });
+    }
     console.log(
       `parity: ORT Web vs ours (wasm) max |Δ| = ${cat.parity.toExponential(2)}; numpy vs ours (first 50 songs) max |Δ| = ${numpyParity.toExponential(2)}`,
     );

@@ -15,6 +15,7 @@ import { Inference, type Prediction } from './inference/Inference.svelte.ts';
 import type { BackendBenchmark } from './inference/protocol.ts';
 import { DeviceStore } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
+import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
 
 export const MODEL_BASE_URL = '/models/default/';
 export const CATALOGUE_URL = '/api/v1/catalogue';
@@ -35,6 +36,8 @@ export interface PredictionResult extends Prediction {
 
 export class App {
   readonly inference: Inference;
+  /** Enrollment, uploads of logs and outcomes, retention. */
+  readonly sync: DeviceSync;
   store: DeviceStore | null = null;
   deviceId = $state<string>('');
   storageError = $state<Notice | null>(null);
@@ -53,6 +56,10 @@ export class App {
   constructor() {
     const worker = new Worker(new URL('./inference/inference.worker.ts', import.meta.url), { type: 'module' });
     this.inference = new Inference(worker);
+    this.sync = new DeviceSync({
+      ...syncOptionsFromQuery(location.search),
+      onEnrolled: () => void this.refreshCatalogue(),
+    });
     addEventListener('online', () => {
       this.online = true;
       void this.refreshCatalogue();
@@ -74,6 +81,8 @@ export class App {
     }
     // Without storage the device id lives for this session only; logs are kept in memory and flagged.
     if (!this.deviceId) this.deviceId = `dev_session_${Math.random().toString(36).slice(2, 12)}`;
+    // Reads the device token first, so the catalogue request below already carries it.
+    if (this.store) await this.sync.start(this.store, this.deviceId);
     const stored = this.store ? await this.store.getSetting<BackendBenchmark>(BENCHMARK_KEY) : null;
     const backends = new URLSearchParams(location.search).get('backends');
     await Promise.all([
@@ -117,7 +126,7 @@ export class App {
   async refreshCatalogue(): Promise<void> {
     if (!navigator.onLine) return;
     try {
-      const res = await fetch(CATALOGUE_URL, { headers: { accept: 'application/json' } });
+      const res = await fetch(CATALOGUE_URL, { headers: { accept: 'application/json', ...this.sync.authHeaders() } });
       if (!res.ok) return;
       const parsed = CatalogueSchema.safeParse(await res.json());
       if (!parsed.success || parsed.data.version === this.catalogueVersion) return;
@@ -199,6 +208,7 @@ export class App {
           ? null
           : { code: r.code, message: `${describeError(r.code)} Predictions are kept in memory until it works again.` };
         await this.refreshCounts();
+        if (r.ok) this.sync.schedule();
         return r.ok;
       });
     return { ok: true, prediction: p.value, logIds: logs.map((l) => l.id), saved };

@@ -8,14 +8,24 @@ import { type ErrorCode, fail, ok, type Result } from '../../../../model/contrac
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
 import type { CounterfactualOptions, CounterfactualResult, FeatureDomain } from '../explain/counterfactual.ts';
 import type { Attributions } from '../explain/shapley.ts';
-import type { BackendBenchmark, BackendFailure, Workload } from './protocol.ts';
-import { type FinalAnswer, WorkerChannel, type WorkerLike } from './worker-channel.ts';
+import type { BackendBenchmark, BackendFailure, ModelBytes, Workload } from './protocol.ts';
+import { type FinalAnswer, type ShadowAnswer, WorkerChannel, type WorkerLike } from './worker-channel.ts';
+
+/** What the shadow candidate answered for the same rows (never shown; logged beside the active result). */
+export interface ShadowOutputs {
+  readonly modelVersion: string;
+  readonly outputs: Float32Array;
+  /** Per row. */
+  readonly latencyMs: number;
+}
 
 export interface Prediction {
   readonly outputs: Float32Array;
   readonly rows: number;
   readonly backend: Backend;
   readonly latencyMs: number;
+  /** Settles after the active result: the shadow's outputs, or null when no shadow ran (or it failed). */
+  readonly shadow?: Promise<ShadowOutputs | null>;
 }
 
 export interface InferenceOptions {
@@ -24,6 +34,8 @@ export interface InferenceOptions {
   readonly benchmark: BackendBenchmark | null;
   readonly backends?: Backend[];
   readonly onBenchmark?: (b: BackendBenchmark) => void;
+  /** A verified model version from the model store; absent: the bundled model at modelBaseUrl. */
+  readonly model?: ModelBytes;
 }
 
 function asFailure(a: FinalAnswer) {
@@ -40,28 +52,37 @@ export class Inference {
   benchmark = $state<BackendBenchmark | null>(null);
   warmupMs = $state<number | null>(null);
   error = $state<{ code: ErrorCode; message: string } | null>(null);
+  /** The shadow candidate running beside the active model, if any. */
+  shadowVersion = $state<string | null>(null);
+  /** The last failure of the shadow candidate (it is then dropped; the active model is unaffected). */
+  shadowError = $state<{ code: ErrorCode; message: string } | null>(null);
   readonly #channel: WorkerChannel;
+  #options: InferenceOptions | null = null;
 
   constructor(worker: WorkerLike) {
     this.#channel = new WorkerChannel(worker);
-  }
-
-  async start(options: InferenceOptions): Promise<Result<void>> {
-    this.benchmark = options.benchmark;
     this.#channel.onMessage((msg) => {
       if (msg.type !== 'benchmark') return;
       this.benchmark = msg.benchmark;
       this.backends = { single: msg.benchmark.single, batch: msg.benchmark.batch };
       this.failures = msg.failures;
       this.available = msg.benchmark.timings.map((t) => t.backend);
-      options.onBenchmark?.(msg.benchmark);
+      this.#options?.onBenchmark?.(msg.benchmark);
     });
+  }
+
+  async start(options: InferenceOptions): Promise<Result<void>> {
+    this.#options = options;
+    this.benchmark = options.benchmark;
+    this.status = 'starting';
+    this.error = null;
     const a = await this.#channel.request({
       type: 'init',
       modelBaseUrl: options.modelBaseUrl,
       wasmBaseUrl: options.wasmBaseUrl,
       benchmark: options.benchmark,
       backends: options.backends,
+      ...(options.model ? { model: options.model } : {}),
     });
     if (a.type !== 'ready') {
       const f = asFailure(a);
@@ -78,21 +99,60 @@ export class Inference {
     return ok(undefined);
   }
 
+  /**
+   * Loads another model version in the worker (an update being activated, or a rollback): `model` from the
+   * model store, or undefined for the bundled one. The shadow candidate, if any, is kept.
+   */
+  restart(model: ModelBytes | undefined): Promise<Result<void>> {
+    if (!this.#options) return Promise.resolve(fail('model-load-failed', { reason: 'not started' }));
+    const { model: _old, ...rest } = this.#options;
+    return this.start(model ? { ...rest, benchmark: this.benchmark, model } : { ...rest, benchmark: this.benchmark });
+  }
+
+  /** Runs `model` in shadow after every prediction (after its parity check in the worker); null stops it. */
+  async setShadow(model: ModelBytes | null): Promise<Result<string | null>> {
+    const a = await this.#channel.request({ type: 'shadow-load', model });
+    if (a.type !== 'shadow-ready') {
+      const f = asFailure(a);
+      this.shadowVersion = null;
+      this.shadowError = { code: f.code, message: f.message };
+      return f;
+    }
+    this.shadowVersion = a.modelVersion;
+    this.shadowError = null;
+    return ok(a.modelVersion);
+  }
+
   /** Rows of raw features in model order → probabilities (rows × 72). */
   async predict(
     inputs: Float32Array,
     rows: number,
     options: { workload?: Workload; backend?: Backend; onProgress?: (done: number, total: number) => void } = {},
   ): Promise<Result<Prediction>> {
+    let settle: (s: ShadowOutputs | null) => void = () => {};
+    const shadow = new Promise<ShadowOutputs | null>((resolve) => {
+      settle = resolve;
+    });
+    const onShadow = (m: ShadowAnswer | null) => {
+      if (!m) return settle(null);
+      if (!m.outputs || m.outputs.some((v) => !(v >= 0 && v <= 1))) {
+        // A candidate that fails or gives NaN is dropped; it never affects what the marketer sees.
+        const code = m.error ?? 'model-output-invalid';
+        this.shadowError = { code, message: fail(code).message };
+        if (m.modelVersion === this.shadowVersion) void this.setShadow(null);
+        return settle(null);
+      }
+      settle({ modelVersion: m.modelVersion, outputs: m.outputs, latencyMs: m.latencyMs });
+    };
     const a = await this.#channel.request(
       { type: 'predict', inputs, rows, workload: options.workload, backend: options.backend },
-      { onProgress: options.onProgress },
+      { onProgress: options.onProgress, onShadow },
     );
     if (a.type !== 'prediction') return asFailure(a);
     for (const v of a.outputs) {
       if (!(v >= 0 && v <= 1)) return fail('model-output-invalid', { value: v });
     }
-    return ok({ outputs: a.outputs, rows: a.rows, backend: a.backend, latencyMs: a.latencyMs });
+    return ok({ outputs: a.outputs, rows: a.rows, backend: a.backend, latencyMs: a.latencyMs, shadow });
   }
 
   async explain(input: number[], country: number, baseline: number[]): Promise<Result<Attributions>> {

@@ -18,6 +18,7 @@ import {
   type DenseWeights,
   parseDenseModel,
 } from '../../../../model/runtime/dense-model.ts';
+import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { searchCounterfactual } from '../explain/counterfactual.ts';
 import { shapleyAttributions } from '../explain/shapley.ts';
 import {
@@ -25,6 +26,7 @@ import {
   type BackendBenchmark,
   type BackendFailure,
   type BackendTiming,
+  type ModelBytes,
   type WorkerRequest,
   type WorkerResponse,
   type Workload,
@@ -64,7 +66,39 @@ async function fetchBytes(deps: EngineDeps, url: string): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
-/** Fetches manifest + files, checks every file against the manifest's sha256 and parses the weights. */
+/** Checks every file against the manifest's size and sha256 and parses the weights. */
+export async function parseVerifiedModel(
+  model: ModelBytes,
+): Promise<Result<{ manifest: Manifest; weights: DenseWeights }>> {
+  const parsed = ManifestSchema.safeParse(model.manifest);
+  if (!parsed.success) return fail('manifest-invalid', { issues: parsed.error.issues.slice(0, 5) });
+  const manifest = parsed.data;
+  const bytes = new Map<string, ArrayBuffer>();
+  for (const f of manifest.files) {
+    const raw = model.files[f.path];
+    if (!raw) return fail('download-incomplete', { file: f.path, reason: 'missing' });
+    const b = raw instanceof Uint8Array ? raw.slice().buffer : raw;
+    if (b.byteLength !== f.bytes) {
+      return fail(b.byteLength < f.bytes ? 'download-incomplete' : 'hash-mismatch', { file: f.path });
+    }
+    if ((await sha256Hex(b)) !== f.sha256) return fail('hash-mismatch', { file: f.path });
+    bytes.set(f.path, b);
+  }
+  const modelJson = bytes.get('model.json');
+  const weightsBin = bytes.get('weights.bin');
+  if (!modelJson || !weightsBin) return fail('manifest-invalid', { reason: 'manifest lacks model.json/weights.bin' });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(modelJson));
+  } catch {
+    return fail('model-load-failed', { reason: 'model.json is not JSON' });
+  }
+  const w = parseDenseModel(json, weightsBin);
+  if (!w.ok) return w;
+  return ok({ manifest, weights: w.value });
+}
+
+/** Fetches manifest + files (the bundled model), checks every file against the manifest's sha256 and parses the weights. */
 export async function loadVerifiedModel(
   deps: EngineDeps,
   baseUrl: string,
@@ -80,22 +114,13 @@ export async function loadVerifiedModel(
     }
     const parsed = ManifestSchema.safeParse(json);
     if (!parsed.success) return fail('manifest-invalid', { issues: parsed.error.issues.slice(0, 5) });
-    const manifest = parsed.data;
-    const bytes = new Map<string, ArrayBuffer>();
+    const files: Record<string, ArrayBuffer> = {};
     await Promise.all(
-      manifest.files.map(async (f) => {
-        const b = await fetchBytes(deps, `${base}${f.path}`);
-        if (b.byteLength !== f.bytes) throw new EngineError('download-incomplete', { file: f.path });
-        if ((await sha256Hex(b)) !== f.sha256) throw new EngineError('hash-mismatch', { file: f.path });
-        bytes.set(f.path, b);
+      parsed.data.files.map(async (f) => {
+        files[f.path] = await fetchBytes(deps, `${base}${f.path}`);
       }),
     );
-    const modelJson = bytes.get('model.json');
-    const weightsBin = bytes.get('weights.bin');
-    if (!modelJson || !weightsBin) return fail('manifest-invalid', { reason: 'manifest lacks model.json/weights.bin' });
-    const w = parseDenseModel(JSON.parse(new TextDecoder().decode(modelJson)), weightsBin);
-    if (!w.ok) return w;
-    return ok({ manifest, weights: w.value });
+    return await parseVerifiedModel({ manifest: parsed.data, files });
   } catch (err) {
     if (err instanceof EngineError) return fail(err.code, err.details);
     return fail('model-load-failed', { reason: String(err) });
@@ -119,6 +144,9 @@ export function createInferenceEngine(deps: EngineDeps) {
   let order: Backend[] = [...DEFAULT_BACKEND_ORDER];
   const models = new Map<Backend, DenseModel>();
   const failures = new Map<Backend, string>();
+  /** Why a backend was not used, as a code: a model that fails parity or gives NaN everywhere is refused as such. */
+  const failureCodes = new Map<Backend, ErrorCode>();
+  let shadow: { manifest: Manifest; weights: DenseWeights; models: Map<Backend, DenseModel> } | null = null;
   const choice: Record<Workload, Backend> = { single: 'cpu', batch: 'cpu' };
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -150,9 +178,15 @@ export function createInferenceEngine(deps: EngineDeps) {
       const expected = outputs.flat();
       let worst = 0;
       for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(y[i]! - expected[i]!));
+      if (y.some((v) => !Number.isFinite(v))) {
+        model.dispose();
+        failureCodes.set(name, 'model-output-invalid');
+        throw new Error('the model produced NaN or infinite outputs');
+      }
       // Float32 on a GPU differs from the pipeline's float32 CPU run in the last bits; 1e-4 is the floor.
       if (!(worst <= Math.max(tolerance, 1e-4))) {
         model.dispose();
+        failureCodes.set(name, 'parity-failed');
         throw new Error(`parity check failed (max abs diff ${worst})`);
       }
       models.set(name, model);
@@ -238,7 +272,16 @@ export function createInferenceEngine(deps: EngineDeps) {
     const t0 = deps.now();
     wasmBaseUrl = req.wasmBaseUrl;
     order = [...(req.backends ?? DEFAULT_BACKEND_ORDER)];
-    const loaded = await loadVerifiedModel(deps, req.modelBaseUrl);
+    // Init again (a model update being activated, or a rollback) starts from nothing: no half-old state.
+    await exclusive(async () => {
+      for (const m of models.values()) m.dispose();
+      models.clear();
+    });
+    failures.clear();
+    failureCodes.clear();
+    manifest = undefined;
+    weights = undefined;
+    const loaded = req.model ? await parseVerifiedModel(req.model) : await loadVerifiedModel(deps, req.modelBaseUrl);
     if (!loaded.ok) {
       post(errorMessage(req.id, loaded.code, loaded.details));
       return;
@@ -259,7 +302,16 @@ export function createInferenceEngine(deps: EngineDeps) {
       }
     }
     if (!primary) {
-      post(errorMessage(req.id, 'backend-unavailable', { failures: failureList() }));
+      const codes = [...failureCodes.values()];
+      const code = codes.includes('model-output-invalid')
+        ? 'model-output-invalid'
+        : codes.includes('parity-failed')
+          ? 'parity-failed'
+          : 'backend-unavailable';
+      // A model that cannot run must not stay loaded: the next request answers "not initialised".
+      manifest = undefined;
+      weights = undefined;
+      post(errorMessage(req.id, code, { failures: failureList() }));
       return;
     }
     choice.single = primary;
@@ -299,7 +351,97 @@ export function createInferenceEngine(deps: EngineDeps) {
     }
     // One-row latency is the model's own time; a batch reports wall time including progress messages.
     const latencyMs = req.rows > BATCH_CHUNK_ROWS ? deps.now() - t0 : compute;
-    post({ type: 'prediction', id: req.id, outputs: out, rows: req.rows, backend, latencyMs }, [out.buffer]);
+    const sh = shadow;
+    post(
+      {
+        type: 'prediction',
+        id: req.id,
+        outputs: out,
+        rows: req.rows,
+        backend,
+        latencyMs,
+        shadowVersion: sh ? sh.manifest.version : null,
+      },
+      [out.buffer],
+    );
+    // The shadow candidate runs only after the active result is on its way, so the UI never waits for it.
+    if (sh) await runShadow(sh, req, backend, post);
+  }
+
+  /** Creates the shadow model on a backend (once) and checks its own parity outputs there. */
+  async function shadowModel(sh: NonNullable<typeof shadow>, backend: Backend): Promise<DenseModel> {
+    const existing = sh.models.get(backend);
+    if (existing) return existing;
+    await activate(backend);
+    const model = createDenseModel(sh.weights);
+    const parity = { ...sh.manifest.parity, tolerance: Math.max(sh.manifest.parity.tolerance, 1e-4) };
+    const check = await warmUpCheck(model, parity);
+    if (!check.ok) {
+      model.dispose();
+      throw new EngineError(check.code, check.details);
+    }
+    sh.models.set(backend, model);
+    return model;
+  }
+
+  async function runShadow(
+    sh: NonNullable<typeof shadow>,
+    req: Extract<WorkerRequest, { type: 'predict' }>,
+    backend: Backend,
+    post: Post,
+  ): Promise<void> {
+    const width = sh.weights.inputSize;
+    const out = new Float32Array(req.rows * sh.weights.outputSize);
+    let compute = 0;
+    try {
+      for (let start = 0; start < req.rows; start += BATCH_CHUNK_ROWS) {
+        const n = Math.min(BATCH_CHUNK_ROWS, req.rows - start);
+        const y = await exclusive(async () => {
+          const model = await shadowModel(sh, backend);
+          await activate(backend);
+          const c0 = deps.now();
+          const x = req.inputs.subarray(start * width, (start + n) * width);
+          const r = backend === 'webgpu' ? await model.predict(x, n) : model.predictSync(x, n);
+          compute += deps.now() - c0;
+          return r;
+        });
+        out.set(y, start * sh.weights.outputSize);
+      }
+      post(
+        { type: 'shadow', id: req.id, modelVersion: sh.manifest.version, outputs: out, latencyMs: compute / req.rows },
+        [out.buffer],
+      );
+    } catch (err) {
+      const code = err instanceof EngineError ? err.code : 'internal';
+      post({ type: 'shadow', id: req.id, modelVersion: sh.manifest.version, outputs: null, latencyMs: 0, error: code });
+    }
+  }
+
+  async function loadShadow(req: Extract<WorkerRequest, { type: 'shadow-load' }>, post: Post): Promise<void> {
+    await exclusive(async () => {
+      for (const m of shadow?.models.values() ?? []) m.dispose();
+      shadow = null;
+    });
+    if (!req.model) {
+      post({ type: 'shadow-ready', id: req.id, modelVersion: null });
+      return;
+    }
+    const loaded = await parseVerifiedModel(req.model);
+    if (!loaded.ok) {
+      post(errorMessage(req.id, loaded.code, loaded.details));
+      return;
+    }
+    const candidate = { ...loaded.value, models: new Map<Backend, DenseModel>() };
+    try {
+      // Checked now on the single-row backend, so a broken candidate is refused before any prediction.
+      await exclusive(() => shadowModel(candidate, choice.single));
+    } catch (err) {
+      const code = err instanceof EngineError ? err.code : 'model-load-failed';
+      post(errorMessage(req.id, code, err instanceof EngineError ? err.details : { reason: String(err) }));
+      return;
+    }
+    shadow = candidate;
+    post({ type: 'shadow-ready', id: req.id, modelVersion: candidate.manifest.version });
   }
 
   /** One output column as a batch function, on the backend suited to the number of rows. */
@@ -327,6 +469,7 @@ export function createInferenceEngine(deps: EngineDeps) {
         post({ type: 'disposed', id: req.id });
         return;
       }
+      if (req.type === 'shadow-load') return await loadShadow(req, post);
       if (req.type === 'memory') {
         const m = await exclusive(async () => tf.memory());
         post({ type: 'memory', id: req.id, numTensors: m.numTensors, numBytes: m.numBytes });

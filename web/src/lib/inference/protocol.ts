@@ -9,6 +9,12 @@ import type { Backend } from '../../../../model/contract/prediction-log.ts';
 import type { CounterfactualOptions, CounterfactualResult, FeatureDomain } from '../explain/counterfactual.ts';
 import type { Attributions } from '../explain/shapley.ts';
 
+/** Model files as they travel to the worker (see inference-engine's parseVerifiedModel). */
+export interface ModelBytes {
+  readonly manifest: unknown;
+  readonly files: Readonly<Record<string, ArrayBuffer | Uint8Array>>;
+}
+
 export type Workload = 'single' | 'batch';
 
 export interface BackendTiming {
@@ -46,7 +52,11 @@ export type WorkerRequest =
       benchmark: BackendBenchmark | null;
       /** Restrict the backends tried, in order (tests, diagnostics). Default webgpu → wasm → cpu. */
       backends?: Backend[];
+      /** A verified model version from the model store; when absent the bundled one at modelBaseUrl is loaded. */
+      model?: ModelBytes;
     }
+  /** Loads (and parity-checks) a shadow candidate that runs after every prediction; `null` stops shadowing. */
+  | { type: 'shadow-load'; id: number; model: ModelBytes | null }
   | { type: 'predict'; id: number; inputs: Float32Array; rows: number; workload?: Workload; backend?: Backend }
   | {
       type: 'explain';
@@ -79,7 +89,26 @@ export type WorkerResponse =
       warmupMs: number;
     }
   | { type: 'benchmark'; id: number; benchmark: BackendBenchmark; failures: BackendFailure[] }
-  | { type: 'prediction'; id: number; outputs: Float32Array; rows: number; backend: Backend; latencyMs: number }
+  | {
+      type: 'prediction';
+      id: number;
+      outputs: Float32Array;
+      rows: number;
+      backend: Backend;
+      latencyMs: number;
+      /** Set when a shadow candidate will answer the same rows in a following `shadow` message. */
+      shadowVersion: string | null;
+    }
+  /** The shadow candidate's outputs for a prediction (sent after it); `outputs` null when the candidate failed. */
+  | {
+      type: 'shadow';
+      id: number;
+      modelVersion: string;
+      outputs: Float32Array | null;
+      latencyMs: number;
+      error?: ErrorCode;
+    }
+  | { type: 'shadow-ready'; id: number; modelVersion: string | null }
   | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'attributions'; id: number; result: Attributions; backend: Backend }
   | { type: 'counterfactual'; id: number; result: CounterfactualResult; backend: Backend }

@@ -56,7 +56,15 @@ describe('WorkerChannel', () => {
       failures: [],
       benchmark: { userAgent: 'x', modelVersion: 'v1', measuredAt: '', timings: [], single: 'wasm', batch: 'wasm' },
     });
-    w.reply({ type: 'prediction', id, outputs: new Float32Array(72), rows: 1, backend: 'wasm', latencyMs: 0.1 });
+    w.reply({
+      type: 'prediction',
+      id,
+      outputs: new Float32Array(72),
+      rows: 1,
+      backend: 'wasm',
+      latencyMs: 0.1,
+      shadowVersion: null,
+    });
     expect((await p).type).toBe('prediction');
     expect(progress).toEqual([5]);
     expect(heard).toEqual(['benchmark']);

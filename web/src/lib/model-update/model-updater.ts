@@ -62,7 +62,18 @@ export interface ModelUpdaterOptions {
 
 export type StageResult =
   | { readonly status: 'already-active' | 'already-staged' | 'staged'; readonly version: string }
-  | { readonly status: 'refused'; readonly refusal: Refusal };
+  | { readonly status: 'refused'; readonly refusal: Refusal }
+  /** Could not be fetched now (offline, server busy, token refused): tried again at the next check, not refused. */
+  | { readonly status: 'unavailable'; readonly version: string; readonly code: ErrorCode };
+
+/** Failures that say nothing about the model itself. */
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'network-error',
+  'rate-limited',
+  'unauthorized',
+  'forbidden',
+  'internal',
+]);
 
 export class ModelUpdater {
   readonly #o: ModelUpdaterOptions;
@@ -76,7 +87,10 @@ export class ModelUpdater {
     const p = await this.#o.vault.pointers();
     if (p.active === version) return { status: 'already-active', version };
     if (p.staged === version) return { status: 'already-staged', version };
-    const fetched = await this.#fetchVerified(version);
+    // A version verified earlier (the previous one, a shadow candidate) is not downloaded again.
+    const kept = await this.#o.vault.get(version);
+    const fetched = kept ? ok(kept) : await this.#fetchVerified(version);
+    if (!fetched.ok && TRANSIENT.has(fetched.code)) return { status: 'unavailable', version, code: fetched.code };
     if (!fetched.ok) return { status: 'refused', refusal: await this.#refuse(version, fetched) };
     await this.#o.vault.put(fetched.value);
     const now = await this.#o.vault.pointers();
@@ -105,10 +119,32 @@ export class ModelUpdater {
     return { active: p.staged };
   }
 
-  /** The active version failed in use (load error, NaN): go back to the previous one. */
+  /**
+   * Downloads and verifies `version` into the vault without staging it: a shadow candidate, which runs beside
+   * the active model but is never activated by this.
+   */
+  async fetchCandidate(version: string): Promise<Result<StoredModel, ErrorCode> & { refusal?: Refusal }> {
+    const kept = await this.#o.vault.get(version);
+    if (kept) return ok(kept);
+    const fetched = await this.#fetchVerified(version);
+    if (!fetched.ok && TRANSIENT.has(fetched.code)) return fetched;
+    if (!fetched.ok) return { ...fetched, refusal: await this.#refuse(version, fetched) };
+    await this.#o.vault.put(fetched.value);
+    return fetched;
+  }
+
+  /** A shadow candidate's refusal happens in the worker (parity, NaN): record and report it like any other. */
+  refuse(version: string, f: Failure): Promise<Refusal> {
+    return this.#refuse(version, f);
+  }
+
+  /**
+   * The active version failed in use (load error, NaN): go back to the previous one, or to the model
+   * bundled with the app when there is none (`active: null`).
+   */
   async rollBack(code: ErrorCode): Promise<{ active: string | null }> {
     const p = await this.#o.vault.pointers();
-    if (!p.active || !p.previous) return { active: p.active };
+    if (!p.active) return { active: p.active };
     const refusal = this.#refusal(p.active, fail(code));
     await this.#o.vault.setPointers({
       ...p,

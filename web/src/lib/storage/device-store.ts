@@ -1,26 +1,67 @@
 /**
  * Everything the app keeps on the device, in one IndexedDB database: the
- * prediction outbox (every log, with a `synced` flag the sync engine reads in
- * id order), the catalogue, and small settings (device id, backend
- * benchmark). Every IndexedDB failure becomes a contract code (quota,
- * blocked upgrade, private mode, other) carried as a value.
+ * prediction outbox (every log, with a sync state the sync engine reads in
+ * id order), the outcomes the marketer recorded (a second outbox), the
+ * catalogue, and small settings (device id, enrollment token, the label's
+ * pinned public key, backend benchmark). Every IndexedDB failure becomes a
+ * contract code (quota, blocked upgrade, private mode, other) carried as a
+ * value.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import { uuidv7 } from 'uuidv7';
 import type { Catalogue } from '../../../../model/contract/api.ts';
 import { type Failure, fail, ok, type Result } from '../../../../model/contract/errors.ts';
+import type { Outcome } from '../../../../model/contract/outcome.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
 
 export type StorageErrorCode = 'quota-exceeded' | 'storage-blocked' | 'storage-unavailable' | 'storage-failed';
 export type StorageResult<T> = Result<T, StorageErrorCode>;
 
+/**
+ * Sync state of an outbox item. Numbers, because booleans are not valid keys: the `[synced, id]` index then
+ * lists what to send next (0) in id order, and rejected items (2) are out of that range, so they are never
+ * retried by accident.
+ */
+export const SYNC_STATE = { pending: 0, synced: 1, rejected: 2 } as const;
+export type SyncFlag = (typeof SYNC_STATE)[keyof typeof SYNC_STATE];
+
+/** Why the server refused an item (its contract code and message), kept to show the marketer. */
+export interface StoredRejection {
+  readonly code: string;
+  readonly message: string;
+  readonly at: string;
+}
+
 /** A log as stored: the contract record untouched, plus local bookkeeping. */
 export interface StoredLog {
   readonly log: PredictionLog;
-  /** 0 = not yet acknowledged by the server, 1 = acknowledged. Numbers, because booleans are not valid keys. */
-  readonly synced: 0 | 1;
+  readonly synced: SyncFlag;
   /** Song name and artists when known, for the history filter (not part of the contract). */
   readonly label?: string;
+  readonly rejection?: StoredRejection;
+}
+
+/** An outcome the marketer recorded, as stored: the contract record plus its sync state. */
+export interface StoredOutcome {
+  readonly outcome: Outcome;
+  readonly synced: SyncFlag;
+  /** The prediction log it was recorded from, to show it next to that log. */
+  readonly logId?: string;
+  readonly label?: string;
+  readonly rejection?: StoredRejection;
+}
+
+export interface OutboxCounts {
+  readonly total: number;
+  readonly unsynced: number;
+  readonly rejected: number;
+}
+
+/** What the server gave this device at enrollment. */
+export interface Enrollment {
+  readonly deviceId: string;
+  readonly token: string;
+  readonly enrolledAt: string;
 }
 
 export interface StoredCatalogue extends Catalogue {
@@ -29,13 +70,19 @@ export interface StoredCatalogue extends Catalogue {
 
 interface JukeboxDb extends DBSchema {
   logs: { key: string; value: StoredLog; indexes: { 'by-synced': [number, string] } };
+  outcomes: { key: string; value: StoredOutcome; indexes: { 'by-synced': [number, string]; 'by-log': string } };
   catalogue: { key: string; value: StoredCatalogue };
   settings: { key: string; value: unknown };
 }
 
 export const DB_NAME = 'jukebox-edge';
-export const DB_VERSION = 1;
+/** 2: outcomes store; logs may be `synced: 2` (rejected). */
+export const DB_VERSION = 2;
 const CATALOGUE_KEY = 'current';
+const ENROLLMENT_KEY = 'enrollment';
+const LABEL_KEY_KEY = 'label-public-key';
+/** Index ranges of one sync state (functions: IDBKeyRange does not exist where the module is only imported). */
+const inState = (flag: SyncFlag) => IDBKeyRange.bound([flag, ''], [flag, '\uffff']);
 
 /** Maps whatever IndexedDB threw to a contract code (the one place that knows DOMException names). */
 export function storageErrorCode(err: unknown): StorageErrorCode {
@@ -53,6 +100,13 @@ export function storageErrorCode(err: unknown): StorageErrorCode {
 function failure(err: unknown): Failure<StorageErrorCode> {
   const code = storageErrorCode(err);
   return fail(code, { cause: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+}
+
+/** An item refused by the server, by id, with its contract code and message. */
+export interface RejectionInput {
+  readonly id: string;
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface OpenOptions {
@@ -81,6 +135,11 @@ export class DeviceStore {
           if (!db.objectStoreNames.contains('logs')) {
             const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
             logs.createIndex('by-synced', ['synced', 'log.id']);
+          }
+          if (!db.objectStoreNames.contains('outcomes')) {
+            const outcomes = db.createObjectStore('outcomes', { keyPath: 'outcome.id' });
+            outcomes.createIndex('by-synced', ['synced', 'outcome.id']);
+            outcomes.createIndex('by-log', 'logId');
           }
           if (!db.objectStoreNames.contains('catalogue')) db.createObjectStore('catalogue');
           if (!db.objectStoreNames.contains('settings')) db.createObjectStore('settings');
@@ -156,39 +215,173 @@ export class DeviceStore {
     });
   }
 
-  /** Unsynced logs, oldest first: what the sync engine sends next. */
+  /** Unsynced logs, oldest first: what the sync engine sends next (rejected ones are not in this range). */
   unsyncedLogs(limit = 1000): Promise<StorageResult<PredictionLog[]>> {
     return this.run(async () => {
-      const range = IDBKeyRange.bound([0, ''], [0, '\uffff']);
-      const rows = await this.db.getAllFromIndex('logs', 'by-synced', range, limit);
+      const rows = await this.db.getAllFromIndex('logs', 'by-synced', inState(SYNC_STATE.pending), limit);
       return rows.map((r) => r.log);
     });
   }
 
   /** Marks acknowledged ids as synced; unknown ids are ignored. Returns how many changed. */
   markSynced(ids: readonly string[]): Promise<StorageResult<number>> {
+    return this.#setState('logs', ids, SYNC_STATE.synced);
+  }
+
+  /**
+   * Sets aside logs the server refused with a code: they leave the unsynced range (so they are not sent again
+   * and again) but are kept, with the reason, to be shown. A synced log stays synced.
+   */
+  markRejected(rejections: readonly RejectionInput[], at = new Date()): Promise<StorageResult<number>> {
+    return this.#setState('logs', rejections, SYNC_STATE.rejected, at);
+  }
+
+  /** Puts rejected logs back in the outbox (e.g. after the label fixed the server side). */
+  retryRejected(): Promise<StorageResult<number>> {
     return this.run(async () => {
       const tx = this.db.transaction('logs', 'readwrite');
       let changed = 0;
-      for (const id of ids) {
-        const row = await tx.store.get(id);
-        if (row && row.synced === 0) {
-          await tx.store.put({ ...row, synced: 1 });
-          changed++;
-        }
+      for (const row of await tx.store.index('by-synced').getAll(inState(SYNC_STATE.rejected))) {
+        const { rejection: _dropped, ...rest } = row;
+        await tx.store.put({ ...rest, synced: SYNC_STATE.pending });
+        changed++;
       }
       await tx.done;
       return changed;
     });
   }
 
-  countLogs(): Promise<StorageResult<{ total: number; unsynced: number }>> {
+  async #setState(
+    storeName: 'logs' | 'outcomes',
+    items: readonly (string | RejectionInput)[],
+    flag: SyncFlag,
+    at = new Date(),
+  ): Promise<StorageResult<number>> {
     return this.run(async () => {
-      const tx = this.db.transaction('logs');
-      const total = await tx.store.count();
-      const unsynced = await tx.store.index('by-synced').count(IDBKeyRange.bound([0, ''], [0, '\uffff']));
-      return { total, unsynced };
+      const tx = this.db.transaction(storeName, 'readwrite');
+      let changed = 0;
+      for (const item of items) {
+        const id = typeof item === 'string' ? item : item.id;
+        const row = (await tx.store.get(id)) as StoredLog | StoredOutcome | undefined;
+        // Only pending items move: an acknowledged id is never un-synced by a late rejection of a duplicate.
+        if (!row || row.synced !== SYNC_STATE.pending) continue;
+        const rejection =
+          typeof item === 'string' ? undefined : { code: item.code, message: item.message, at: at.toISOString() };
+        await tx.store.put(rejection ? { ...row, synced: flag, rejection } : { ...row, synced: flag });
+        changed++;
+      }
+      await tx.done;
+      return changed;
     });
+  }
+
+  countLogs(): Promise<StorageResult<OutboxCounts>> {
+    return this.#count('logs');
+  }
+
+  #count(storeName: 'logs' | 'outcomes'): Promise<StorageResult<OutboxCounts>> {
+    return this.run(async () => {
+      const tx = this.db.transaction(storeName);
+      const total = await tx.store.count();
+      const unsynced = await tx.store.index('by-synced').count(inState(SYNC_STATE.pending));
+      const rejected = await tx.store.index('by-synced').count(inState(SYNC_STATE.rejected));
+      return { total, unsynced, rejected };
+    });
+  }
+
+  /**
+   * Deletes synced logs, oldest first: those created before `olderThan`, and then up to `extra` more of the
+   * oldest synced ones (quota pressure). Unsynced and rejected logs are never touched: the device is their
+   * only copy. Returns how many were deleted.
+   */
+  pruneSyncedLogs(options: { olderThan?: Date; extra?: number }): Promise<StorageResult<number>> {
+    return this.run(async () => {
+      const tx = this.db.transaction('logs', 'readwrite');
+      const cutoff = options.olderThan?.toISOString();
+      let extra = options.extra ?? 0;
+      let deleted = 0;
+      let cursor = await tx.store.index('by-synced').openCursor(inState(SYNC_STATE.synced));
+      while (cursor) {
+        const old = cutoff !== undefined && cursor.value.log.createdAt < cutoff;
+        if (!old && extra <= 0) break;
+        if (!old) extra--;
+        await cursor.delete();
+        deleted++;
+        cursor = await cursor.continue();
+      }
+      await tx.done;
+      return deleted;
+    });
+  }
+
+  /** Adds an outcome the marketer recorded (pending). Re-adding an id keeps the stored one. */
+  addOutcome(outcome: Outcome, meta: { logId?: string; label?: string } = {}): Promise<StorageResult<boolean>> {
+    return this.run(async () => {
+      const tx = this.db.transaction('outcomes', 'readwrite');
+      if ((await tx.store.getKey(outcome.id)) !== undefined) return false;
+      await tx.store.add({ outcome, synced: SYNC_STATE.pending, ...meta });
+      await tx.done;
+      return true;
+    });
+  }
+
+  /** Outcomes, newest first (ids are UUID v7); `logId` narrows to those recorded from one prediction. */
+  listOutcomes(options: { logId?: string; limit?: number } = {}): Promise<StorageResult<StoredOutcome[]>> {
+    return this.run(async () => {
+      const limit = options.limit ?? 500;
+      if (options.logId !== undefined) {
+        const rows = await this.db.getAllFromIndex('outcomes', 'by-log', options.logId);
+        return rows.reverse().slice(0, limit);
+      }
+      const out: StoredOutcome[] = [];
+      let cursor = await this.db.transaction('outcomes').store.openCursor(null, 'prev');
+      while (cursor && out.length < limit) {
+        out.push(cursor.value);
+        cursor = await cursor.continue();
+      }
+      return out;
+    });
+  }
+
+  unsyncedOutcomes(limit = 1000): Promise<StorageResult<Outcome[]>> {
+    return this.run(async () => {
+      const rows = await this.db.getAllFromIndex('outcomes', 'by-synced', inState(SYNC_STATE.pending), limit);
+      return rows.map((r) => r.outcome);
+    });
+  }
+
+  markOutcomesSynced(ids: readonly string[]): Promise<StorageResult<number>> {
+    return this.#setState('outcomes', ids, SYNC_STATE.synced);
+  }
+
+  markOutcomesRejected(rejections: readonly RejectionInput[], at = new Date()): Promise<StorageResult<number>> {
+    return this.#setState('outcomes', rejections, SYNC_STATE.rejected, at);
+  }
+
+  countOutcomes(): Promise<StorageResult<OutboxCounts>> {
+    return this.#count('outcomes');
+  }
+
+  getEnrollment(): Promise<StorageResult<Enrollment | undefined>> {
+    return this.getSetting<Enrollment>(ENROLLMENT_KEY);
+  }
+
+  putEnrollment(e: Enrollment): Promise<StorageResult<void>> {
+    return this.putSetting(ENROLLMENT_KEY, e);
+  }
+
+  /** Forgets the token (after the server refused it): the device must enroll again. Logs are kept. */
+  clearEnrollment(): Promise<StorageResult<void>> {
+    return this.run(() => this.db.delete('settings', ENROLLMENT_KEY));
+  }
+
+  /** The label's signing public key (JWK) pinned at enrollment, or undefined when none was pinned. */
+  getPinnedLabelKey(): Promise<StorageResult<JsonWebKey | undefined>> {
+    return this.getSetting<JsonWebKey>(LABEL_KEY_KEY);
+  }
+
+  setPinnedLabelKey(key: JsonWebKey): Promise<StorageResult<void>> {
+    return this.putSetting(LABEL_KEY_KEY, key);
   }
 
   getCatalogue(): Promise<StorageResult<StoredCatalogue | undefined>> {

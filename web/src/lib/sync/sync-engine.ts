@@ -114,6 +114,16 @@ export class SyncEngine {
 
   async #pass(): Promise<SyncReport> {
     this.#set({ status: 'syncing', nextRetryAt: null });
+    try {
+      return await this.#uploadAll();
+    } catch (err) {
+      // Storage failed under the engine (quota, closed database): nothing was lost, try again later.
+      this.#scheduleRetry(err instanceof Error ? err.message : String(err));
+      return { sent: 0, rejected: 0, complete: false };
+    }
+  }
+
+  async #uploadAll(): Promise<SyncReport> {
     let sent = 0;
     let rejected = 0;
     for (const outbox of this.#o.outboxes) {
@@ -149,6 +159,15 @@ export class SyncEngine {
   async #sendBatch(outbox: Outbox<{ id: string }>, items: { id: string }[]): Promise<BatchOutcome> {
     const res = await this.#o.post(outbox.path, { [outbox.field]: items });
     if ('networkError' in res) return { kind: 'retry', error: describeError('network-error') };
+    // A 403 that names items (logs of another device id) is about those items, not about the token.
+    const forbiddenItems = res.status === 403 ? itemIdsOf(res.body) : [];
+    if (forbiddenItems.length > 0) {
+      const rejections = items
+        .filter((i) => forbiddenItems.includes(i.id))
+        .map((i) => ({ id: i.id, code: 'forbidden', message: errorMessage(res.body) }));
+      await outbox.markRejected(rejections);
+      return { kind: 'rejected', count: rejections.length };
+    }
     if (res.status === 401 || res.status === 403) return { kind: 'auth', error: errorMessage(res.body) };
     if (res.status >= 200 && res.status < 300) {
       const parsed = LogBatchResponseSchema.safeParse(res.body);
@@ -175,6 +194,12 @@ function errorMessage(body: unknown): string {
   if (typeof e?.message === 'string') return e.message;
   if (typeof e?.code === 'string') return describeError(e.code);
   return 'The server could not take the upload.';
+}
+
+function itemIdsOf(body: unknown): string[] {
+  const details = (body as { error?: { details?: { items?: unknown } } } | null)?.error?.details;
+  const items = Array.isArray(details?.items) ? (details.items as { id?: unknown }[]) : [];
+  return items.flatMap((i) => (typeof i?.id === 'string' ? [i.id] : []));
 }
 
 function itemErrorsOf(body: unknown): ItemError[] {

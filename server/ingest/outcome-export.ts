@@ -1,0 +1,68 @@
+/**
+ * The admin export of ground truth for retraining: every outcome (optionally
+ * since a date) with the song's 13 raw features joined from the catalogue
+ * (by song id) or, for songs the catalogue lacks, from the inputs a device
+ * logged for it (by song id, then by feature fingerprint). NDJSON, one
+ * outcome per line, read in pages so a large store is never held in memory.
+ */
+import { type FeatureVector, type Features, toVector } from '../../model/contract/index.ts';
+import type { Store } from '../store/store.ts';
+import { decodeVector } from '../store/vectors.ts';
+
+/** One line of `GET /api/v1/outcomes/export`. `features` is null when neither catalogue nor logs know the song. */
+export interface ExportedOutcome {
+  id: string;
+  songId: string | null;
+  fingerprint: string | null;
+  country: string;
+  charted: boolean;
+  date: string;
+  source: string;
+  features: FeatureVector | null;
+}
+
+const PAGE = 2000;
+
+export async function* exportOutcomes(store: Store, since?: string): AsyncGenerator<ExportedOutcome[]> {
+  const db = store.db;
+  let after = '';
+  for (;;) {
+    let q = db.selectFrom('outcomes').selectAll().where('id', '>', after).orderBy('id').limit(PAGE);
+    if (since) q = q.where('date', '>=', since);
+    const rows = await q.execute();
+    if (rows.length === 0) return;
+    after = rows[rows.length - 1]?.id as string;
+    const songIds = [...new Set(rows.map((r) => r.song_id).filter((s): s is string => s !== null))];
+    const bySong = new Map<string, FeatureVector>();
+    if (songIds.length > 0) {
+      const cat = await db.selectFrom('catalogue').select(['id', 'features']).where('id', 'in', songIds).execute();
+      for (const c of cat) bySong.set(c.id, toVector(JSON.parse(c.features) as Features));
+      const missing = songIds.filter((s) => !bySong.has(s));
+      if (missing.length > 0) {
+        const logged = await db
+          .selectFrom('logs')
+          .select(['song_id', 'inputs'])
+          .where('song_id', 'in', missing)
+          .execute();
+        for (const l of logged) if (l.song_id && !bySong.has(l.song_id)) bySong.set(l.song_id, decodeVector(l.inputs));
+      }
+    }
+    const fps = [...new Set(rows.filter((r) => r.fingerprint && !(r.song_id && bySong.has(r.song_id))).map((r) => r.fingerprint as string))];
+    const byFp = new Map<string, FeatureVector>();
+    if (fps.length > 0) {
+      const logged = await db.selectFrom('logs').select(['fingerprint', 'inputs']).where('fingerprint', 'in', fps).execute();
+      for (const l of logged) if (!byFp.has(l.fingerprint)) byFp.set(l.fingerprint, decodeVector(l.inputs));
+    }
+    yield rows.map((r) => ({
+      id: r.id,
+      songId: r.song_id,
+      fingerprint: r.fingerprint,
+      country: r.country,
+      charted: r.charted === 1,
+      date: r.date,
+      source: r.source,
+      features: (r.song_id ? bySong.get(r.song_id) : undefined) ?? (r.fingerprint ? byFp.get(r.fingerprint) : undefined) ?? null,
+    }));
+    if (rows.length < PAGE) return;
+  }
+}
