@@ -91,6 +91,21 @@ export const SignatureSchema = z.object({
 export type Signature = z.infer<typeof SignatureSchema>;
 
 /**
+ * The model card's human part, carried in the (signed) manifest so the dashboard and the device can show
+ * it for every version: what it was trained on, how it was judged, what it must not be used for.
+ * Optional: versions published before cards were embedded have none.
+ */
+export const ModelCardSummarySchema = z.object({
+  intendedUse: z.string(),
+  limits: z.array(z.string()),
+  /** One sentence on the data: sources and songs per split. */
+  trainedOn: z.string(),
+  /** The quality gate's checks, one sentence each, as the run recorded them. */
+  gate: z.array(z.string()).optional(),
+});
+export type ModelCardSummary = z.infer<typeof ModelCardSummarySchema>;
+
+/**
  * Model version ids are content-addressed: "v" + first 12 hex of the sha256
  * over the sorted file hashes (see model/contract/canonical.ts).
  */
@@ -127,6 +142,7 @@ export const ManifestSchema = z.object({
     inputs: z.array(z.array(z.number()).length(FEATURE_NAMES.length)).min(1),
     outputs: z.array(z.array(z.number()).length(COUNTRY_CODES.length)).min(1),
   }),
+  card: ModelCardSummarySchema.optional(),
   signature: SignatureSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -186,9 +186,9 @@ export function buildCard(i: CardInput): ModelCard {
     gate: i.gate,
     parity: i.parity,
     intendedUse:
-      'Decision support for a record label’s field marketers: rank the countries where a song with these audio features is most likely to enter the Spotify daily top 50, to prioritise where to look and promote. Scores are relative chances learned from late-2023 charts, not forecasts of streams.',
+      'Decision support for a record label’s field marketers: rank the countries where a song with these audio features is most likely to enter the Spotify daily top 50, to prioritise where to look and promote. Scores are relative chances learned from the charts it was trained on, not forecasts of streams.',
     limits: [
-      'Trained on about 1,900 songs that charted somewhere in late 2023: it ranks countries for a charting song, it does not say whether a song will chart at all.',
+      `Trained on ${(i.songs.train + i.songs.validation + i.songs.test).toLocaleString('en-US')} songs that charted somewhere in its training data (${i.manifest.lineage.datasets.map((d) => d.name).join(', ')}): it ranks countries for a charting song, it does not say whether a song will chart at all.`,
       'Audio features only: artist, language, label, marketing and release timing, which matter more, are not inputs.',
       'Probabilities are calibrated on the validation songs with one global scale and offset (after undoing the training weights), not per country: read a probability together with the reliability table, and trust the ranking more than the number.',
       'Countries with few charting songs in the data have unstable AUC (see the per-country AUC in the manifest).',

@@ -6,14 +6,30 @@
  * one sentence and exit 1; usage errors exit 2.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultKeyDir } from '../admin/label-keys.ts';
+import { type ServerTarget, serverTarget } from '../admin/server-client.ts';
+import type { DataSource } from '../contract/index.ts';
+import { type FieldData, publishSigned, pullFromServer } from './from-server.ts';
 import { formatProblem, PipelineError } from './problems.ts';
 import { DEFAULT_OPTIONS, type NetworkParams, type PipelineOptions, runPipeline } from './run-pipeline.ts';
 import { formatRunComparison, formatRunsTable, listRuns } from './runs.ts';
 
 const HELP = `Usage:
   npm run pipeline -- --data <csv|parquet> [--data <file>…] [--out <dir>] [options]
+  npm run pipeline -- --from-server <url> [--token <admin token>] [--data <file>…] [--publish] [options]
   npm run pipeline -- runs [--runs-dir <dir>] [--compare <runIdA> <runIdB>]
+
+Retraining from the field:
+  --from-server <url>        pull the server's outcomes (with the songs' features) and its production model; the
+                             outcomes are merged with any --data files by song id, the gate compares the candidate
+                             with that production model on the held-out songs and on recent outcomes
+  --token <t>                admin token (default JUKEBOX_ADMIN_TOKEN)
+  --recent-days <n>          outcomes dated in the last n days count as recent (default 30)
+  --recent-min-pairs <n>     fewest recent (song, country) pairs for that comparison (default 50)
+  --publish                  if the gate passes, sign the model with the label key and publish it as a candidate
+  --key-dir <dir>            the label's key pair (default JUKEBOX_KEY_DIR or ~/.jukebox; see npm run model -- keygen)
 
 Options:
   --out <dir>                publish model.json, weights.bin, manifest.json, card.md, card.json here (only if the gate passes)
@@ -78,8 +94,41 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const data = values.data ?? [];
-  if (data.length === 0) fail(`--data is required\n\n${HELP}`);
+  const data = [...(values.data ?? [])];
+  const fromServer = values['from-server'];
+  if (data.length === 0 && !fromServer) fail(`--data is required (or --from-server <url>)\n\n${HELP}`);
+  if (values.publish && !fromServer) fail('--publish needs --from-server (the server to publish to)');
+  const runsDir = values['runs-dir'] ?? DEFAULT_OPTIONS.runsDir;
+  const quietLog = values.quiet ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
+  let target: ServerTarget | null = null;
+  let field: FieldData | null = null;
+  let workDir: string | null = null;
+  const origins: Record<string, DataSource> = {};
+  if (fromServer) {
+    try {
+      target = serverTarget(fromServer, values.token);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    workDir = join(runsDir, 'from-server', new Date().toISOString().replace(/[:.]/g, '-'));
+    try {
+      field = await pullFromServer(target, workDir, {
+        recentDays: num('recent-days', values['recent-days'], 30, true),
+      });
+    } catch (e) {
+      process.stderr.write(`pipeline stopped: could not read from ${target.url}: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+    quietLog(
+      `from server: ${field.outcomes} outcomes (${field.withoutFeatures} without known features), ${field.chartRows} charted (song, country) rows, ${field.recent.length} recent pairs; production ${field.production?.version ?? 'none'}`,
+    );
+    if (field.csvPath) {
+      data.push(field.csvPath);
+      origins[field.csvPath] = field.source;
+    }
+    if (data.length === 0)
+      fail('nothing to train on: the server has no outcomes with known features and no --data was given', 1);
+  }
   const maxEpochs = values['max-epochs'] === undefined ? undefined : num('max-epochs', values['max-epochs'], 0, true);
   const capped = (p: NetworkParams): NetworkParams => (maxEpochs === undefined ? p : { ...p, maxEpochs });
   const d = DEFAULT_OPTIONS.model;
@@ -105,10 +154,11 @@ async function main(argv: string[]): Promise<void> {
     softmaxWeight: num('softmax-weight', values['softmax-weight'], d.softmaxWeight),
     members: num('members', values.members, d.members, true),
   });
+  const localDefault = existsSync(DEFAULT_OPTIONS.production ?? '') ? DEFAULT_OPTIONS.production : null;
   const production =
     values.production === 'none'
       ? null
-      : (values.production ?? (existsSync(DEFAULT_OPTIONS.production ?? '') ? DEFAULT_OPTIONS.production : null));
+      : (values.production ?? (field ? (field.production?.dir ?? null) : localDefault));
   if (production && values.production !== undefined && !existsSync(production)) {
     fail(`--production ${production} does not exist (use --production none to skip the comparison)`);
   }
@@ -116,10 +166,13 @@ async function main(argv: string[]): Promise<void> {
   const options: PipelineOptions = {
     ...DEFAULT_OPTIONS,
     data,
-    out: values.out ?? null,
+    out: values.out ?? (values.publish && workDir ? join(workDir, 'model') : null),
+    origins,
+    ...(field ? { recentOutcomes: field.recent } : {}),
+    recentMinPairs: num('recent-min-pairs', values['recent-min-pairs'], 50, true),
     seed: num('seed', values.seed, DEFAULT_OPTIONS.seed, true),
     cacheDir: values['no-cache'] ? null : (values['cache-dir'] ?? DEFAULT_OPTIONS.cacheDir),
-    runsDir: values['runs-dir'] ?? DEFAULT_OPTIONS.runsDir,
+    runsDir,
     production,
     validationShare: num('validation-share', values['validation-share'], DEFAULT_OPTIONS.validationShare),
     testShare: num('test-share', values['test-share'], DEFAULT_OPTIONS.testShare),
@@ -136,6 +189,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(
       `${r.record.status}: ${r.record.version ?? '-'} macro AUC ${m?.macroAuc.toFixed(4)} top-5 hit ${m?.top5Hit.toFixed(4)} in ${(r.record.durationMs / 1000).toFixed(1)} s (run ${r.record.runId})\n`,
     );
+    if (values.publish && target && options.out) {
+      try {
+        const p = await publishSigned(target, options.out, values['key-dir'] ?? defaultKeyDir());
+        process.stdout.write(
+          `published candidate ${p.version} to ${target.url}${p.created ? '' : ' (already there)'}, signed with key ${p.keyId.slice(0, 12)}\n`,
+        );
+      } catch (e) {
+        process.stderr.write(`pipeline stopped: publishing failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      }
+    }
   } catch (e) {
     if (!(e instanceof PipelineError)) throw e;
     const shown = e.problems.slice(0, 50);
@@ -173,6 +237,12 @@ function parseOptions(argv: string[]) {
       'validation-share': { type: 'string' },
       'test-share': { type: 'string' },
       quiet: { type: 'boolean' },
+      'from-server': { type: 'string' },
+      token: { type: 'string' },
+      publish: { type: 'boolean' },
+      'key-dir': { type: 'string' },
+      'recent-days': { type: 'string' },
+      'recent-min-pairs': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,

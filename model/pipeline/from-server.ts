@@ -15,6 +15,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, readJwk } from '../admin/label-keys.ts';
+import { callServer, publishModelDir, type ServerTarget } from '../admin/server-client.ts';
+import { signModelDir } from '../admin/sign-model-dir.ts';
 import {
   COUNTRY_CODES,
   type CountryCode,
@@ -26,9 +29,6 @@ import {
   ManifestSchema,
   sha256Hex,
 } from '../contract/index.ts';
-import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, readJwk } from '../admin/label-keys.ts';
-import { callServer, publishModelDir, type ServerTarget } from '../admin/server-client.ts';
-import { signModelDir } from '../admin/sign-model-dir.ts';
 
 /** One outcome the gate scores both models on. `song` is the id the pipeline's split uses. */
 export interface RecentOutcome {

@@ -41,7 +41,10 @@ describe('quality gate', () => {
       recent: { pairs: 500, songs: 40, minPairs: 50, candidateAuc: 0.72, productionAuc: 0.7 },
     });
     expect(better.passed).toBe(true);
-    const few = runGate({ ...base, recent: { pairs: 10, songs: 2, minPairs: 50, candidateAuc: 0.1, productionAuc: 0.9 } });
+    const few = runGate({
+      ...base,
+      recent: { pairs: 10, songs: 2, minPairs: 50, candidateAuc: 0.1, productionAuc: 0.9 },
+    });
     expect(few.passed).toBe(true);
     expect(few.checks.at(-1)?.message).toMatch(/not compared/);
   });

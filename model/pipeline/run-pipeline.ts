@@ -424,7 +424,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       const raw = new Float32Array(songs.length * 13);
       for (const r of held) raw.set(r.x, (row.get(r.song) as number) * 13);
       const k = COUNTRY_CODES.length;
-      const cand = songs.length > 0 ? predictInMemory(calibrated.value.weights, applyScaler(raw, scaler), songs.length) : new Float32Array();
+      const cand =
+        songs.length > 0
+          ? predictInMemory(calibrated.value.weights, applyScaler(raw, scaler), songs.length)
+          : new Float32Array();
       const parsedProd = prod ? parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer) : null;
       const prodScores: number[] = [];
       const candScores: number[] = [];
@@ -521,7 +524,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       { path: 'weights.bin', sha256: sha256(exported.value.weightsBin), bytes: exported.value.weightsBin.byteLength },
     ];
     const version = await contentVersion(files);
-    const manifest = ManifestSchema.parse({
+    const bare = ManifestSchema.parse({
       schemaVersion: 1,
       version,
       createdAt: new Date().toISOString(),
@@ -551,7 +554,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       parity: parity.value.section,
     }) as Manifest;
     const card = buildCard({
-      manifest,
+      manifest: bare,
       validation: data.value.report,
       songs: { train: train.rows, validation: val.rows, test: test.rows, globalOnly: targets.value.globalOnlySongs },
       training: { model: model.value, logistic: logistic.value, course: course.value },
@@ -565,6 +568,18 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       calibrationValidation: calibrated.value.validation,
       bootstrap: evaluation.value.bootstrap,
     });
+    const sourceNames = bare.lineage.sources
+      ? bare.lineage.sources.map((d) => (d.kind === 'server-export' ? `${d.name} from ${d.url ?? 'a server'}` : d.name))
+      : bare.lineage.datasets.map((d) => d.name);
+    const manifest = ManifestSchema.parse({
+      ...bare,
+      card: {
+        intendedUse: card.intendedUse,
+        limits: [...card.limits],
+        trainedOn: `${sourceNames.join(' + ')}: ${train.rows} training, ${val.rows} validation and ${test.rows} test songs (split by song, seed ${o.seed}).`,
+        gate: gate.checks.map((c) => `${c.passed ? 'pass' : 'FAIL'}: ${c.message}`),
+      },
+    }) as Manifest;
     record.version = version;
 
     if (!gate.passed) {

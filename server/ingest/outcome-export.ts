@@ -5,7 +5,7 @@
  * logged for it (by song id, then by feature fingerprint). NDJSON, one
  * outcome per line, read in pages so a large store is never held in memory.
  */
-import { type FeatureVector, type Features, toVector } from '../../model/contract/index.ts';
+import { type Features, type FeatureVector, toVector } from '../../model/contract/index.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 
@@ -47,10 +47,18 @@ export async function* exportOutcomes(store: Store, since?: string): AsyncGenera
         for (const l of logged) if (l.song_id && !bySong.has(l.song_id)) bySong.set(l.song_id, decodeVector(l.inputs));
       }
     }
-    const fps = [...new Set(rows.filter((r) => r.fingerprint && !(r.song_id && bySong.has(r.song_id))).map((r) => r.fingerprint as string))];
+    const fps = [
+      ...new Set(
+        rows.filter((r) => r.fingerprint && !(r.song_id && bySong.has(r.song_id))).map((r) => r.fingerprint as string),
+      ),
+    ];
     const byFp = new Map<string, FeatureVector>();
     if (fps.length > 0) {
-      const logged = await db.selectFrom('logs').select(['fingerprint', 'inputs']).where('fingerprint', 'in', fps).execute();
+      const logged = await db
+        .selectFrom('logs')
+        .select(['fingerprint', 'inputs'])
+        .where('fingerprint', 'in', fps)
+        .execute();
       for (const l of logged) if (!byFp.has(l.fingerprint)) byFp.set(l.fingerprint, decodeVector(l.inputs));
     }
     yield rows.map((r) => ({
@@ -61,7 +69,10 @@ export async function* exportOutcomes(store: Store, since?: string): AsyncGenera
       charted: r.charted === 1,
       date: r.date,
       source: r.source,
-      features: (r.song_id ? bySong.get(r.song_id) : undefined) ?? (r.fingerprint ? byFp.get(r.fingerprint) : undefined) ?? null,
+      features:
+        (r.song_id ? bySong.get(r.song_id) : undefined) ??
+        (r.fingerprint ? byFp.get(r.fingerprint) : undefined) ??
+        null,
     }));
     if (rows.length < PAGE) return;
   }

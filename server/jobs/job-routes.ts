@@ -32,7 +32,11 @@ export interface RetrainChain {
 }
 
 /** What happened to a job's candidate, in time order, from the audit entries that name it. */
-export function buildChain(job: JobView, alert: { openedAt: string; message: string } | null, audit: AuditEntry[]): RetrainChain {
+export function buildChain(
+  job: JobView,
+  alert: { openedAt: string; message: string } | null,
+  audit: AuditEntry[],
+): RetrainChain {
   const steps: ChainStep[] = [];
   if (alert) steps.push({ step: 'alert', at: alert.openedAt, actor: 'alerts', summary: alert.message });
   steps.push({
@@ -42,7 +46,11 @@ export function buildChain(job: JobView, alert: { openedAt: string; message: str
     summary: `${job.status}${job.exitCode !== null ? ` (exit ${job.exitCode})` : ''}`,
   });
   let outcome: ChainOutcome =
-    job.status === 'queued' || job.status === 'running' ? 'running' : job.status === 'failed' ? 'failed' : 'no-candidate';
+    job.status === 'queued' || job.status === 'running'
+      ? 'running'
+      : job.status === 'failed'
+        ? 'failed'
+        : 'no-candidate';
   const v = job.candidateVersion;
   if (v) {
     outcome = 'candidate';
@@ -54,15 +62,26 @@ export function buildChain(job: JobView, alert: { openedAt: string; message: str
       .sort((a, b) => a.id.localeCompare(b.id));
     for (const e of mine) {
       const d = e.details as Record<string, unknown>;
-      if (e.action === 'publish') steps.push({ step: 'candidate', at: e.at, actor: e.actor, summary: `published ${v}` });
+      if (e.action === 'publish')
+        steps.push({ step: 'candidate', at: e.at, actor: e.actor, summary: `published ${v}` });
       else if (e.action === 'canary') {
         steps.push({ step: 'canary', at: e.at, actor: e.actor, summary: `canary on ${String(d.percent)}% of devices` });
         outcome = 'canary';
       } else if (e.action === 'promote') {
-        steps.push({ step: 'promoted', at: e.at, actor: e.actor, summary: `production (replaced ${String(d.previousProduction)})` });
+        steps.push({
+          step: 'promoted',
+          at: e.at,
+          actor: e.actor,
+          summary: `production (replaced ${String(d.previousProduction)})`,
+        });
         outcome = 'promoted';
       } else if (e.action === 'rollback-canary' || (e.action === 'rollback' && d.from === v)) {
-        steps.push({ step: 'rolled-back', at: e.at, actor: e.actor, summary: e.action === 'rollback' ? `rolled back to ${String(d.to)}` : 'canary ended' });
+        steps.push({
+          step: 'rolled-back',
+          at: e.at,
+          actor: e.actor,
+          summary: e.action === 'rollback' ? `rolled back to ${String(d.to)}` : 'canary ended',
+        });
         outcome = 'rolled-back';
       } else if (e.action === 'archive') {
         steps.push({ step: 'archived', at: e.at, actor: e.actor, summary: 'archived' });
@@ -80,8 +99,10 @@ export function jobRoutes(deps: Deps & { jobs: JobRunner }) {
   app.get('/jobs', admin, async (c) => c.json({ jobs: await jobs.list(), settings: await jobs.settings() }));
 
   app.post('/jobs', admin, async (c) => {
-    if ((c.req.header('content-length') ?? '0') !== '0') await readBody(c, StartSchema);
-    return c.json(await jobs.start({ trigger: 'manual', actor: c.get('principal').subject }), 202);
+    const body = (c.req.header('content-length') ?? '0') === '0' ? {} : await readBody(c, StartSchema);
+    const actor = c.get('principal').subject;
+    const job = await jobs.start({ trigger: 'manual', actor, ...(body.reason ? { reason: body.reason } : {}) });
+    return c.json(job, 202);
   });
 
   app.get('/jobs/:id', admin, async (c) => {
@@ -100,7 +121,11 @@ export function jobRoutes(deps: Deps & { jobs: JobRunner }) {
     const list = await jobs.list(20);
     const alertIds = list.map((j) => j.alertId).filter((a): a is string => a !== null);
     const alerts = alertIds.length
-      ? await deps.store.db.selectFrom('alerts').select(['id', 'opened_at', 'message']).where('id', 'in', alertIds).execute()
+      ? await deps.store.db
+          .selectFrom('alerts')
+          .select(['id', 'opened_at', 'message'])
+          .where('id', 'in', alertIds)
+          .execute()
       : [];
     const byId = new Map(alerts.map((a) => [a.id, { openedAt: a.opened_at, message: a.message }]));
     const audit = await deps.registry.auditLog(5000);

@@ -116,18 +116,30 @@ export class JobRunner {
     if (on && !this.opts.command) {
       throw new ApiError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
     }
-    const values = { key: SETTING_KEY, value: JSON.stringify(on), updated_at: new Date().toISOString(), updated_by: actor };
+    const values = {
+      key: SETTING_KEY,
+      value: JSON.stringify(on),
+      updated_at: new Date().toISOString(),
+      updated_by: actor,
+    };
     await this.store.db
       .insertInto('settings')
       .values(values)
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value: values.value, updated_at: values.updated_at, updated_by: actor }))
+      .onConflict((oc) =>
+        oc.column('key').doUpdateSet({ value: values.value, updated_at: values.updated_at, updated_by: actor }),
+      )
       .execute();
     await recordAudit(this.store.db, actor, 'retrain-auto', { autoOnAlert: on });
     return this.settings();
   }
 
   /** Queues a job; throws `conflict` when no command is configured or a job is already queued or running. */
-  async start(t: { trigger: 'alert' | 'manual'; alertId?: string | null; actor: string }): Promise<JobView> {
+  async start(t: {
+    trigger: 'alert' | 'manual';
+    alertId?: string | null;
+    actor: string;
+    reason?: string;
+  }): Promise<JobView> {
     const command = this.opts.command;
     if (!command) throw new ApiError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
     const busy = await this.store.db
@@ -135,7 +147,8 @@ export class JobRunner {
       .select(['id', 'status'])
       .where('status', 'in', ['queued', 'running'])
       .executeTakeFirst();
-    if (busy) throw new ApiError('conflict', { problem: 'a retraining job is already queued or running', job: busy.id });
+    if (busy)
+      throw new ApiError('conflict', { problem: 'a retraining job is already queued or running', job: busy.id });
     const row: JobsTable = {
       id: uuidv7(),
       kind: 'retrain',
@@ -156,6 +169,7 @@ export class JobRunner {
       job: row.id,
       trigger: t.trigger,
       alertId: row.alert_id,
+      ...(t.reason ? { reason: t.reason } : {}),
     });
     this.kick();
     return view(row);
@@ -191,7 +205,11 @@ export class JobRunner {
       await this.tokens.revokeSubject(`job:${j.id}`);
       await this.store.db
         .updateTable('jobs')
-        .set({ status: 'failed', finished_at: new Date().toISOString(), log_tail: '(the server stopped while the job ran)' })
+        .set({
+          status: 'failed',
+          finished_at: new Date().toISOString(),
+          log_tail: '(the server stopped while the job ran)',
+        })
         .where('id', '=', j.id)
         .execute();
     }
@@ -267,7 +285,13 @@ export class JobRunner {
       child.stdout?.on('data', (d: Buffer) => tail.push(d.toString()));
       child.stderr?.on('data', (d: Buffer) => tail.push(d.toString()));
       const flush = setInterval(() => {
-        void this.store.db.updateTable('jobs').set({ log_tail: tail.toString() }).where('id', '=', job.id).execute();
+        // Best effort: the final tail is written when the job ends.
+        this.store.db
+          .updateTable('jobs')
+          .set({ log_tail: tail.toString() })
+          .where('id', '=', job.id)
+          .execute()
+          .catch(() => {});
       }, 2000);
       const timeout = setTimeout(() => {
         tail.push(`\n[job runner] killed after ${this.opts.timeoutS} s\n`);
@@ -316,6 +340,8 @@ export class JobRunner {
       exitCode,
       candidate,
     });
-    this.opts.log(`retraining job ${job.id} ${status} (exit ${exitCode})${candidate ? `: candidate ${candidate}` : ''}`);
+    this.opts.log(
+      `retraining job ${job.id} ${status} (exit ${exitCode})${candidate ? `: candidate ${candidate}` : ''}`,
+    );
   }
 }

@@ -153,7 +153,8 @@ export function modelRoutes(deps: Deps) {
         'content-disposition': `attachment; filename="jukebox-audit-${stamp}.csv"`,
       });
     }
-    if (c.req.query('download') === '1') c.header('content-disposition', `attachment; filename="jukebox-audit-${stamp}.json"`);
+    if (c.req.query('download') === '1')
+      c.header('content-disposition', `attachment; filename="jukebox-audit-${stamp}.json"`);
     return c.json({ entries });
   });
 

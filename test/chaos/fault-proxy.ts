@@ -32,6 +32,8 @@ export interface FaultProxy {
   readonly counts: FaultCounts;
   /** Points the proxy at another upstream port (e.g. after a server restart). */
   setUpstream(port: number): void;
+  /** Faults on (default) or off: off, it forwards everything (setting up clients before the chaos starts). */
+  setFaults(enabled: boolean): void;
   close(): Promise<void>;
 }
 
@@ -51,16 +53,17 @@ export async function startFaultProxy(upstreamPort: number, options: FaultOption
   const random = seededRandom(options.seed);
   const counts: FaultCounts = { forwarded: 0, droppedRequests: 0, droppedResponses: 0, delayed: 0, upstreamErrors: 0 };
   let upstream = upstreamPort;
+  let faults = true;
 
   const server: Server = createServer((req, res) => {
-    const roll = random();
+    const roll = faults ? random() : 1;
     if (roll < options.dropRequest) {
       counts.droppedRequests += 1;
       req.socket.destroy();
       return;
     }
-    const dropResponse = random() < options.dropResponse;
-    const delayMs = random() < options.delay ? Math.floor(random() * options.maxDelayMs) : 0;
+    const dropResponse = faults && random() < options.dropResponse;
+    const delayMs = faults && random() < options.delay ? Math.floor(random() * options.maxDelayMs) : 0;
     if (delayMs > 0) counts.delayed += 1;
 
     const chunks: Buffer[] = [];
@@ -101,6 +104,9 @@ export async function startFaultProxy(upstreamPort: number, options: FaultOption
     counts,
     setUpstream(p) {
       upstream = p;
+    },
+    setFaults(enabled) {
+      faults = enabled;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -53,7 +53,22 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return (await r.json()) as T;
 }
 
+/** Fetches with the token and saves the answer as a file (a plain link could not send the bearer token). */
+async function download(path: string, filename: string): Promise<void> {
+  const r = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${savedToken() ?? ''}` } });
+  if (!r.ok) throw new ApiFailure(r.status, r.status === 401 ? 'unauthorized' : 'internal', null);
+  const url = URL.createObjectURL(await r.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export const api = {
+  download,
   get: <T>(path: string) => call<T>('GET', path),
   post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
   put: <T>(path: string, body?: unknown) => call<T>('PUT', path, body),

@@ -111,3 +111,39 @@ export interface AuditEntry {
   action: string;
   details: Record<string, unknown>;
 }
+
+export interface Job {
+  id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  trigger: 'alert' | 'manual';
+  alertId: string | null;
+  requestedBy: string;
+  command: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  exitCode: number | null;
+  logTail: string;
+  candidateVersion: string | null;
+}
+
+export interface RetrainSettings {
+  autoOnAlert: boolean;
+  source: 'setting' | 'config';
+  command: string | null;
+}
+
+export interface RetrainChain {
+  job: Job;
+  outcome: 'running' | 'failed' | 'no-candidate' | 'candidate' | 'canary' | 'promoted' | 'rolled-back';
+  steps: { step: string; at: string | null; actor: string | null; summary: string }[];
+}
+
+export interface ShadowSummary {
+  n: number;
+  top1Agreement: number | null;
+  top1InActiveTop5: number | null;
+  meanAbsDiff: number | null;
+  meanShadowLatencyMs: number | null;
+}

@@ -38,7 +38,7 @@ describe('DeviceStore', () => {
     expect(await store.markSynced([logs[0]!.id, logs[2]!.id, 'nope'])).toEqual({ ok: true, value: 2 });
     const unsynced = await store.unsyncedLogs();
     expect(unsynced.ok && unsynced.value.map((l) => l.id)).toEqual([logs[1]!.id]);
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 3, unsynced: 1 } });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 3, unsynced: 1, rejected: 0 } });
   });
 
   it('stores a log id once (idempotent re-add)', async () => {
@@ -46,7 +46,7 @@ describe('DeviceStore', () => {
     const log = makeLog();
     await store.addLogs([log]);
     expect(await store.addLogs([log])).toEqual({ ok: true, value: 0 });
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 1, unsynced: 1 } });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 1, unsynced: 1, rejected: 0 } });
   });
 
   it('lists pages with `before`', async () => {
@@ -122,7 +122,7 @@ describe('PredictionRecorder', () => {
     expect(rec.unsaved).toBe(0);
     const listed = await store.listLogs();
     expect(listed.ok && listed.value.map((l) => l.log.id)).toContain(first.id);
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 2 } });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 2, rejected: 0 } });
   });
 
   it('refuses a record that breaks the contract instead of storing it', async () => {

@@ -419,3 +419,28 @@ export class DeviceStore {
     });
   }
 }
+
+/**
+ * The label's public key pinned at enrollment, for code that has no store at hand (the model updater): opens the
+ * device database, reads it and closes it again. Undefined when none was pinned (the build-time key then applies).
+ */
+export async function getPinnedLabelKey(options: OpenOptions = {}): Promise<StorageResult<JsonWebKey | undefined>> {
+  const opened = await DeviceStore.open(options);
+  if (!opened.ok) return opened;
+  try {
+    return await opened.value.getPinnedLabelKey();
+  } finally {
+    opened.value.close();
+  }
+}
+
+/** Pins the label's public key (JWK) on this device; see `getPinnedLabelKey`. */
+export async function setPinnedLabelKey(key: JsonWebKey, options: OpenOptions = {}): Promise<StorageResult<void>> {
+  const opened = await DeviceStore.open(options);
+  if (!opened.ok) return opened;
+  try {
+    return await opened.value.setPinnedLabelKey(key);
+  } finally {
+    opened.value.close();
+  }
+}

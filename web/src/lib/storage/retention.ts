@@ -55,10 +55,11 @@ export async function applyRetention(
   if (!before || before.usage <= policy.pressureRatio * before.quota) {
     return { prunedByAge, prunedForSpace: 0, estimate: before, low: false };
   }
-  // Browsers report usage per origin, not per record: assume logs take the space evenly and free enough of it
-  // to land a little under the threshold (so the next prediction does not start this again).
-  const counts = must(await store.countLogs());
-  const perLog = before.usage / Math.max(1, counts.total);
+  // Browsers report usage per origin (app cache, catalogue and logs together), not per record: size a log by its
+  // serialised form and free enough to land a little under the threshold (so the next prediction does not start
+  // this again). If more must go than there are synced logs, storage is low.
+  const sample = must(await store.listLogs({ limit: 1 }))[0];
+  const perLog = Math.max(1, sample ? JSON.stringify(sample).length : 1_000);
   const target = policy.pressureRatio * 0.9 * before.quota;
   const wanted = Math.ceil((before.usage - target) / perLog);
   const prunedForSpace = must(await store.pruneSyncedLogs({ extra: wanted }));

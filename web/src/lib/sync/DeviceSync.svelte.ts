@@ -14,8 +14,8 @@
 import { describeError } from '../../../../model/contract/errors.ts';
 import type { Outcome } from '../../../../model/contract/outcome.ts';
 import { enrollDevice } from '../enrollment/enroll-device.ts';
-import { type DeviceStore, type Enrollment, type OutboxCounts } from '../storage/device-store.ts';
-import { applyRetention, DEFAULT_RETENTION, type RetentionPolicy } from '../storage/retention.ts';
+import type { DeviceStore, Enrollment, OutboxCounts } from '../storage/device-store.ts';
+import { applyRetention, browserEstimate, DEFAULT_RETENTION, type RetentionPolicy } from '../storage/retention.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { logOutbox, outcomeOutbox } from './device-outboxes.ts';
 import { httpPost } from './http-post.ts';
@@ -86,6 +86,7 @@ export class DeviceSync {
   #debounce: ReturnType<typeof setTimeout> | null = null;
   #interval: ReturnType<typeof setInterval> | null = null;
   #detach: (() => void) | null = null;
+  #quotaOverride: number | null = null;
   /** The bookkeeping after the last pass (counts, last sync time, retention). */
   #settled: Promise<void> = Promise.resolve();
 
@@ -178,7 +179,11 @@ export class DeviceSync {
       const hint = r.code === 'enrollment-code-invalid' ? ' Ask the label for a new code.' : '';
       return { code: r.code, message: `${r.message}${hint}` };
     }
-    const enrollment: Enrollment = { deviceId: r.value.deviceId, token: r.value.token, enrolledAt: new Date().toISOString() };
+    const enrollment: Enrollment = {
+      deviceId: r.value.deviceId,
+      token: r.value.token,
+      enrolledAt: new Date().toISOString(),
+    };
     const saved = await store.putEnrollment(enrollment);
     if (!saved.ok) return { code: saved.code, message: saved.message };
     if (r.value.publicKey) {
@@ -202,7 +207,13 @@ export class DeviceSync {
       this.online = false;
       return null;
     }
-    const report = await this.#engine.syncNow();
+    const engine = this.#engine;
+    // Two open tabs of the app share one outbox: one uploads, the other skips this turn (where Web Locks exist).
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    const report = locks
+      ? await locks.request('jukebox-sync', { ifAvailable: true }, (lock) => (lock ? engine.syncNow() : null))
+      : await engine.syncNow();
+    if (!report) return null;
     await this.#settled;
     this.lastReport = report;
     return report;
@@ -224,7 +235,10 @@ export class DeviceSync {
     this.#debounce = setTimeout(() => {
       this.#debounce = null;
       // A retry already scheduled keeps its backoff: a prediction is no reason to hammer a failing server.
-      if (this.engineState.status !== 'waiting-to-retry') void this.syncNow();
+      // When nothing is uploaded now (offline, not enrolled, backing off), space is still checked: a device
+      // predicting offline for days is the one that fills up.
+      if (this.engineState.status === 'waiting-to-retry') void this.applyRetention();
+      else void this.syncNow().then((r) => (r ? undefined : this.applyRetention()));
     }, this.#o.debounceMs ?? 2_000);
   }
 
@@ -256,13 +270,27 @@ export class DeviceSync {
   async applyRetention(): Promise<void> {
     const store = this.#store;
     if (!store) return;
+    const override = this.#quotaOverride;
+    const estimate = async () => {
+      const e = await browserEstimate();
+      return e && override !== null ? { usage: e.usage, quota: override } : e;
+    };
     try {
-      const r = await applyRetention(store, this.retention);
+      const r = await applyRetention(store, this.retention, estimate);
       this.storageLow = r.low ? { code: 'storage-low', message: describeError('storage-low') } : null;
       if (r.prunedByAge + r.prunedForSpace > 0) await this.refreshCounts();
     } catch {
       // Storage failures are shown where writes fail; retention tries again after the next sync.
     }
+  }
+
+  /**
+   * Diagnostics and tests: judge space against this quota instead of the browser's (null = the browser's), and
+   * apply retention now. Chromium's `Storage.overrideQuotaForOrigin` does not change what `estimate()` reports.
+   */
+  async simulateQuota(bytes: number | null): Promise<void> {
+    this.#quotaOverride = bytes;
+    await this.applyRetention();
   }
 
   #listen(): void {

@@ -117,6 +117,23 @@ describe('SyncEngine', () => {
     expect(denied.timers).toHaveLength(0);
   });
 
+  it('halves the batch when the body is too large, and sets aside only an item too large on its own', async () => {
+    const outbox = new MemoryOutbox(ids(10));
+    const sizes: number[] = [];
+    const { engine } = engineWith(outbox, async (_p, body) => {
+      const logs = (body as { logs: { id: string }[] }).logs;
+      sizes.push(logs.length);
+      const tooLarge = { status: 413, body: { error: { code: 'body-too-large', message: 'too large' } } };
+      if (logs.length > 3 || logs.some((l) => l.id === 'id-0007')) return tooLarge;
+      return okBody(body);
+    });
+    const report = await engine.syncNow();
+    expect(report).toEqual({ sent: 9, rejected: 1, complete: true });
+    expect([...outbox.rejected.keys()]).toEqual(['id-0007']);
+    expect(outbox.rejected.get('id-0007')?.code).toBe('body-too-large');
+    expect(sizes.slice(0, 4)).toEqual([10, 5, 2, 2]);
+  });
+
   it('joins a pass already running instead of sending twice', async () => {
     const outbox = new MemoryOutbox(ids(10));
     let posts = 0;

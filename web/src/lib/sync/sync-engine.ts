@@ -64,6 +64,7 @@ export interface SyncEngineOptions {
 type BatchOutcome =
   | { kind: 'ok'; acked: number }
   | { kind: 'rejected'; count: number }
+  | { kind: 'too-large' }
   | { kind: 'retry' | 'auth'; error: string };
 
 export class SyncEngine {
@@ -127,12 +128,15 @@ export class SyncEngine {
     let sent = 0;
     let rejected = 0;
     for (const outbox of this.#o.outboxes) {
+      let limit = this.#o.batchSize;
       for (;;) {
-        const items = await outbox.unsynced(this.#o.batchSize);
+        const items = await outbox.unsynced(limit);
         if (items.length === 0) break;
         const r = await this.#sendBatch(outbox, items);
         if (r.kind === 'ok') sent += r.acked;
         else if (r.kind === 'rejected') rejected += r.count;
+        // Valid items in a body over the server's limit: send fewer at a time (for the rest of this pass).
+        else if (r.kind === 'too-large') limit = Math.max(1, Math.floor(items.length / 2));
         else if (r.kind === 'auth') {
           this.#set({ status: 'unauthorized', lastError: r.error });
           return { sent, rejected, complete: false };
@@ -159,6 +163,7 @@ export class SyncEngine {
   async #sendBatch(outbox: Outbox<{ id: string }>, items: { id: string }[]): Promise<BatchOutcome> {
     const res = await this.#o.post(outbox.path, { [outbox.field]: items });
     if ('networkError' in res) return { kind: 'retry', error: describeError('network-error') };
+    if (res.status === 413 && items.length > 1) return { kind: 'too-large' };
     // A 403 that names items (logs of another device id) is about those items, not about the token.
     const forbiddenItems = res.status === 403 ? itemIdsOf(res.body) : [];
     if (forbiddenItems.length > 0) {
