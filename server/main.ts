@@ -7,8 +7,11 @@
  * timer and the primary aggregates /metrics across workers.
  */
 import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { AggregatorRegistry } from 'prom-client';
+import { defaultKeyDir, PUBLIC_KEY_FILE } from '../model/admin/label-keys.ts';
 import { createApp } from './app.ts';
 import { type Config, describeConfig, loadConfig } from './config.ts';
 import { bootstrap, createServices } from './services.ts';
@@ -117,8 +120,26 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/**
+ * On the admin's own machine the label key pair made by `npm run model -- keygen` sits in the key dir:
+ * use its public half when LABEL_PUBLIC_KEY_FILE is not set, so the two-command set-up verifies
+ * signatures without more configuration. (Only the public key; the private one never reaches the server.)
+ */
+function withLabelKeyFromKeyDir(config: Config): Config {
+  if (config.labelPublicKeyFile) return config;
+  const candidate = join(defaultKeyDir(), PUBLIC_KEY_FILE);
+  if (existsSync(candidate)) {
+    console.log(`label public key: ${candidate} (from the key dir; set LABEL_PUBLIC_KEY_FILE to use another)`);
+    return { ...config, labelPublicKeyFile: candidate };
+  }
+  console.warn(
+    'label public key: none. Devices will refuse model updates until one is set: run `npm run model -- keygen`, then restart.',
+  );
+  return config;
+}
+
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = withLabelKeyFromKeyDir(loadConfig());
   if (config.workers === 1) {
     await firstStart(config);
     await runHttp(config, null);

@@ -110,6 +110,7 @@ export async function bootstrap(deps: Deps): Promise<BootstrapResult> {
         files,
         'bootstrap',
         hasProduction ? 'candidate' : 'production',
+        { bundled: true },
       );
     } catch (e) {
       defaultModel = {

@@ -33,8 +33,13 @@ async function main(argv: string[]): Promise<number> {
       server: { type: 'string' },
       token: { type: 'string' },
       version: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const [command, arg] = positionals;
   const keyDir = values['key-dir'] ?? defaultKeyDir();
   const server = () => serverTarget(values.server, values.token);

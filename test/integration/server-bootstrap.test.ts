@@ -62,6 +62,36 @@ describe('first start', () => {
     await again.store.close();
   });
 
+  it('registers the bundled default model unsigned even with a label key, yet refuses unsigned uploads', async () => {
+    const dir = tempDir();
+    const m = await fixtureModel({ salt: 'boot-key' });
+    const modelDir = join(dir, 'model');
+    mkdirSync(modelDir);
+    writeFileSync(join(modelDir, 'manifest.json'), JSON.stringify(m.manifest));
+    for (const [p, d] of Object.entries(m.files)) writeFileSync(join(modelDir, p), d);
+    const keys = await generateLabelKeyPair();
+    const keyFile = join(dir, 'label-public.jwk.json');
+    writeFileSync(keyFile, JSON.stringify(keys.publicKey));
+    const config = loadConfig(
+      {},
+      {
+        dataDir: join(dir, 'data'),
+        defaultModelDir: modelDir,
+        cataloguePath: join(dir, 'none.csv'),
+        labelPublicKeyFile: keyFile,
+      },
+    );
+    const deps = await createServices(config, { log: () => {} });
+    const boot = await bootstrap(deps);
+    expect(boot.defaultModel).toEqual({ version: m.manifest.version, created: true });
+    expect(await deps.registry.production()).toBe(m.manifest.version);
+    const other = await fixtureModel({ salt: 'boot-key-unsigned' });
+    await expect(
+      deps.registry.publish(other.manifest, new Map(Object.entries(other.files)), 'admin'),
+    ).rejects.toMatchObject({ code: expect.stringMatching(/signature/) });
+    await deps.store.close();
+  });
+
   it('starts without a default model and says so', async () => {
     const dir = tempDir();
     const config = loadConfig(
