@@ -6,6 +6,7 @@
  * for each day it was predicted on, and raw row counts are reported beside.
  */
 import { countryIndex, type ReferenceProfile } from '../../model/contract/index.ts';
+import { rocAuc } from '../../model/drift/stats.ts';
 import type { Thresholds } from '../config.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -14,7 +15,6 @@ import { decodeVector } from '../store/vectors.ts';
 import { type DriftBucket, emptyBucket, mergeInto } from './bucket.ts';
 import { type DriftReport, type DriftStatus, driftReport } from './report.ts';
 import { emptyShadow, mergeShadow, type ShadowStats, type ShadowSummary, summariseShadow } from './shadow.ts';
-import { rocAuc } from './stats.ts';
 
 export const COUNTING_RULE =
   'An input (feature fingerprint) counts once per (model version, UTC day of the device clock); a multi-day window counts it once per day it was predicted on. Raw row counts are shown beside.';

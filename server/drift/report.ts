@@ -5,9 +5,9 @@
  * a status against the configured thresholds.
  */
 import { COUNTRY_CODES, FEATURE_NAMES, type ReferenceProfile } from '../../model/contract/index.ts';
+import { bhAdjust, holmAdjust, jsDistance, ksTest, psi } from '../../model/drift/stats.ts';
 import type { Thresholds } from '../config.ts';
 import type { DriftBucket } from './bucket.ts';
-import { bhAdjust, holmAdjust, jsDistance, ksTest, psi } from './stats.ts';
 
 export type DriftStatus = 'ok' | 'warn' | 'alert' | 'insufficient-data';
 

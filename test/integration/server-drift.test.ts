@@ -8,7 +8,7 @@
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES, type PredictionLog } from '../../model/contract/index.ts';
-import { psi } from '../../server/drift/stats.ts';
+import { psi } from '../../model/drift/stats.ts';
 import { catalogueSongs, fixtureModel, makeLog, rng } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 

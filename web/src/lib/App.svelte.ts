@@ -13,6 +13,8 @@ import type { PredictionSource } from '../../../model/contract/prediction-log.ts
 import { buildSongIndex, type SongIndex } from './catalogue/song-index.ts';
 import { Inference, type Prediction } from './inference/Inference.svelte.ts';
 import type { BackendBenchmark } from './inference/protocol.ts';
+import { attachShadow } from './inference/shadow-log.ts';
+import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
 import { DeviceStore } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
 import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
@@ -38,12 +40,15 @@ export class App {
   readonly inference: Inference;
   /** Enrollment, uploads of logs and outcomes, retention. */
   readonly sync: DeviceSync;
+  /** Signed model updates, shadow candidate, on-device drift check, model card. */
+  readonly models: ModelUpdates;
   store: DeviceStore | null = null;
   deviceId = $state<string>('');
   storageError = $state<Notice | null>(null);
   catalogue = $state.raw<SongIndex | null>(null);
   catalogueVersion = $state<string | null>(null);
-  catalogueStatus = $state<'loading' | 'ready' | 'missing'>('loading');
+  /** 'needs-enrollment': the server refused the catalogue to an unenrolled device (it is a device-role resource). */
+  catalogueStatus = $state<'loading' | 'ready' | 'missing' | 'needs-enrollment'>('loading');
   manifest = $state.raw<Manifest | null>(null);
   online = $state(typeof navigator === 'undefined' ? true : navigator.onLine);
   logCounts = $state<{ total: number; unsynced: number }>({ total: 0, unsynced: 0 });
@@ -56,13 +61,18 @@ export class App {
   constructor() {
     const worker = new Worker(new URL('./inference/inference.worker.ts', import.meta.url), { type: 'module' });
     this.inference = new Inference(worker);
+    this.models = new ModelUpdates(this.inference, MODEL_BASE_URL);
     this.sync = new DeviceSync({
       ...syncOptionsFromQuery(location.search),
-      onEnrolled: () => void this.refreshCatalogue(),
+      onEnrolled: () => {
+        void this.refreshCatalogue();
+        void this.models.check();
+      },
     });
     addEventListener('online', () => {
       this.online = true;
       void this.refreshCatalogue();
+      void this.models.check();
     });
     addEventListener('offline', () => {
       this.online = false;
@@ -86,7 +96,7 @@ export class App {
     const stored = this.store ? await this.store.getSetting<BackendBenchmark>(BENCHMARK_KEY) : null;
     const backends = new URLSearchParams(location.search).get('backends');
     await Promise.all([
-      this.inference.start({
+      this.models.start(this.store, {
         modelBaseUrl: MODEL_BASE_URL,
         wasmBaseUrl: '/wasm/',
         benchmark: stored?.ok ? (stored.value ?? null) : null,
@@ -98,6 +108,9 @@ export class App {
       this.refreshCounts(),
     ]);
     void this.refreshStorage(true);
+    void this.models.check();
+    // Assignments change on the server (canary, promote, rollback): look again now and then while open.
+    setInterval(() => void this.models.check(), 10 * 60_000);
   }
 
   async loadManifest(): Promise<void> {
@@ -118,15 +131,16 @@ export class App {
   async loadCatalogue(): Promise<void> {
     const local = this.store ? await this.store.getCatalogue() : null;
     if (local?.ok && local.value) this.#setCatalogue(local.value);
-    await this.refreshCatalogue();
-    if (!this.catalogue) this.catalogueStatus = 'missing';
+    const refreshed = await this.refreshCatalogue();
+    if (!this.catalogue) this.catalogueStatus = refreshed === 'unauthorized' ? 'needs-enrollment' : 'missing';
   }
 
   /** Fetches the server's catalogue when online and stores it when its version changed. */
-  async refreshCatalogue(): Promise<void> {
+  async refreshCatalogue(): Promise<'unauthorized' | undefined> {
     if (!navigator.onLine) return;
     try {
       const res = await fetch(CATALOGUE_URL, { headers: { accept: 'application/json', ...this.sync.authHeaders() } });
+      if (res.status === 401) return 'unauthorized';
       if (!res.ok) return;
       const parsed = CatalogueSchema.safeParse(await res.json());
       if (!parsed.success || parsed.data.version === this.catalogueVersion) return;
@@ -159,7 +173,7 @@ export class App {
 
   /** Mean of each feature in the training reference: the explain baseline. */
   get baseline(): number[] | null {
-    const ref = this.manifest?.reference?.features;
+    const ref = (this.models.state.activeManifest ?? this.manifest)?.reference?.features;
     if (!ref) return null;
     return FEATURE_NAMES.map((n) => ref.find((f) => f.name === n)?.mean ?? 0);
   }
@@ -182,7 +196,11 @@ export class App {
       workload: items.length > 1 ? 'batch' : 'single',
       onProgress: options.onProgress,
     });
-    if (!p.ok) return { ok: false, notice: { code: p.code, message: p.message } };
+    if (!p.ok) {
+      // An updated model that gives NaN in use is rolled back (and reported); the bundled one is not.
+      if (p.code === 'model-output-invalid') void this.models.failedInUse(p.code);
+      return { ok: false, notice: { code: p.code, message: p.message } };
+    }
     const width = p.value.outputs.length / items.length;
     const now = new Date();
     const ctx = {
@@ -197,9 +215,9 @@ export class App {
     // Validating and writing the logs starts right after the result is handed back, so the probabilities are
     // on screen first; the write is still awaited (`saved`) and a failure is shown and retried.
     const saved = new Promise<void>((resolve) => setTimeout(resolve, 0))
-      .then(() =>
+      .then(async () =>
         this.#recorder.record(
-          logs,
+          await attachShadow(logs, p.value.shadow),
           items.map((it) => it.label),
         ),
       )
@@ -209,6 +227,7 @@ export class App {
           : { code: r.code, message: `${describeError(r.code)} Predictions are kept in memory until it works again.` };
         await this.refreshCounts();
         if (r.ok) this.sync.schedule();
+        if (r.ok) this.models.scheduleDrift();
         return r.ok;
       });
     return { ok: true, prediction: p.value, logIds: logs.map((l) => l.id), saved };

@@ -80,8 +80,9 @@ export class Inference {
       type: 'init',
       modelBaseUrl: options.modelBaseUrl,
       wasmBaseUrl: options.wasmBaseUrl,
-      benchmark: options.benchmark,
-      backends: options.backends,
+      // A benchmark read back from this class's own $state is a proxy, which cannot cross to the worker.
+      benchmark: options.benchmark ? $state.snapshot(options.benchmark) : null,
+      backends: options.backends ? [...options.backends] : undefined,
       ...(options.model ? { model: options.model } : {}),
     });
     if (a.type !== 'ready') {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
 import { predictReference } from '../../../../model/runtime/dense-model.ts';
 import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../testing/tiny-model.ts';
@@ -220,7 +220,92 @@ describe('inference worker protocol', () => {
     const files = { ...tiny.files, 'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) };
     const { channel } = connect(deps({ fetch: fetchFiles(files) }));
     const a = await init(channel);
-    expect(a).toMatchObject({ type: 'error', code: 'backend-unavailable' });
+    // Every backend failed the parity check: the model itself is refused as such, not the device's backends.
+    expect(a).toMatchObject({ type: 'error', code: 'parity-failed' });
     if (a.type === 'error') expect(JSON.stringify(a.details)).toContain('parity');
+    // And nothing half-loaded answers afterwards.
+    const p = await channel.request({ type: 'predict', inputs: Float32Array.from(row(1)), rows: 1 });
+    expect(p).toMatchObject({ type: 'error', code: 'model-load-failed' });
+  });
+});
+
+describe('model versions from the model store, and the shadow candidate', () => {
+  const bytesOf = (m: TinyModel) => ({ manifest: m.manifest, files: m.files });
+
+  it('starts on a stored version given as bytes, and a re-init switches models completely', async () => {
+    const other = await makeTinyModel(11);
+    const { channel } = connect(deps());
+    expect(await init(channel)).toMatchObject({ type: 'ready', modelVersion: tiny.manifest.version });
+    const again = await init(channel, { model: bytesOf(other) });
+    expect(again).toMatchObject({ type: 'ready', modelVersion: other.manifest.version });
+    const x = row(2);
+    const a = await channel.request({ type: 'predict', inputs: Float32Array.from(x), rows: 1 });
+    if (a.type !== 'prediction') throw new Error(a.type);
+    const ref = predictReference(other.weights, x);
+    for (let j = 0; j < 72; j++) expect(Math.abs(a.outputs[j]! - ref[j]!)).toBeLessThan(1e-5);
+  });
+
+  it('refuses stored bytes that do not match the manifest (one byte, truncated)', async () => {
+    const { channel } = connect(deps());
+    const flipped = tiny.files['weights.bin']!.slice();
+    flipped[3] = flipped[3]! ^ 1;
+    const bad = await init(channel, {
+      model: { manifest: tiny.manifest, files: { ...tiny.files, 'weights.bin': flipped } },
+    });
+    expect(bad).toMatchObject({ type: 'error', code: 'hash-mismatch' });
+    const short = tiny.files['weights.bin']!.slice(0, 10);
+    const cut = await init(channel, {
+      model: { manifest: tiny.manifest, files: { ...tiny.files, 'weights.bin': short } },
+    });
+    expect(cut).toMatchObject({ type: 'error', code: 'download-incomplete' });
+  });
+
+  it('answers with the active result first, then the shadow candidate on the same rows', async () => {
+    const cand = await makeTinyModel(21);
+    const { channel, seen } = connect(deps());
+    await init(channel);
+    expect(await channel.request({ type: 'shadow-load', model: bytesOf(cand) })).toMatchObject({
+      type: 'shadow-ready',
+      modelVersion: cand.manifest.version,
+    });
+    const rows = [row(1), row(4)];
+    let shadow: unknown = 'pending';
+    const a = await channel.request(
+      { type: 'predict', inputs: Float32Array.from(rows.flat()), rows: 2 },
+      { onShadow: (m) => (shadow = m) },
+    );
+    expect(a).toMatchObject({ type: 'prediction', shadowVersion: cand.manifest.version });
+    await vi.waitFor(() => expect(shadow).not.toBe('pending'));
+    const types = seen.map((m) => m.type);
+    expect(types.lastIndexOf('shadow')).toBeGreaterThan(types.lastIndexOf('prediction'));
+    const s = shadow as { outputs: Float32Array; modelVersion: string };
+    expect(s.modelVersion).toBe(cand.manifest.version);
+    rows.forEach((x, r) => {
+      const ref = predictReference(cand.weights, x);
+      for (let j = 0; j < 72; j++) expect(Math.abs(s.outputs[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+    });
+    // Stopping the shadow: predictions say so, and no follow-up is awaited.
+    expect(await channel.request({ type: 'shadow-load', model: null })).toMatchObject({ modelVersion: null });
+    let none: unknown = 'pending';
+    const b = await channel.request(
+      { type: 'predict', inputs: Float32Array.from(row(1)), rows: 1 },
+      { onShadow: (m) => (none = m) },
+    );
+    expect(b).toMatchObject({ shadowVersion: null });
+    expect(none).toBeNull();
+  });
+
+  it('refuses a shadow candidate that fails its parity check', async () => {
+    const cand = await makeTinyModel(21);
+    const wrong = {
+      ...cand.manifest,
+      parity: { ...cand.manifest.parity, outputs: cand.manifest.parity.outputs.map((r) => r.map(() => 0.5)) },
+    };
+    const { channel } = connect(deps());
+    await init(channel);
+    const r = await channel.request({ type: 'shadow-load', model: { manifest: wrong, files: cand.files } });
+    expect(r).toMatchObject({ type: 'error', code: 'parity-failed' });
+    const p = await channel.request({ type: 'predict', inputs: Float32Array.from(row(1)), rows: 1 });
+    expect(p).toMatchObject({ type: 'prediction', shadowVersion: null });
   });
 });

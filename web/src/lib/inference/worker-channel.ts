@@ -41,7 +41,8 @@ export class WorkerChannel {
         p.resolve({ type: 'error', id, code: 'backend-unavailable', message: event.message || 'worker failed' });
       }
       this.#pending.clear();
-      for (const f of this.#followUps.values()) f({ type: 'shadow', id: 0, modelVersion: '', outputs: null, latencyMs: 0 });
+      for (const f of this.#followUps.values())
+        f({ type: 'shadow', id: 0, modelVersion: '', outputs: null, latencyMs: 0 });
       this.#followUps.clear();
     });
   }

@@ -1,0 +1,175 @@
+/**
+ * The UI's handle on model updates: opens the model store, starts the
+ * worker on the right model (via ModelUpdateService), checks the assignment
+ * when online, and exposes the update state, the active model's card and the
+ * on-device drift check as runes.
+ */
+import type { ErrorCode, Result } from '../../../../model/contract/errors.ts';
+import { type DriftCheckResult, driftFromLogs } from '../drift/drift-check.ts';
+import type { Inference, InferenceOptions } from '../inference/Inference.svelte.ts';
+import type { DeviceStore } from '../storage/device-store.ts';
+import { ModelStore } from './model-store.ts';
+import {
+  type Credentials,
+  INITIAL_UPDATE_STATE,
+  ModelUpdateService,
+  type UpdateState,
+} from './model-update-service.ts';
+
+/** The label's key baked into the build (VITE_LABEL_PUBLIC_KEY, a JWK as JSON): used when none was pinned. */
+function buildTimeKey(): JsonWebKey | null {
+  const raw = import.meta.env.VITE_LABEL_PUBLIC_KEY as string | undefined;
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as JsonWebKey;
+  } catch {
+    return null;
+  }
+}
+
+/** How many recent logged predictions the drift check looks at. */
+export const DRIFT_WINDOW = 500;
+
+export class ModelUpdates {
+  state = $state.raw<UpdateState>(INITIAL_UPDATE_STATE);
+  /** The active version's card.json when it came with one (bundled model, or fetched beside a version). */
+  card = $state.raw<unknown>(null);
+  drift = $state.raw<DriftCheckResult | null>(null);
+  #service: ModelUpdateService | null = null;
+  #models: ModelStore | null = null;
+  #deviceStore: DeviceStore | null = null;
+  #driftTimer: ReturnType<typeof setTimeout> | undefined;
+  #driftReported = new Set<string>();
+
+  constructor(
+    private readonly inference: Inference,
+    private readonly bundledBaseUrl: string,
+  ) {}
+
+  async #credentials(): Promise<Credentials> {
+    const s = this.#deviceStore;
+    const enrollment = s ? await s.getEnrollment() : null;
+    const pinned = s ? await s.getPinnedLabelKey() : null;
+    return {
+      token: enrollment?.ok ? (enrollment.value?.token ?? null) : null,
+      labelKey: (pinned?.ok ? pinned.value : undefined) ?? buildTimeKey(),
+    };
+  }
+
+  /** Starts the worker on the active model (trying a staged update first). Call once at app start. */
+  async start(deviceStore: DeviceStore | null, options: InferenceOptions): Promise<Result<void>> {
+    this.#deviceStore = deviceStore;
+    try {
+      this.#models = await ModelStore.open();
+    } catch (err) {
+      console.warn('model store unavailable', err);
+    }
+    const inference = this.inference;
+    this.#service = new ModelUpdateService({
+      store: this.#models,
+      inference: {
+        load: (model) =>
+          this.inference.start({
+            ...options,
+            benchmark: this.inference.benchmark ?? options.benchmark,
+            ...(model ? { model } : {}),
+          }),
+        setShadow: (model) => this.inference.setShadow(model),
+        get modelVersion() {
+          return inference.modelVersion;
+        },
+      },
+      credentials: () => this.#credentials(),
+      fetch: (input, init) => fetch(input, init),
+      bundledBaseUrl: this.bundledBaseUrl,
+      onChange: (s) => {
+        const changed = s.activeVersion !== this.state.activeVersion;
+        this.state = s;
+        if (changed) {
+          void this.#loadCard();
+          this.scheduleDrift(0);
+        }
+      },
+    });
+    return this.#service.start();
+  }
+
+  /** Asks the server for this device's assignment (when enrolled and online). */
+  async check(): Promise<void> {
+    if (typeof navigator !== 'undefined' && !navigator.onLine) return;
+    await this.#service?.check();
+  }
+
+  /** The user accepted the update prompt (the caller has checked that no task is running). */
+  accept(): Promise<Result<string | null>> | null {
+    return this.#service?.accept() ?? null;
+  }
+
+  /** The running model produced invalid outputs: roll back and report. */
+  async failedInUse(code: ErrorCode): Promise<void> {
+    await this.#service?.failedInUse(code);
+  }
+
+  dismissNotice(): void {
+    this.#service?.dismissNotice();
+  }
+
+  async #loadCard(): Promise<void> {
+    const version = this.state.activeVersion;
+    this.card = null;
+    if (!version) return;
+    const kept = await this.#models?.getCard(version).catch(() => undefined);
+    if (kept) {
+      this.card = kept;
+      return;
+    }
+    // The bundled model's card sits beside it; an update's card only if the label published one with it.
+    if (!this.state.bundled && !this.state.activeManifest?.files.some((f) => f.path === 'card.json')) return;
+    const url = this.state.bundled
+      ? `${this.bundledBaseUrl}card.json`
+      : `/api/v1/models/${encodeURIComponent(version)}/files/card.json`;
+    const token = (await this.#credentials()).token;
+    try {
+      const res = await fetch(
+        url,
+        token && !this.state.bundled ? { headers: { authorization: `Bearer ${token}` } } : {},
+      );
+      if (!res.ok) return;
+      const card = (await res.json()) as { model?: { version?: string } };
+      if (card.model?.version && card.model.version !== version) return;
+      this.card = card;
+      await this.#models?.putCard(version, card).catch(() => undefined);
+    } catch {
+      // Offline and never fetched: the card view shows what the manifest says.
+    }
+  }
+
+  /** Recomputes the on-device drift check soon (debounced: predictions arrive in bursts). */
+  scheduleDrift(delayMs = 2_000): void {
+    clearTimeout(this.#driftTimer);
+    this.#driftTimer = setTimeout(() => void this.#checkDrift(), delayMs);
+  }
+
+  async #checkDrift(): Promise<void> {
+    const reference = this.state.activeManifest?.reference;
+    const store = this.#deviceStore;
+    if (!reference || !store) return;
+    const logs = await store.listLogs({ limit: DRIFT_WINDOW });
+    if (!logs.ok) return;
+    this.drift = driftFromLogs(
+      logs.value.map((l) => l.log),
+      reference,
+    );
+    const version = this.state.activeVersion;
+    if (this.drift.warning && version && !this.#driftReported.has(version)) {
+      this.#driftReported.add(version);
+      const worst = this.drift.features[0];
+      void this.#service?.report(
+        'drift-warning',
+        version,
+        undefined,
+        worst ? `${worst.name} PSI ${worst.psi.toFixed(2)} on ${this.drift.distinct} distinct inputs` : undefined,
+      );
+    }
+  }
+}
