@@ -20,6 +20,7 @@ const BENCHES: Record<string, string> = {
   web: 'test/bench/web.ts',
   ingest: 'test/bench/ingest.ts',
   drift: 'test/bench/drift.ts',
+  shadow: 'test/bench/shadow.ts',
 };
 
 function runOne(name: string, script: string): Promise<{ results: BenchResult[]; code: number; seconds: number }> {
