@@ -135,6 +135,16 @@ export default defineConfig({
             handler: 'CacheFirst',
             options: { cacheName: 'jukebox-webgpu' },
           },
+          {
+            // Background Sync where the browser has it: an upload that fails for want of a network is kept
+            // by the service worker and replayed when connectivity returns, even with the app closed. The
+            // page's own sync engine stays the system of record: ingest is idempotent by id, so a replayed
+            // batch is stored once and the page marks those ids synced on its next run.
+            urlPattern: /\/api\/v1\/(logs|outcomes|devices\/me\/events)$/,
+            method: 'POST',
+            handler: 'NetworkOnly',
+            options: { backgroundSync: { name: 'jukebox-uploads', options: { maxRetentionTime: 7 * 24 * 60 } } },
+          },
         ],
       },
     }),

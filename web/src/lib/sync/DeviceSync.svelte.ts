@@ -87,6 +87,8 @@ export class DeviceSync {
   #interval: ReturnType<typeof setInterval> | null = null;
   #detach: (() => void) | null = null;
   #quotaOverride: number | null = null;
+  /** This offline spell's uploads were handed to the service worker's Background Sync queue. */
+  #handedOff = false;
   /** The bookkeeping after the last pass (counts, last sync time, retention). */
   #settled: Promise<void> = Promise.resolve();
 
@@ -203,11 +205,19 @@ export class DeviceSync {
     if (this.#debounce !== null) clearTimeout(this.#debounce);
     this.#debounce = null;
     if (!this.#engine || !this.#token || this.needsReenroll) return null;
+    const engine = this.#engine;
     if (typeof navigator !== 'undefined' && !navigator.onLine) {
       this.online = false;
+      // Where the browser has Background Sync, one attempt per offline spell (and one when the app is hidden)
+      // fails into the service worker's queue, which replays it when the network is back, even with the app
+      // closed. No timed retries into a dead network: each would be queued again.
+      if (!this.#handedOff && this.pending > 0 && backgroundSyncAvailable()) {
+        this.#handedOff = true;
+        await engine.syncNow();
+        engine.stop();
+      }
       return null;
     }
-    const engine = this.#engine;
     // Two open tabs of the app share one outbox: one uploads, the other skips this turn (where Web Locks exist).
     const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
     const report = locks
@@ -297,13 +307,21 @@ export class DeviceSync {
     if (typeof addEventListener === 'undefined' || this.#detach) return;
     const online = () => {
       this.online = true;
+      this.#handedOff = false;
       void this.syncNow();
     };
     const offline = () => {
       this.online = false;
+      this.#engine?.stop();
     };
     const visible = () => {
-      if (document.visibilityState === 'visible' && this.pending > 0) void this.syncNow();
+      if (this.pending === 0) return;
+      if (document.visibilityState === 'visible') void this.syncNow();
+      else if (!navigator.onLine) {
+        // Being closed or put away offline: hand what is waiting now to Background Sync.
+        this.#handedOff = false;
+        void this.syncNow();
+      }
     };
     addEventListener('online', online);
     addEventListener('offline', offline);
@@ -324,4 +342,14 @@ export class DeviceSync {
     this.#detach = null;
     this.#engine?.stop();
   }
+}
+
+/** Background Sync exists and a service worker controls the page (so it sees the app's uploads). */
+function backgroundSyncAvailable(): boolean {
+  return (
+    typeof ServiceWorkerRegistration !== 'undefined' &&
+    'sync' in ServiceWorkerRegistration.prototype &&
+    typeof navigator !== 'undefined' &&
+    !!navigator.serviceWorker?.controller
+  );
 }
