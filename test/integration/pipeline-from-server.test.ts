@@ -118,8 +118,8 @@ describe('pipeline --from-server', () => {
     const r = await runPipelineCli([
       '--from-server',
       http.url,
-      '--token',
-      server.adminToken,
+      // `=` form: a random token may start with '-', which parseArgs would read as an option.
+      `--token=${server.adminToken}`,
       '--data',
       baseCsv,
       '--publish',
@@ -170,8 +170,8 @@ describe('pipeline --from-server', () => {
     const r = await runPipelineCli([
       '--from-server',
       http.url,
-      '--token',
-      server.adminToken,
+      // `=` form: a random token may start with '-', which parseArgs would read as an option.
+      `--token=${server.adminToken}`,
       '--data',
       baseCsv,
       '--publish',
