@@ -3,9 +3,10 @@
  * use. The server validates with these; the app parses answers with them.
  */
 import { z } from 'zod';
-import { FeaturesSchema } from './features.ts';
+import { CountryCodeSchema } from './countries.ts';
+import { FEATURE_NAMES, FeaturesSchema } from './features.ts';
 import { ModelVersionSchema } from './manifest.ts';
-import { OutcomeSchema } from './outcome.ts';
+import { OUTCOME_SOURCES, OutcomeSchema } from './outcome.ts';
 import { PredictionLogSchema } from './prediction-log.ts';
 
 export const MAX_LOGS_PER_BATCH = 1000;
@@ -113,3 +114,20 @@ export const DeviceEventBatchSchema = z.strictObject({
   events: z.array(DeviceEventSchema).min(1).max(100),
 });
 export type DeviceEventBatch = z.infer<typeof DeviceEventBatchSchema>;
+
+/**
+ * One NDJSON line of `GET /api/v1/outcomes/export` (admin), what retraining from the field reads: an outcome
+ * with the song's 13 feature values in input order (from the catalogue by song id, else from a logged input),
+ * null when neither knows the song.
+ */
+export const ExportedOutcomeSchema = z.strictObject({
+  id: z.string().min(1),
+  songId: z.string().min(1).nullable(),
+  fingerprint: z.string().min(1).nullable(),
+  country: CountryCodeSchema,
+  charted: z.boolean(),
+  date: z.iso.date(),
+  source: z.enum(OUTCOME_SOURCES),
+  features: z.array(z.number().finite()).length(FEATURE_NAMES.length).nullable(),
+});
+export type ExportedOutcome = z.infer<typeof ExportedOutcomeSchema>;

@@ -22,6 +22,8 @@ import {
   COUNTRY_CODES,
   type CountryCode,
   type DataSource,
+  type ExportedOutcome,
+  ExportedOutcomeSchema,
   FEATURE_NAMES,
   fromVector,
   isCountryCode,
@@ -51,17 +53,6 @@ export interface FieldData {
   readonly production: { dir: string; version: string } | null;
 }
 
-interface ExportLine {
-  id: string;
-  songId: string | null;
-  fingerprint: string | null;
-  country: string;
-  charted: boolean;
-  date: string;
-  source: string;
-  features: number[] | null;
-}
-
 async function fetchBytes(target: ServerTarget, path: string): Promise<Uint8Array> {
   let res: Response;
   try {
@@ -77,7 +68,7 @@ async function fetchBytes(target: ServerTarget, path: string): Promise<Uint8Arra
 }
 
 /** The song id the pipeline uses: the catalogue id, else the feature fingerprint. */
-const songKey = (o: ExportLine) => o.songId ?? `fp-${o.fingerprint ?? o.id}`;
+const songKey = (o: ExportedOutcome) => o.songId ?? `fp-${o.fingerprint ?? o.id}`;
 
 function csvCell(v: string | number): string {
   const t = String(v);
@@ -111,11 +102,7 @@ export async function pullFromServer(
   const raw = await fetchBytes(target, '/outcomes/export');
   const sha = createHash('sha256').update(raw).digest('hex');
   await writeFile(join(workDir, 'outcomes-export.ndjson'), raw);
-  const lines = new TextDecoder()
-    .decode(raw)
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as ExportLine);
+  const lines = parseOutcomeExport(new TextDecoder().decode(raw));
 
   const now = opts.now ?? new Date();
   const recentFrom = new Date(now.getTime() - opts.recentDays * 86_400_000).toISOString().slice(0, 10);
@@ -190,4 +177,25 @@ export async function publishSigned(
   const signed = await signModelDir(dir, priv, pub);
   const r = (await publishModelDir(target, dir)) as { version: string; created: boolean };
   return { version: r.version, keyId: signed.signature?.keyId ?? '', created: r.created };
+}
+
+/** The export's NDJSON, each line checked against the contract; a bad line stops the run naming its number. */
+export function parseOutcomeExport(text: string): ExportedOutcome[] {
+  const out: ExportedOutcome[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      throw new Error(`outcomes export line ${i + 1}: not JSON`);
+    }
+    const parsed = ExportedOutcomeSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`outcomes export line ${i + 1}: ${issue?.path.join('.') || 'line'}: ${issue?.message}`);
+    }
+    out.push(parsed.data);
+  });
+  return out;
 }

@@ -5,21 +5,11 @@
  * logged for it (by song id, then by feature fingerprint). NDJSON, one
  * outcome per line, read in pages so a large store is never held in memory.
  */
-import { type Features, type FeatureVector, toVector } from '../../model/contract/index.ts';
+import { type ExportedOutcome, type Features, type FeatureVector, toVector } from '../../model/contract/index.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 
-/** One line of `GET /api/v1/outcomes/export`. `features` is null when neither catalogue nor logs know the song. */
-export interface ExportedOutcome {
-  id: string;
-  songId: string | null;
-  fingerprint: string | null;
-  country: string;
-  charted: boolean;
-  date: string;
-  source: string;
-  features: FeatureVector | null;
-}
+export type { ExportedOutcome };
 
 const PAGE = 2000;
 
@@ -65,10 +55,11 @@ export async function* exportOutcomes(store: Store, since?: string): AsyncGenera
       id: r.id,
       songId: r.song_id,
       fingerprint: r.fingerprint,
-      country: r.country,
+      // Stored only after OutcomeSchema validated them at ingest.
+      country: r.country as ExportedOutcome['country'],
       charted: r.charted === 1,
       date: r.date,
-      source: r.source,
+      source: r.source as ExportedOutcome['source'],
       features:
         (r.song_id ? bySong.get(r.song_id) : undefined) ??
         (r.fingerprint ? byFp.get(r.fingerprint) : undefined) ??
