@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES, type Outcome } from '../../model/contract/index.ts';
 import { catalogueSongs, fixtureModel, makeLog, publishBody, rng } from '../../server/testing/fixtures.ts';
 import { type SpawnedServer, spawnServer } from '../../server/testing/spawn-server.ts';
+import { CHROMIUM, launchChromium } from '../e2e/browser.ts';
 
 /** The built web app (override with DASHBOARD_WEB_DIST to screenshot a build made elsewhere). */
 const WEB_DIST = process.env.DASHBOARD_WEB_DIST ?? 'dist/web';
 const ADMIN_PAGE = `${WEB_DIST}/admin/index.html`;
-const CHROMIUM = '/usr/bin/chromium';
 const built = existsSync(ADMIN_PAGE);
 const haveChromium = existsSync(CHROMIUM);
 if (!built)
@@ -104,18 +104,7 @@ describe.skipIf(!built || !haveChromium)('admin dashboard in headless Chromium',
 
   it('renders every page with data and takes a screenshot of each', async () => {
     mkdirSync(OUT, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
       page.setDefaultTimeout(20_000);

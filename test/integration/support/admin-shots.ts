@@ -5,8 +5,8 @@
  * errors seen (a test expects none).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { CHROMIUM, launchChromium } from '../../e2e/browser.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
 export const SCREENS = 'test/artifacts/screens';
 
 /** The built web app with the admin page (override with DASHBOARD_WEB_DIST), or null when not built / no Chromium. */
@@ -48,18 +48,7 @@ export async function adminScreenshots(
   }[],
 ): Promise<string[]> {
   mkdirSync(SCREENS, { recursive: true });
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const browser = await launchChromium();
   const errors: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 }, acceptDownloads: true });
