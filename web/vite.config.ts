@@ -10,6 +10,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
+import { licenceCollector } from './build/third-party-licences-plugin.ts';
 import { worldPathsPlugin } from './build/world-paths-plugin.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -18,6 +19,9 @@ const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const MODEL_FILES = ['model.json', 'weights.bin', 'manifest.json'];
 const adminPage = join(here, 'admin/index.html');
+const licences = licenceCollector();
+/** Legal comments go to third-party-licenses.txt once each (see the plugin), not into every chunk. */
+const comments = { legal: false, annotation: false, jsdoc: false };
 
 /** Stable names for the lazily loaded tfjs backends, so the service worker can tell them apart. */
 function backendChunkName(chunk: { moduleIds: readonly string[] }): string {
@@ -63,7 +67,8 @@ export default defineConfig({
   preview: { port: 8611, strictPort: true },
   worker: {
     format: 'es',
-    rollupOptions: { output: { chunkFileNames: backendChunkName } },
+    plugins: () => [licences.plugin(false)],
+    rollupOptions: { output: { chunkFileNames: backendChunkName, comments } },
   },
   build: {
     outDir: join(root, 'dist/web'),
@@ -76,10 +81,12 @@ export default defineConfig({
         // JUKEBOX_WEB_ONLY=1 builds the field app alone (e.g. while the admin page is being written).
         ...(existsSync(adminPage) && !process.env.JUKEBOX_WEB_ONLY ? { admin: adminPage } : {}),
       },
+      output: { comments },
     },
   },
   plugins: [
     svelte(),
+    licences.plugin(true),
     worldPathsPlugin(),
     tfjsWasmPlugin(),
     {
@@ -121,7 +128,7 @@ export default defineConfig({
         globIgnores: ['admin/**', 'assets/admin-*', 'assets/tfjs-webgpu-*', '**/node_modules/**'],
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
         navigateFallback: '/index.html',
-        navigateFallbackDenylist: [/^\/api\//, /^\/admin/, /^\/metrics/],
+        navigateFallbackDenylist: [/^\/api\//, /^\/admin/, /^\/metrics/, /^\/third-party-licenses\.txt$/],
         cleanupOutdatedCaches: true,
         runtimeCaching: [
           {

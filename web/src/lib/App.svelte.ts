@@ -4,6 +4,7 @@
  * from the server when online), the prediction recorder, storage usage and
  * the online flag. Components read its fields; its methods do the work.
  */
+import { uuidv7 } from 'uuidv7';
 import { type Catalogue, CatalogueSchema } from '../../../model/contract/api.ts';
 import { describeError, type ErrorCode } from '../../../model/contract/errors.ts';
 import type { Features } from '../../../model/contract/features.ts';
@@ -18,6 +19,7 @@ import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
 import { DeviceStore } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
 import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
+import { afterPaint } from './ui/after-paint.ts';
 
 export const MODEL_BASE_URL = '/models/default/';
 export const CATALOGUE_URL = '/api/v1/catalogue';
@@ -209,18 +211,21 @@ export class App {
       backend: p.value.backend,
       latencyMs: p.value.latencyMs / items.length,
     };
-    const logs = items.map((it, i) =>
-      buildLog(ctx, { ...it, outputs: p.value.outputs.subarray(i * width, (i + 1) * width) }, now),
-    );
-    // Validating and writing the logs starts right after the result is handed back, so the probabilities are
-    // on screen first; the write is still awaited (`saved`) and a failure is shown and retried.
-    const saved = new Promise<void>((resolve) => setTimeout(resolve, 0))
-      .then(async () =>
-        this.#recorder.record(
+    // Only the ids are made now (the result shows its log id); building, validating and writing the logs start
+    // once the result has been painted, so the probabilities are on screen first. The write is still awaited
+    // (`saved`) and a failure is shown and retried.
+    const ids = items.map(() => uuidv7());
+    const outputs = p.value.outputs;
+    const saved = new Promise<void>((resolve) => afterPaint(resolve))
+      .then(async () => {
+        const logs = items.map((it, i) =>
+          buildLog(ctx, { ...it, outputs: outputs.subarray(i * width, (i + 1) * width) }, now, ids[i]),
+        );
+        return this.#recorder.record(
           await attachShadow(logs, p.value.shadow),
           items.map((it) => it.label),
-        ),
-      )
+        );
+      })
       .then(async (r) => {
         this.storageError = r.ok
           ? null
@@ -230,6 +235,6 @@ export class App {
         if (r.ok) this.models.scheduleDrift();
         return r.ok;
       });
-    return { ok: true, prediction: p.value, logIds: logs.map((l) => l.id), saved };
+    return { ok: true, prediction: p.value, logIds: ids, saved };
   }
 }

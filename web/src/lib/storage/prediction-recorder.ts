@@ -31,10 +31,10 @@ export interface LogContext {
   readonly latencyMs: number;
 }
 
-/** One contract record per prediction; ids are UUID v7 so they sort by time. */
-export function buildLog(ctx: LogContext, input: LogInput, createdAt = new Date()): PredictionLog {
+/** One contract record per prediction; ids are UUID v7 so they sort by time (pass one made earlier to keep it). */
+export function buildLog(ctx: LogContext, input: LogInput, createdAt = new Date(), id = uuidv7()): PredictionLog {
   const log: PredictionLog = {
-    id: uuidv7(),
+    id,
     deviceId: ctx.deviceId,
     modelVersion: ctx.modelVersion,
     backend: ctx.backend,
