@@ -4,19 +4,9 @@
  * seeds) follows from the run's one seed and nothing uses Math.random.
  */
 
-export type Random = () => number;
+import { mulberry32, type Random } from '../runtime/prng.ts';
 
-/** Uniform [0, 1) from a 32-bit seed. */
-export function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Random };
 
 /** In-place Fisher–Yates shuffle. */
 export function shuffleInPlace<T>(items: T[], random: Random): T[] {

@@ -24,6 +24,7 @@ import {
   sha256Hex,
   toVector,
 } from '../../model/contract/index.ts';
+import { mulberry32 } from '../../model/runtime/prng.ts';
 
 export const CATALOGUE_CSV = new URL('../../../shared/data/song-catalog.csv', import.meta.url).pathname;
 
@@ -52,17 +53,8 @@ export function catalogueSongs(): Song[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so fixtures are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so fixtures are reproducible. */
+export const rng = mulberry32;
 
 const SCALE = [1, 300_000, 1, 1, 11, 60, 1, 1, 1, 1, 1, 1, 250];
 const W = (() => {

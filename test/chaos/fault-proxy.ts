@@ -7,6 +7,7 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mulberry32 } from '../../model/runtime/prng.ts';
 
 export interface FaultOptions {
   /** Share of requests never forwarded (connection reset). */
@@ -37,17 +38,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** mulberry32: small, fast, good enough to make fault patterns reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so a fault pattern is reproducible. */
+export const seededRandom = mulberry32;
 
 export async function startFaultProxy(upstreamPort: number, options: FaultOptions): Promise<FaultProxy> {
   const random = seededRandom(options.seed);

@@ -4,6 +4,7 @@ import { FEATURE_NAMES, type Features } from '../../../../model/contract/feature
 import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
 import { binIndex } from '../../../../model/contract/reference.ts';
+import { mulberry32 } from '../../../../model/runtime/prng.ts';
 import { DEVICE_MIN_DISTINCT, distinctInputs, driftCheck, driftFromLogs } from './drift-check.ts';
 
 // The real reference profile of the bundled default model.
@@ -12,16 +13,7 @@ const manifest: Manifest = ManifestSchema.parse(
 );
 const reference = manifest.reference;
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Songs drawn from the reference histograms themselves (each feature independently): no drift by construction. */
 function likeReference(n: number, seed: number): Features[] {

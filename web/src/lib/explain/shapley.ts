@@ -7,6 +7,7 @@
  * only in the limit; and it needs forward passes only (no gradients), batched
  * into one call.
  */
+import { mulberry32 } from '../../../../model/runtime/prng.ts';
 
 /** Rows of inputs (row-major, rows × width) → one value per row for the chosen output. */
 export type BatchPredict = (x: Float32Array, rows: number) => Promise<ArrayLike<number>> | ArrayLike<number>;
@@ -18,18 +19,6 @@ export interface Attributions {
   readonly baselinePrediction: number;
   /** Number of permutations evaluated. */
   readonly permutations: number;
-}
-
-/** Small deterministic PRNG (mulberry32) so an explanation is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffled(n: number, rand: () => number): number[] {

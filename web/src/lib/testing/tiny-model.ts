@@ -7,7 +7,7 @@ import { COUNTRY_CODES } from '../../../../model/contract/countries.ts';
 import { FEATURE_NAMES } from '../../../../model/contract/features.ts';
 import type { Manifest } from '../../../../model/contract/manifest.ts';
 import { type DenseWeights, parseDenseModel, predictReference } from '../../../../model/runtime/dense-model.ts';
-import { mulberry32 } from '../explain/shapley.ts';
+import { mulberry32 } from '../../../../model/runtime/prng.ts';
 
 /** Reference means and stds of the catalogue (rounded): realistic inputs for the tiny model. */
 export const MEANS = [0.3, 200000, 0.68, 0.64, 5.4, -6.6, 0.55, 0.1, 0.27, 0.02, 0.17, 0.52, 121];
