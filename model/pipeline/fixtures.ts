@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { COUNTRY_CODES } from '../contract/index.ts';
+import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
 import { mulberry32 } from './prng.ts';
 
 export const CHART_COLUMNS = [
@@ -16,19 +16,7 @@ export const CHART_COLUMNS = [
   'weekly_movement',
   'country',
   'popularity',
-  'is_explicit',
-  'duration_ms',
-  'danceability',
-  'energy',
-  'key',
-  'loudness',
-  'mode',
-  'speechiness',
-  'acousticness',
-  'instrumentalness',
-  'liveness',
-  'valence',
-  'tempo',
+  ...FEATURE_NAMES,
   'time_signature',
 ] as const;
 

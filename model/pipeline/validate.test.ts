@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { FEATURE_NAMES } from '../contract/index.ts';
 import type { SourceTable } from './ingest.ts';
 import { formatProblem } from './problems.ts';
 import { validateTables } from './validate.ts';
 
-const header = [
-  'spotify_id',
-  'country',
-  'is_explicit',
-  'duration_ms',
-  'danceability',
-  'energy',
-  'key',
-  'loudness',
-  'mode',
-  'speechiness',
-  'acousticness',
-  'instrumentalness',
-  'liveness',
-  'valence',
-  'tempo',
-];
+const header = ['spotify_id', 'country', ...FEATURE_NAMES];
 const base = {
   spotify_id: 'a',
   country: 'DE',

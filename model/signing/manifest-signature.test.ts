@@ -1,59 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { contentVersion, sha256Hex } from '../contract/canonical.ts';
-import { COUNTRY_CODES } from '../contract/countries.ts';
-import { FEATURE_NAMES } from '../contract/features.ts';
 import { type Manifest, ManifestSchema } from '../contract/manifest.ts';
+import { makeTinyModel } from '../testing/fixtures.ts';
 import { generateLabelKeyPair, signManifest, verifyManifest, verifyModelFiles } from './manifest-signature.ts';
 
-const weights = new Uint8Array(64).map((_, i) => i);
-const modelJson = new TextEncoder().encode('{"modelTopology":{}}');
+// The shared tiny model: real files and a manifest that passes the schema.
+const tiny = await makeTinyModel(3);
+const { modelJson, weights } = tiny;
 
-async function manifestFixture(): Promise<Manifest> {
-  const files = [
-    { path: 'model.json', sha256: await sha256Hex(modelJson), bytes: modelJson.byteLength },
-    { path: 'weights.bin', sha256: await sha256Hex(weights), bytes: weights.byteLength },
-  ];
-  const metrics = { macroAuc: 0.8, microAuc: 0.85, top5Hit: 0.5, precisionAt5: 0.3, recallAt5: 0.2, brier: 0.05 };
-  return ManifestSchema.parse({
-    schemaVersion: 1,
-    version: await contentVersion(files),
-    createdAt: '2026-11-23T09:00:00.000Z',
-    format: 'tfjs-layers',
-    files,
-    input: { features: [...FEATURE_NAMES], dtype: 'float32', scaling: 'inside-model' },
-    output: { countries: [...COUNTRY_CODES], activation: 'sigmoid' },
-    architecture: { hidden: [64], activation: 'relu', parameters: 100 },
-    evaluation: {
-      split: 'test',
-      songs: 10,
-      model: metrics,
-      baselines: { prior: metrics },
-      perCountryAuc: Object.fromEntries(COUNTRY_CODES.map((c) => [c, null])),
-      reliability: [{ lo: 0, hi: 1, count: 1, meanPredicted: 0.1, observedRate: 0 }],
-    },
-    lineage: {
-      datasets: [{ name: 'x.csv', sha256: files[0]!.sha256, rows: 3 }],
-      codeCommit: 'abc',
-      parameters: {},
-      seed: 1,
-    },
-    reference: {
-      songs: 3,
-      features: FEATURE_NAMES.map((name) => ({
-        name,
-        kind: 'continuous',
-        histogram: { edges: [0.5], counts: [1, 2] },
-        mean: 0.5,
-        std: 0.1,
-      })),
-      outputs: {
-        meanProbability: COUNTRY_CODES.map(() => 0.1),
-        top1Counts: COUNTRY_CODES.map(() => 0),
-        entropy: { edges: [3], counts: [1, 2] },
-      },
-    },
-    parity: { tolerance: 1e-4, inputs: [FEATURE_NAMES.map(() => 0)], outputs: [COUNTRY_CODES.map(() => 0.5)] },
-  });
+function manifestFixture(): Promise<Manifest> {
+  return Promise.resolve(structuredClone(tiny.manifest));
 }
 
 describe('manifest signatures', () => {

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ManifestSchema } from '../../model/contract/index.ts';
 import { CHART_COLUMNS, runPipelineCli, syntheticCharts, toCsv, toParquet } from '../../model/pipeline/fixtures.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
+import { FAST } from './support/field-server.ts';
 
 let dir: string;
 let csv: string;
@@ -19,20 +20,6 @@ const sha = async (f: string) =>
   createHash('sha256')
     .update(await readFile(f))
     .digest('hex');
-/** Small, fast settings: the point here is the plumbing, not the quality. */
-const fast = [
-  '--hidden',
-  '32',
-  '--members',
-  '1',
-  '--max-epochs',
-  '12',
-  '--patience',
-  '4',
-  '--learning-rate',
-  '0.01',
-  '--quiet',
-];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pipeline-cli-'));
@@ -104,7 +91,7 @@ describe('pipeline CLI on bad input files', () => {
 describe('pipeline CLI end to end on a synthetic chart file', () => {
   const cache = () => join(dir, 'cache');
   const runs = () => join(dir, 'runs');
-  const common = () => ['--cache-dir', cache(), '--runs-dir', runs(), '--production', 'none', ...fast];
+  const common = () => ['--cache-dir', cache(), '--runs-dir', runs(), '--production', 'none', ...FAST, '--quiet'];
 
   it('publishes model, manifest and card; an unchanged re-run reuses every step', async () => {
     const out = join(dir, 'out-a');
@@ -161,7 +148,8 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
       runs(),
       '--production',
       'none',
-      ...fast,
+      ...FAST,
+      '--quiet',
     ]);
     const r2 = await runPipelineCli([
       ...[
@@ -175,7 +163,8 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
         '--production',
         'none',
       ],
-      ...fast,
+      ...FAST,
+      '--quiet',
     ]);
     expect(r1.code, r1.stderr).toBe(0);
     expect(r2.code, r2.stderr).toBe(0);
@@ -192,7 +181,8 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
       runs(),
       '--production',
       'none',
-      ...fast,
+      ...FAST,
+      '--quiet',
     ]);
     expect(other.code).toBe(0);
     expect(other.stdout).not.toContain(JSON.parse(await readFile(join(b, 'manifest.json'), 'utf8')).version);
