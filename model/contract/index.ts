@@ -1,5 +1,6 @@
 /** The model's contract: everything that crosses a boundary between pipeline, server and device. */
 
+export * from './admin-api.ts';
 export * from './api.ts';
 export * from './canonical.ts';
 export * from './countries.ts';

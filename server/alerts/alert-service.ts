@@ -5,6 +5,7 @@
  * under its threshold, and POSTs each episode to the webhook once.
  */
 import { uuidv7 } from 'uuidv7';
+import type { AlertView } from '../../model/contract/admin-api.ts';
 import type { Thresholds } from '../config.ts';
 import type { DriftService } from '../drift/drift-service.ts';
 import type { Metrics } from '../monitoring/metrics.ts';
@@ -22,20 +23,7 @@ export interface Condition {
   message: string;
 }
 
-export interface AlertView {
-  id: string;
-  version: string;
-  metric: string;
-  feature: string | null;
-  severity: string;
-  value: number;
-  threshold: number;
-  message: string;
-  openedAt: string;
-  updatedAt: string;
-  resolvedAt: string | null;
-  notifiedAt: string | null;
-}
+export type { AlertView };
 
 export type WebhookSender = (url: string, body: unknown) => Promise<boolean>;
 

@@ -8,40 +8,20 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { uuidv7 } from 'uuidv7';
-import type { AlertView } from '../alerts/alert-service.ts';
+import {
+  type AlertView,
+  JOB_STATUSES,
+  type JobStatus,
+  type JobView,
+  type RetrainSettings,
+} from '../../model/contract/admin-api.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import { ApiError } from '../http/errors.ts';
 import { recordAudit } from '../registry/audit.ts';
 import type { JobsTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-
-export interface JobView {
-  id: string;
-  kind: string;
-  status: JobStatus;
-  trigger: 'alert' | 'manual';
-  alertId: string | null;
-  requestedBy: string;
-  command: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  exitCode: number | null;
-  logTail: string;
-  candidateVersion: string | null;
-}
-
-export interface RetrainSettings {
-  /** Whether a new alert starts a job. */
-  autoOnAlert: boolean;
-  /** Where autoOnAlert comes from: the dashboard's toggle, or the RETRAIN_ON_ALERT default. */
-  source: 'setting' | 'config';
-  /** The configured command (null: jobs cannot run). */
-  command: string | null;
-}
+export { JOB_STATUSES, type JobStatus, type JobView, type RetrainSettings };
 
 export interface JobRunnerOptions {
   command: string | undefined;

@@ -1,5 +1,8 @@
 /** Shapes of the admin API answers the dashboard reads (see server/routes/*.ts and /api/v1/openapi.json). */
+import type { AlertView as Alert, JobView as Job, RetrainSettings } from '../../../model/contract/admin-api.ts';
 import type { Manifest } from '../../../model/contract/manifest.ts';
+
+export type { Alert, Job, RetrainSettings };
 
 export type Status = 'ok' | 'warn' | 'alert' | 'insufficient-data';
 
@@ -77,21 +80,6 @@ export interface PerformancePoint {
   songs: number;
 }
 
-export interface Alert {
-  id: string;
-  version: string;
-  metric: string;
-  feature: string | null;
-  severity: string;
-  value: number;
-  threshold: number;
-  message: string;
-  openedAt: string;
-  updatedAt: string;
-  resolvedAt: string | null;
-  notifiedAt: string | null;
-}
-
 export interface Device {
   id: string;
   label: string | null;
@@ -110,28 +98,6 @@ export interface AuditEntry {
   actor: string;
   action: string;
   details: Record<string, unknown>;
-}
-
-export interface Job {
-  id: string;
-  kind: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  trigger: 'alert' | 'manual';
-  alertId: string | null;
-  requestedBy: string;
-  command: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  exitCode: number | null;
-  logTail: string;
-  candidateVersion: string | null;
-}
-
-export interface RetrainSettings {
-  autoOnAlert: boolean;
-  source: 'setting' | 'config';
-  command: string | null;
 }
 
 export interface RetrainChain {
