@@ -4,6 +4,7 @@
  * main prints (secrets masked).
  */
 import { z } from 'zod';
+import { sharedDataFile } from '../model/shared-data.ts';
 
 export const ThresholdsSchema = z.object({
   /** Population Stability Index: 0.1 / 0.25 is the long-standing credit-scoring rule of thumb. */
@@ -36,7 +37,7 @@ export const ConfigSchema = z.object({
   /** Absent or `sqlite:<path>` → SQLite (default `<dataDir>/jukebox.sqlite`); `postgres://…` → PostgreSQL. */
   databaseUrl: z.string().optional(),
   defaultModelDir: z.string().default('public/models/default'),
-  cataloguePath: z.string().default('../shared/data/song-catalog.csv'),
+  cataloguePath: z.string().default(sharedDataFile('song-catalog.csv')),
   webDist: z.string().default('dist/web'),
   /** Origin of the PWA when it is served from elsewhere (CORS is allowed only for it). */
   appOrigin: z.string().optional(),

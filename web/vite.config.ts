@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { sharedDataFile } from '../model/shared-data.ts';
 import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
 import { licenceCollector } from './build/third-party-licences-plugin.ts';
 import { worldPathsPlugin } from './build/world-paths-plugin.ts';
@@ -92,7 +93,7 @@ export default defineConfig({
     {
       name: 'jukebox-dev-catalogue',
       configureServer(server) {
-        server.middlewares.use(catalogueDevMiddleware(join(root, '../shared/data/song-catalog.csv')));
+        server.middlewares.use(catalogueDevMiddleware(sharedDataFile('song-catalog.csv')));
       },
     },
     VitePWA({

@@ -25,8 +25,9 @@ import {
   toVector,
 } from '../../model/contract/index.ts';
 import { mulberry32 } from '../../model/runtime/prng.ts';
+import { requireSharedDataFile, sharedDataFile } from '../../model/shared-data.ts';
 
-export const CATALOGUE_CSV = new URL('../../../shared/data/song-catalog.csv', import.meta.url).pathname;
+export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
 
 export interface Song {
   id: string;
@@ -36,10 +37,10 @@ export interface Song {
 }
 
 let cached: Song[] | undefined;
-/** All valid songs of ../shared/data/song-catalog.csv (cached). */
+/** All valid songs of the shared song catalogue (cached). */
 export function catalogueSongs(): Song[] {
   if (cached) return cached;
-  const parsed = Papa.parse<Record<string, string>>(readFileSync(CATALOGUE_CSV, 'utf8'), {
+  const parsed = Papa.parse<Record<string, string>>(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'), {
     header: true,
     skipEmptyLines: true,
   });

@@ -20,12 +20,13 @@ import { splitBySong } from '../../model/pipeline/split.ts';
 import { buildTargets, featureMatrix, labelMatrix } from '../../model/pipeline/targets.ts';
 import { trainNetwork } from '../../model/pipeline/train.ts';
 import { validateTables } from '../../model/pipeline/validate.ts';
+import { requireSharedDataFile } from '../../model/shared-data.ts';
 import { emitResult, verdict } from './report.ts';
 
 const { values } = parseArgs({
   options: { data: { type: 'string' }, epochs: { type: 'string' } },
 });
-const data = resolve(values.data ?? '../shared/data/charts-2023.csv');
+const data = resolve(values.data ?? requireSharedDataFile('charts-2023.csv'));
 const epochs = Number(values.epochs ?? 3);
 const load = () => loadavg()[0]?.toFixed(2) ?? '?';
 

@@ -10,11 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sharedDataFile } from '../../model/shared-data.ts';
 import { randomToken } from '../../server/auth/tokens.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const DEFAULT_MODEL_DIR = join(REPO, 'public/models/default');
-export const CATALOGUE_CSV = resolve(REPO, '../shared/data/song-catalog.csv');
+export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
 
 /** The bundled default model's version (the one the built app runs and logs). */
 export function defaultModelVersion(): string {

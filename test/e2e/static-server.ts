@@ -7,10 +7,11 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { sharedDataFile } from '../../model/shared-data.ts';
 import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
 
 export const DIST = resolve(import.meta.dirname, '../../dist/web');
-export const CATALOGUE_CSV = resolve(import.meta.dirname, '../../../shared/data/song-catalog.csv');
+export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES, contentVersion, type Manifest, ManifestSchema } from '../../model/contract/index.ts';
@@ -16,8 +16,9 @@ import { DEFAULT_OPTIONS, type PipelineResult, runPipeline } from '../../model/p
 import { listRuns } from '../../model/pipeline/runs.ts';
 import { createDenseModel, parseDenseModel } from '../../model/runtime/dense-model.ts';
 import { warmUpCheck } from '../../model/runtime/warm-up-check.ts';
+import { requireSharedDataFile } from '../../model/shared-data.ts';
 
-const DATA = resolve('../shared/data/charts-2023.csv');
+const DATA = requireSharedDataFile('charts-2023.csv');
 const present = existsSync(DATA);
 if (!present) {
   console.warn(`SKIPPED pipeline-charts: ${DATA} is absent (the shared data folder is not on this machine)`);

@@ -81,6 +81,15 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Retrain from the test server and publish, recording runs in `runsDir`. */
+const publishArgs = (runsDir: string) => [
+  '--from-server',
+  http.url,
+  // `=` form: a random token may start with '-', which parseArgs would read as an option.
+  `--token=${server.adminToken}`,
+  ...['--data', baseCsv, '--publish', '--key-dir', keyDir, '--runs-dir', runsDir],
+];
+
 describe('pipeline --from-server', () => {
   it('exports outcomes with the songs’ features (NDJSON), admin only', async () => {
     const r = await fetch(`${http.url}/api/v1/outcomes/export`, {
@@ -116,17 +125,7 @@ describe('pipeline --from-server', () => {
       .digest('hex');
     const runs = join(dir, 'runs-a');
     const r = await runPipelineCli([
-      '--from-server',
-      http.url,
-      // `=` form: a random token may start with '-', which parseArgs would read as an option.
-      `--token=${server.adminToken}`,
-      '--data',
-      baseCsv,
-      '--publish',
-      '--key-dir',
-      keyDir,
-      '--runs-dir',
-      runs,
+      ...publishArgs(runs),
       '--no-cache',
       '--recent-min-pairs',
       '20',
@@ -168,17 +167,7 @@ describe('pipeline --from-server', () => {
   it('publishes nothing when the candidate does not pass the gate', async () => {
     const before = ((await (await server.req('/api/v1/models')).json()) as { models: unknown[] }).models.length;
     const r = await runPipelineCli([
-      '--from-server',
-      http.url,
-      // `=` form: a random token may start with '-', which parseArgs would read as an option.
-      `--token=${server.adminToken}`,
-      '--data',
-      baseCsv,
-      '--publish',
-      '--key-dir',
-      keyDir,
-      '--runs-dir',
-      join(dir, 'runs-b'),
+      ...publishArgs(join(dir, 'runs-b')),
       '--no-cache',
       '--quiet',
       // Must beat production by a full AUC point of 1.0: impossible.

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { requireSharedDataFile } from '../../../../model/shared-data.ts';
 import { parseSongsCsv } from './catalogue-csv.ts';
 import { PRESETS } from './presets.ts';
 import { buildSongIndex, fold } from './song-index.ts';
@@ -40,9 +41,7 @@ describe('parseSongsCsv', () => {
   });
 
   it('parses the real catalogue: 14,245 rows, the 6 placeholder rows (name \\N, duration 0) reported', () => {
-    const r = parseSongsCsv(
-      readFileSync(new URL('../../../../../shared/data/song-catalog.csv', import.meta.url), 'utf8'),
-    );
+    const r = parseSongsCsv(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.total).toBe(14_245);
