@@ -10,7 +10,8 @@ import { ModelVersionSchema } from './manifest.ts';
 /** Time-ordered UUID (v7) made on the device. */
 export const LogIdSchema = z.uuid({ version: 'v7' });
 
-export const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+/** 'js' is the app's own plain-JavaScript kernel; the others are TensorFlow.js backends. */
+export const BACKENDS = ['webgpu', 'wasm', 'js', 'cpu'] as const;
 export const BackendSchema = z.enum(BACKENDS);
 export type Backend = z.infer<typeof BackendSchema>;
 

@@ -37,8 +37,8 @@ describe('Jukebox Edge PWA', () => {
   it('starts on a backend and predicts from the form, showing map + ranked list, and logs it', async () => {
     const ready = await waitReady(page);
     expect(ready.status).toBe('ready');
-    expect(['wasm', 'cpu']).toContain(ready.single);
-    await poll(() => page.getByTestId('backend').textContent()).toMatch(/wasm|cpu/);
+    expect(['wasm', 'js', 'cpu']).toContain(ready.single);
+    await poll(() => page.getByTestId('backend').textContent()).toMatch(/wasm|js|cpu/);
     await screenshot(page, '01-predict-form');
 
     await page.locator('#f-duration_ms').fill('3:30');
@@ -64,7 +64,7 @@ describe('Jukebox Edge PWA', () => {
     expect(log.synced).toBe(0);
     // The once-per-device benchmark may move single rows to another backend meanwhile: the log says which ran.
     expect(log.log.source).toBe('form');
-    expect(['wasm', 'cpu']).toContain(log.log.backend);
+    expect(['wasm', 'js', 'cpu']).toContain(log.log.backend);
     expect(await result.textContent()).toContain(`on ${log.log.backend}`);
     expect(log.log.inputs.duration_ms).toBe(210_000);
     expect(log.log.inputs.danceability).toBeCloseTo(0.81, 6);

@@ -1,6 +1,8 @@
 """Native floor for the web benchmark: the same dense net in numpy, one BLAS thread.
 Usage: OPENBLAS_NUM_THREADS=1 python3 numpy_baseline.py LAYERS_JSON WEIGHTS_BIN INPUTS_BIN ROWS
-Prints JSON: batch time for all rows (median of 7) and one-row latency p50."""
+Prints one JSON line: one-row latency p50 (and writes the outputs for all rows to INPUTS_BIN.out). Then,
+for each line "batch" on stdin, times one forward pass over all rows and prints its milliseconds, so the
+benchmark can alternate our runs with these and compare each pair under the same machine load."""
 import json, sys, time
 import numpy as np
 
@@ -23,13 +25,15 @@ def forward(h):
             h = 1 / (1 + np.exp(-h))
     return h
 
-forward(x)
-batch = []
-for _ in range(7):
-    t = time.perf_counter(); y = forward(x); batch.append((time.perf_counter() - t) * 1000)
+y = forward(x)
+y.astype(np.float32).tofile(sys.argv[3] + ".out")
 one = x[:1].copy()
 single = []
 for _ in range(2000):
     t = time.perf_counter(); forward(one); single.append((time.perf_counter() - t) * 1000)
-y.astype(np.float32).tofile(sys.argv[3] + ".out")
-print(json.dumps({"batchMs": float(np.median(batch)), "singleP50Ms": float(np.median(single))}))
+print(json.dumps({"singleP50Ms": float(np.median(single))}), flush=True)
+for line in sys.stdin:
+    if line.strip() != "batch":
+        break
+    t = time.perf_counter(); forward(x); ms = (time.perf_counter() - t) * 1000
+    print(json.dumps({"batchMs": ms}), flush=True)

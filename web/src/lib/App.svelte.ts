@@ -10,7 +10,7 @@ import { describeError, type ErrorCode } from '../../../model/contract/errors.ts
 import type { Features } from '../../../model/contract/features.ts';
 import { FEATURE_NAMES, toVector } from '../../../model/contract/features.ts';
 import type { Manifest } from '../../../model/contract/manifest.ts';
-import type { PredictionSource } from '../../../model/contract/prediction-log.ts';
+import { type Backend, BackendSchema, type PredictionSource } from '../../../model/contract/prediction-log.ts';
 import { buildSongIndex, type SongIndex } from './catalogue/song-index.ts';
 import { Inference, type Prediction } from './inference/Inference.svelte.ts';
 import type { BackendBenchmark } from './inference/protocol.ts';
@@ -102,7 +102,10 @@ export class App {
         modelBaseUrl: MODEL_BASE_URL,
         wasmBaseUrl: '/wasm/',
         benchmark: stored?.ok ? (stored.value ?? null) : null,
-        backends: backends ? (backends.split(',') as ('webgpu' | 'wasm' | 'cpu')[]) : undefined,
+        // A test or support hook (?backends=wasm,cpu); names that are not backends are ignored.
+        backends: backends
+          ? backends.split(',').filter((b): b is Backend => BackendSchema.safeParse(b).success)
+          : undefined,
         onBenchmark: (b) => void this.store?.putSetting(BENCHMARK_KEY, b),
       }),
       this.loadManifest(),
@@ -194,10 +197,8 @@ export class App {
     items.forEach((it, i) => {
       x.set(toVector(it.inputs), i * FEATURE_NAMES.length);
     });
-    const p = await this.inference.predict(x, items.length, {
-      workload: items.length > 1 ? 'batch' : 'single',
-      onProgress: options.onProgress,
-    });
+    // The worker routes by size: the backend this device measured cheapest for this many rows.
+    const p = await this.inference.predict(x, items.length, { onProgress: options.onProgress });
     if (!p.ok) {
       // An updated model that gives NaN in use is rolled back (and reported); the bundled one is not.
       if (p.code === 'model-output-invalid') void this.models.failedInUse(p.code);

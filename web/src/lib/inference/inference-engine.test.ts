@@ -53,29 +53,68 @@ describe('inference worker protocol', () => {
   it('falls through unavailable backends, reports them, and answers ready', async () => {
     const { channel } = connect(deps());
     const ready = await init(channel);
+    // Node has neither WebGPU nor the wasm binaries: the JS kernel is the first that works.
     expect(ready).toMatchObject({
       type: 'ready',
       modelVersion: tiny.manifest.version,
-      backends: { single: 'cpu', batch: 'cpu' },
+      backends: { single: 'js', batch: 'js' },
     });
     if (ready.type !== 'ready') return;
     expect(ready.failures.map((f) => f.backend)).toEqual(['webgpu', 'wasm']);
-    expect(ready.available).toEqual(['cpu']);
+    expect(ready.available).toEqual(['js']);
+
+    const tfjsOnly = connect(deps());
+    const second = await init(tfjsOnly.channel, { backends: ['webgpu', 'wasm', 'cpu'] });
+    expect(second).toMatchObject({ type: 'ready', backends: { single: 'cpu', batch: 'cpu' }, available: ['cpu'] });
   });
 
-  it('predicts like the float64 reference, row by row', async () => {
+  it('predicts like the float64 reference, row by row, on the JS kernel and on tfjs', async () => {
+    for (const backend of ['js', 'cpu'] as const) {
+      const { channel } = connect(deps());
+      await init(channel, { backends: [backend] });
+      const rows = [row(1), row(2), row(3)];
+      const a = await channel.request({ type: 'predict', inputs: Float32Array.from(rows.flat()), rows: 3 });
+      expect(a.type).toBe('prediction');
+      if (a.type !== 'prediction') return;
+      expect(a.backend).toBe(backend);
+      expect(a.outputs.length).toBe(3 * 72);
+      rows.forEach((x, r) => {
+        const ref = predictReference(tiny.weights, x);
+        for (let j = 0; j < 72; j++) expect(Math.abs(a.outputs[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+      });
+    }
+  });
+
+  it('routes each request by its size to the backend this device measured cheapest for it', async () => {
     const { channel } = connect(deps());
-    await init(channel);
-    const rows = [row(1), row(2), row(3)];
-    const a = await channel.request({ type: 'predict', inputs: Float32Array.from(rows.flat()), rows: 3 });
-    expect(a.type).toBe('prediction');
-    if (a.type !== 'prediction') return;
-    expect(a.backend).toBe('cpu');
-    expect(a.outputs.length).toBe(3 * 72);
-    rows.forEach((x, r) => {
-      const ref = predictReference(tiny.weights, x);
-      for (let j = 0; j < 72; j++) expect(Math.abs(a.outputs[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+    const benchmark = {
+      userAgent: 'test',
+      modelVersion: tiny.manifest.version,
+      measuredAt: new Date().toISOString(),
+      // Made-up speeds: a fast start with a slow per-row cost (js), and the other way round (cpu).
+      timings: [
+        { backend: 'js' as const, singleMs: 0.1, batchMsPerRow: 0.05 },
+        { backend: 'cpu' as const, singleMs: 0.5, batchMsPerRow: 0.001 },
+      ],
+      single: 'js' as const,
+      batch: 'cpu' as const,
+    };
+    expect(await init(channel, { benchmark })).toMatchObject({
+      type: 'ready',
+      backends: { single: 'js', batch: 'cpu' },
     });
+    const run = async (rows: number, workload?: 'single' | 'batch') => {
+      const x = new Float32Array(rows * 13);
+      for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
+      const a = await channel.request({ type: 'predict', inputs: x, rows, workload });
+      return a.type === 'prediction' ? a.backend : a.type;
+    };
+    // Costs: js 0.1 + 0.05 (n − 1), cpu 0.5 + 0.001 (n − 1): the crossover is between 9 and 10 rows.
+    expect(await run(1)).toBe('js');
+    expect(await run(9)).toBe('js');
+    expect(await run(10)).toBe('cpu');
+    expect(await run(1, 'batch')).toBe('cpu');
+    expect(await run(500, 'single')).toBe('js');
   });
 
   it('reports progress for a large batch and returns every row', async () => {
@@ -103,8 +142,11 @@ describe('inference worker protocol', () => {
     const b = await got;
     expect(b.type).toBe('benchmark');
     if (b.type !== 'benchmark') return;
-    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['cpu']);
-    expect(b.benchmark.timings[0]!.singleMs).toBeGreaterThan(0);
+    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['js', 'cpu']);
+    for (const t of b.benchmark.timings) {
+      expect(t.singleMs).toBeGreaterThan(0);
+      expect(t.batchMsPerRow).toBeGreaterThan(0);
+    }
     expect(b.benchmark.modelVersion).toBe(tiny.manifest.version);
     // With that benchmark stored, the next start does not measure again.
     const second = connect(deps());
@@ -153,7 +195,10 @@ describe('inference worker protocol', () => {
 
   it('does not leak tensors across predictions, explanations and counterfactuals', async () => {
     const { channel } = connect(deps());
+    const measured = new Promise<void>((resolve) => channel.onMessage((m) => m.type === 'benchmark' && resolve()));
     await init(channel);
+    // After the benchmark both the JS kernel and tfjs cpu are up; requests are routed between them by size.
+    await measured;
     await channel.request({ type: 'predict', inputs: Float32Array.from(row(1)), rows: 1 });
     const before = await channel.request({ type: 'memory' });
     for (let i = 0; i < 20; i++) await channel.request({ type: 'predict', inputs: Float32Array.from(row(i)), rows: 1 });
@@ -182,7 +227,10 @@ describe('inference worker protocol', () => {
     expect(await init(missing.channel)).toMatchObject({ type: 'error', code: 'model-load-failed' });
 
     const noBackend = connect(deps({ loadBackend: async () => Promise.reject(new Error('none here')) }));
-    expect(await init(noBackend.channel)).toMatchObject({ type: 'error', code: 'backend-unavailable' });
+    expect(await init(noBackend.channel, { backends: ['webgpu', 'wasm', 'cpu'] })).toMatchObject({
+      type: 'error',
+      code: 'backend-unavailable',
+    });
 
     const early = connect(deps());
     expect(await early.channel.request({ type: 'predict', inputs: new Float32Array(13), rows: 1 })).toMatchObject({

@@ -12,6 +12,7 @@ import { sha256Hex } from '../../../../model/contract/canonical.ts';
 import { type ErrorCode, fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
+import { createJsDenseModel } from '../../../../model/runtime/dense-js.ts';
 import {
   createDenseModel,
   type DenseModel,
@@ -32,11 +33,18 @@ import {
   type Workload,
 } from './protocol.ts';
 
-export const DEFAULT_BACKEND_ORDER: readonly Backend[] = ['webgpu', 'wasm', 'cpu'];
+/**
+ * Start-up order: the first backend that loads and passes parity serves until the per-device benchmark has
+ * run. 'js' is our own plain-JS kernel (fast for one row); 'cpu' is tfjs's, the last resort.
+ */
+export const DEFAULT_BACKEND_ORDER: readonly Backend[] = ['webgpu', 'wasm', 'js', 'cpu'];
+
+/** Backends that are not tfjs backends and so need no tfjs.setBackend. */
+const isTfjs = (name: Backend) => name !== 'js';
 
 export interface EngineDeps {
   readonly fetch: (url: string) => Promise<Response>;
-  /** Imports and registers a backend; throws (with a reason) when this device cannot run it. */
+  /** Imports and registers a tfjs backend; throws (with a reason) when this device cannot run it. */
   readonly loadBackend: (name: Backend, wasmBaseUrl: string) => Promise<void>;
   readonly now: () => number;
   readonly userAgent: string;
@@ -148,6 +156,8 @@ export function createInferenceEngine(deps: EngineDeps) {
   const failureCodes = new Map<Backend, ErrorCode>();
   let shadow: { manifest: Manifest; weights: DenseWeights; models: Map<Backend, DenseModel> } | null = null;
   const choice: Record<Workload, Backend> = { single: 'cpu', batch: 'cpu' };
+  /** This device's measured speeds (stored or just measured), used to route each request by its size. */
+  let timings: readonly BackendTiming[] = [];
   let queue: Promise<unknown> = Promise.resolve();
 
   /** Runs tfjs work one task at a time: the active backend is global. */
@@ -158,7 +168,7 @@ export function createInferenceEngine(deps: EngineDeps) {
   };
 
   async function activate(name: Backend): Promise<void> {
-    if (tf.getBackend() !== name) {
+    if (isTfjs(name) && tf.getBackend() !== name) {
       const done = await tf.setBackend(name);
       if (!done) throw new EngineError('backend-unavailable', { backend: name });
     }
@@ -169,10 +179,7 @@ export function createInferenceEngine(deps: EngineDeps) {
     if (models.has(name)) return true;
     if (failures.has(name) || !weights || !manifest) return false;
     try {
-      await deps.loadBackend(name, wasmBaseUrl);
-      if (!(await tf.setBackend(name))) throw new Error('setBackend returned false');
-      await tf.ready();
-      const model = createDenseModel(weights);
+      const model = await placeModel(name, weights);
       const { inputs, outputs, tolerance } = manifest.parity;
       const y = await model.predict(Float32Array.from(inputs.flat()), inputs.length);
       const expected = outputs.flat();
@@ -197,6 +204,15 @@ export function createInferenceEngine(deps: EngineDeps) {
     }
   }
 
+  /** Puts weights on a backend: uploaded to a tfjs backend (loaded on first use), or wrapped by the JS kernel. */
+  async function placeModel(name: Backend, w: DenseWeights): Promise<DenseModel> {
+    if (!isTfjs(name)) return createJsDenseModel(w);
+    await deps.loadBackend(name, wasmBaseUrl);
+    if (!(await tf.setBackend(name))) throw new Error('setBackend returned false');
+    await tf.ready();
+    return createDenseModel(w);
+  }
+
   async function runRows(name: Backend, x: Float32Array, rows: number): Promise<Float32Array> {
     const model = models.get(name);
     if (!model) throw new EngineError('backend-unavailable', { backend: name });
@@ -209,32 +225,47 @@ export function createInferenceEngine(deps: EngineDeps) {
     return [...failures].map(([backend, reason]) => ({ backend, reason }));
   }
 
-  async function pick(requested: Backend | undefined, workload: Workload): Promise<Backend> {
+  /**
+   * The backend for `rows` rows by this device's timings: a call's fixed cost (about its one-row time) plus
+   * the per-row cost. So the JS kernel takes one or two rows and WASM or WebGPU anything bigger, wherever the
+   * crossover lies on this device. Before any timing exists, a size rule stands in.
+   */
+  function cheapest(rows: number): Backend {
+    const usable = timings.filter((t) => order.includes(t.backend) && !failures.has(t.backend));
+    if (usable.length === 0) return rows > 64 ? choice.batch : choice.single;
+    const cost = (t: BackendTiming) => t.singleMs + (rows - 1) * t.batchMsPerRow;
+    return usable.reduce((a, b) => (cost(b) < cost(a) ? b : a)).backend;
+  }
+
+  /** The backend asked for, else the workload's choice, else the cheapest for this many rows. */
+  async function pick(requested: Backend | undefined, workload: Workload | undefined, rows: number): Promise<Backend> {
     if (requested) {
       if (!(await ensureBackend(requested))) {
         throw new EngineError('backend-unavailable', { backend: requested, reason: failures.get(requested) });
       }
       return requested;
     }
-    const want = choice[workload];
+    const want = workload ? choice[workload] : cheapest(rows);
     if (await ensureBackend(want)) return want;
     return choice.single;
   }
 
   async function measure(name: Backend): Promise<BackendTiming> {
-    const rows = deps.benchmarkRows ?? (name === 'webgpu' ? 1024 : 4096);
+    // Enough rows to reach each backend's steady per-row speed without stalling start-up on the slow ones.
+    const rows = deps.benchmarkRows ?? (name === 'wasm' ? 4096 : name === 'webgpu' ? 1024 : 512);
     const x = new Float32Array(rows * weights!.inputSize);
     const base = manifest!.parity.inputs;
     for (let r = 0; r < rows; r++) x.set(base[r % base.length]!, r * weights!.inputSize);
     const one = x.subarray(0, weights!.inputSize);
     const singles: number[] = [];
-    for (let i = 0; i < 25; i++) {
-      // Each timing is its own task, so user predictions are not held up behind the whole benchmark.
+    for (let i = 0; i < 6; i++) {
+      // Each block is its own task, so user predictions are not held up behind the whole benchmark. Blocks of
+      // ten calls, because a worker's clock is coarsened to 0.1 ms where the page is not cross-origin isolated.
       singles.push(
         await exclusive(async () => {
           const t0 = deps.now();
-          await runRows(name, one, 1);
-          return deps.now() - t0;
+          for (let k = 0; k < 10; k++) await runRows(name, one, 1);
+          return (deps.now() - t0) / 10;
         }),
       );
     }
@@ -244,24 +275,25 @@ export function createInferenceEngine(deps: EngineDeps) {
       await runRows(name, x, rows);
       return deps.now() - t0;
     });
-    return { backend: name, singleMs: median(singles.slice(5)), batchMsPerRow: batchMs / rows };
+    return { backend: name, singleMs: median(singles.slice(1)), batchMsPerRow: batchMs / rows };
   }
 
   async function benchmark(id: number, post: Post): Promise<void> {
-    const timings: BackendTiming[] = [];
+    const measured: BackendTiming[] = [];
     for (const name of order) {
       if (!(await exclusive(() => ensureBackend(name)))) continue;
-      timings.push(await measure(name));
+      measured.push(await measure(name));
     }
-    if (timings.length === 0) return;
-    const best = (key: 'singleMs' | 'batchMsPerRow') => timings.reduce((a, b) => (b[key] < a[key] ? b : a)).backend;
+    if (measured.length === 0) return;
+    const best = (key: 'singleMs' | 'batchMsPerRow') => measured.reduce((a, b) => (b[key] < a[key] ? b : a)).backend;
     choice.single = best('singleMs');
     choice.batch = best('batchMsPerRow');
+    timings = measured;
     const result: BackendBenchmark = {
       userAgent: deps.userAgent,
       modelVersion: manifest!.version,
       measuredAt: new Date().toISOString(),
-      timings,
+      timings: measured,
       single: choice.single,
       batch: choice.batch,
     };
@@ -279,6 +311,7 @@ export function createInferenceEngine(deps: EngineDeps) {
     });
     failures.clear();
     failureCodes.clear();
+    timings = [];
     manifest = undefined;
     weights = undefined;
     const loaded = req.model ? await parseVerifiedModel(req.model) : await loadVerifiedModel(deps, req.modelBaseUrl);
@@ -316,6 +349,7 @@ export function createInferenceEngine(deps: EngineDeps) {
     }
     choice.single = primary;
     choice.batch = stored && order.includes(stored.batch) ? stored.batch : primary;
+    timings = stored?.timings ?? [];
     post({
       type: 'ready',
       id: req.id,
@@ -326,6 +360,8 @@ export function createInferenceEngine(deps: EngineDeps) {
       warmupMs: deps.now() - t0,
     });
     if (!stored) await benchmark(req.id, post);
+    // The batch backend (WASM, say, when the JS kernel serves single rows) comes up now, not at the first batch.
+    else await exclusive(() => ensureBackend(choice.batch));
   }
 
   async function predict(req: Extract<WorkerRequest, { type: 'predict' }>, post: Post): Promise<void> {
@@ -333,8 +369,7 @@ export function createInferenceEngine(deps: EngineDeps) {
     if (req.inputs.length !== req.rows * width) {
       throw new EngineError('invalid-value', { reason: `expected ${req.rows}×${width} values` });
     }
-    const workload = req.workload ?? (req.rows > 64 ? 'batch' : 'single');
-    const backend = await exclusive(() => pick(req.backend, workload));
+    const backend = await exclusive(() => pick(req.backend, req.workload, req.rows));
     const out = new Float32Array(req.rows * weights!.outputSize);
     const t0 = deps.now();
     let compute = 0;
@@ -372,8 +407,7 @@ export function createInferenceEngine(deps: EngineDeps) {
   async function shadowModel(sh: NonNullable<typeof shadow>, backend: Backend): Promise<DenseModel> {
     const existing = sh.models.get(backend);
     if (existing) return existing;
-    await activate(backend);
-    const model = createDenseModel(sh.weights);
+    const model = await placeModel(backend, sh.weights);
     const parity = { ...sh.manifest.parity, tolerance: Math.max(sh.manifest.parity.tolerance, 1e-4) };
     const check = await warmUpCheck(model, parity);
     if (!check.ok) {
@@ -448,7 +482,7 @@ export function createInferenceEngine(deps: EngineDeps) {
   function countryFn(country: number) {
     let used: Backend = choice.single;
     const fn = async (x: Float32Array, rows: number) => {
-      const backend = await exclusive(() => pick(undefined, rows > 256 ? 'batch' : 'single'));
+      const backend = await exclusive(() => pick(undefined, undefined, rows));
       used = backend;
       const y = await exclusive(() => runRows(backend, x, rows));
       const col = new Float64Array(rows);

@@ -29,8 +29,11 @@ async function loadBackend(name: Backend, wasmBaseUrl: string): Promise<void> {
       const tf = await import('@tensorflow/tfjs-core');
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     }
-  } else {
+  } else if (name === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
+  } else {
+    // The JS kernel is not a tfjs backend; the engine never asks to load it.
+    throw new Error(`${name} is not a TensorFlow.js backend`);
   }
 }
 
