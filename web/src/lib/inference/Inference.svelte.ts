@@ -43,6 +43,12 @@ function asFailure(a: FinalAnswer) {
   return fail('internal', { unexpected: a.type }, `Unexpected answer from the inference worker (${a.type}).`);
 }
 
+export interface PredictOptions {
+  readonly workload?: Workload;
+  readonly backend?: Backend;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
 export class Inference {
   status = $state<'starting' | 'ready' | 'failed'>('starting');
   modelVersion = $state<string | null>(null);
@@ -146,7 +152,7 @@ export class Inference {
   predict(
     inputs: Float32Array,
     rows: number,
-    options: { workload?: Workload; backend?: Backend; onProgress?: (done: number, total: number) => void } = {},
+    options: PredictOptions = {},
   ): Promise<Result<Prediction>> {
     const ahead = this.#ahead;
     this.#ahead = null;
@@ -166,7 +172,7 @@ export class Inference {
   async #run(
     inputs: Float32Array,
     rows: number,
-    options: { workload?: Workload; backend?: Backend; onProgress?: (done: number, total: number) => void },
+    options: PredictOptions,
   ): Promise<Result<Prediction>> {
     let settle: (s: ShadowOutputs | null) => void = () => {};
     const shadow = new Promise<ShadowOutputs | null>((resolve) => {
