@@ -149,11 +149,7 @@ export class Inference {
   }
 
   /** Rows of raw features in model order → probabilities (rows × 72). */
-  predict(
-    inputs: Float32Array,
-    rows: number,
-    options: PredictOptions = {},
-  ): Promise<Result<Prediction>> {
+  predict(inputs: Float32Array, rows: number, options: PredictOptions = {}): Promise<Result<Prediction>> {
     const ahead = this.#ahead;
     this.#ahead = null;
     if (
@@ -169,11 +165,7 @@ export class Inference {
     return this.#run(inputs, rows, options);
   }
 
-  async #run(
-    inputs: Float32Array,
-    rows: number,
-    options: PredictOptions,
-  ): Promise<Result<Prediction>> {
+  async #run(inputs: Float32Array, rows: number, options: PredictOptions): Promise<Result<Prediction>> {
     let settle: (s: ShadowOutputs | null) => void = () => {};
     const shadow = new Promise<ShadowOutputs | null>((resolve) => {
       settle = resolve;
