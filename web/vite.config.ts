@@ -11,13 +11,16 @@ import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { sharedDataFile } from '../model/shared-data.ts';
 import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
+import { denseKernelPlugin } from './build/dense-kernel-plugin.ts';
 import { licenceCollector } from './build/third-party-licences-plugin.ts';
 import { worldPathsPlugin } from './build/world-paths-plugin.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+// Not the threaded build: its pthread workers re-evaluate the factory's source text, which minification breaks
+// (ReferenceError: _scriptDir / e is not defined; see inference.worker.ts).
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 const MODEL_FILES = ['model.json', 'weights.bin', 'manifest.json'];
 const adminPage = join(here, 'admin/index.html');
 const licences = licenceCollector();
@@ -68,7 +71,7 @@ export default defineConfig({
   preview: { port: 8611, strictPort: true },
   worker: {
     format: 'es',
-    plugins: () => [licences.plugin(false)],
+    plugins: () => [licences.plugin(false), denseKernelPlugin()],
     rollupOptions: { output: { chunkFileNames: backendChunkName, comments } },
   },
   build: {
@@ -124,7 +127,7 @@ export default defineConfig({
           'wasm/tfjs-backend-wasm-simd.wasm',
         ],
         // The admin dashboard is an online tool for the label's staff, not part of the field app. The WebGPU
-        // backend and the non-SIMD / threaded wasm builds are cached on first use instead (see runtimeCaching):
+        // backend and the non-SIMD wasm build are cached on first use instead (see runtimeCaching):
         // a device that never needs them never downloads them, and offline the worker falls through to wasm.
         globIgnores: ['admin/**', 'assets/admin-*', 'assets/tfjs-webgpu-*', '**/node_modules/**'],
         maximumFileSizeToCacheInBytes: 3 * 1024 * 1024,
@@ -133,7 +136,7 @@ export default defineConfig({
         cleanupOutdatedCaches: true,
         runtimeCaching: [
           {
-            // Non-SIMD (old browsers) and threaded (cross-origin isolated) binaries, cached on first use.
+            // The non-SIMD binary (old browsers), cached on first use.
             urlPattern: /\/wasm\/.*\.wasm$/,
             handler: 'CacheFirst',
             options: { cacheName: 'jukebox-wasm' },

@@ -10,8 +10,11 @@ import { ModelVersionSchema } from './manifest.ts';
 /** Time-ordered UUID (v7) made on the device. */
 export const LogIdSchema = z.uuid({ version: 'v7' });
 
-/** 'js' is the app's own plain-JavaScript kernel; the others are TensorFlow.js backends. */
-export const BACKENDS = ['webgpu', 'wasm', 'js', 'cpu'] as const;
+/**
+ * 'simd' (WebAssembly SIMD) and 'js' (plain JavaScript) are the app's own dense kernels; 'webgpu', 'wasm' and
+ * 'cpu' are TensorFlow.js backends.
+ */
+export const BACKENDS = ['webgpu', 'simd', 'wasm', 'js', 'cpu'] as const;
 export const BackendSchema = z.enum(BACKENDS);
 export type Backend = z.infer<typeof BackendSchema>;
 

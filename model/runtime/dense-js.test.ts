@@ -1,36 +1,13 @@
-import { readFileSync } from 'node:fs';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ManifestSchema } from '../contract/manifest.ts';
 import { createJsDenseModel } from './dense-js.ts';
-import {
-  createDenseModel,
-  type DenseLayerWeights,
-  type DenseWeights,
-  parseDenseModel,
-  predictReference,
-} from './dense-model.ts';
+import { createDenseModel, type DenseWeights, predictReference } from './dense-model.ts';
 import { mulberry32 } from './prng.ts';
+import { randomLayer, shippedModel, songRows } from './testing/kernel-fixtures.ts';
 import { warmUpCheck } from './warm-up-check.ts';
 
-const dir = new URL('../../public/models/default/', import.meta.url);
-const bytes = readFileSync(new URL('weights.bin', dir));
-const parsed = parseDenseModel(
-  JSON.parse(readFileSync(new URL('model.json', dir), 'utf8')),
-  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
-);
-const manifest = ManifestSchema.parse(JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')));
-
-function randomLayer(rand: () => number, inputs: number, units: number, activation: DenseLayerWeights['activation']) {
-  return {
-    inputs,
-    units,
-    activation,
-    kernel: Float32Array.from({ length: inputs * units }, () => rand() - 0.5),
-    bias: Float32Array.from({ length: units }, () => rand() - 0.5),
-  };
-}
+const { weights: shipped, manifest } = shippedModel();
 
 describe('plain-JS dense model', () => {
   beforeAll(async () => {
@@ -38,17 +15,11 @@ describe('plain-JS dense model', () => {
   });
 
   it('matches tfjs and the float64 reference on the shipped model, for one row and many', () => {
-    if (!parsed.ok) throw new Error(parsed.message);
-    const w = parsed.value;
+    const w = shipped;
     const js = createJsDenseModel(w);
     const tfModel = createDenseModel(w);
-    const rand = mulberry32(7);
     const rows = 33;
-    // Raw feature scales (duration in ms, tempo in BPM, loudness in dB) go through the folded input scaling.
-    const x = Float32Array.from({ length: rows * 13 }, (_, i) => {
-      const f = i % 13;
-      return f === 1 ? 120_000 + rand() * 200_000 : f === 12 ? 60 + rand() * 120 : f === 5 ? -20 + rand() * 18 : rand();
-    });
+    const x = songRows(mulberry32(7), rows);
     const got = js.predictSync(x, rows);
     const want = tfModel.predictSync(x, rows);
     expect(got.length).toBe(rows * 72);
@@ -68,8 +39,7 @@ describe('plain-JS dense model', () => {
   });
 
   it('passes the manifest warm-up check of the shipped model', async () => {
-    if (!parsed.ok) throw new Error(parsed.message);
-    const report = await warmUpCheck(createJsDenseModel(parsed.value), manifest.parity);
+    const report = await warmUpCheck(createJsDenseModel(shipped), manifest.parity);
     expect(report.ok).toBe(true);
   });
 
@@ -91,8 +61,7 @@ describe('plain-JS dense model', () => {
   });
 
   it('refuses a wrong input length and use after dispose', () => {
-    if (!parsed.ok) throw new Error(parsed.message);
-    const js = createJsDenseModel(parsed.value);
+    const js = createJsDenseModel(shipped);
     expect(() => js.predictSync(new Float32Array(12), 1)).toThrow(/expected 1×13/);
     js.dispose();
     expect(() => js.predictSync(new Float32Array(13), 1)).toThrow(/disposed/);

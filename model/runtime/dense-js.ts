@@ -8,7 +8,7 @@
  * wins single rows while WASM (or WebGPU) keeps big batches. The per-device
  * benchmark decides; the warm-up parity check guards it like any backend.
  */
-import type { DenseModel, DenseWeights } from './dense-model.ts';
+import { type DenseModel, type DenseWeights, kernelDenseModel } from './dense-model.ts';
 
 /**
  * Runs the weights on plain typed arrays: no tfjs, no tensors to leak.
@@ -24,13 +24,7 @@ export function createJsDenseModel(w: DenseWeights): DenseModel {
   // One row's sums and activations, reused so a single prediction allocates only its output.
   const sums = new Float64Array(widest);
   const acts = [new Float32Array(widest), new Float32Array(widest)] as const;
-  let disposed = false;
-
-  const predictSync = (x: Float32Array, rows: number): Float32Array => {
-    if (disposed) throw new Error('model is disposed');
-    if (x.length !== rows * w.inputSize) {
-      throw new Error(`expected ${rows}×${w.inputSize} inputs, got ${x.length} values`);
-    }
+  return kernelDenseModel(w, (x, rows) => {
     const out = new Float32Array(rows * w.outputSize);
     const last = w.layers.length - 1;
     for (let r = 0; r < rows; r++) {
@@ -54,15 +48,5 @@ export function createJsDenseModel(w: DenseWeights): DenseModel {
       }
     }
     return out;
-  };
-
-  return {
-    inputSize: w.inputSize,
-    outputSize: w.outputSize,
-    predictSync,
-    predict: async (x, rows) => predictSync(x, rows),
-    dispose() {
-      disposed = true;
-    },
-  };
+  });
 }

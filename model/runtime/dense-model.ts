@@ -123,6 +123,30 @@ export interface DenseModel {
   dispose(): void;
 }
 
+/**
+ * A DenseModel around one of our own synchronous kernels (plain JS, WebAssembly SIMD): the checks they share
+ * (input length, use after dispose) are made here, so `run` gets rows × inputSize values.
+ */
+export function kernelDenseModel(w: DenseWeights, run: (x: Float32Array, rows: number) => Float32Array): DenseModel {
+  let disposed = false;
+  const predictSync = (x: Float32Array, rows: number): Float32Array => {
+    if (disposed) throw new Error('model is disposed');
+    if (x.length !== rows * w.inputSize) {
+      throw new Error(`expected ${rows}×${w.inputSize} inputs, got ${x.length} values`);
+    }
+    return run(x, rows);
+  };
+  return {
+    inputSize: w.inputSize,
+    outputSize: w.outputSize,
+    predictSync,
+    predict: async (x, rows) => predictSync(x, rows),
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
 /** Uploads the weights to the active tfjs backend once; each predict allocates only transient tensors. */
 export function createDenseModel(w: DenseWeights): DenseModel {
   const layers = w.layers.map((l) => ({

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contentVersion, sha256Hex } from '../../model/contract/canonical.ts';
 import type { Manifest } from '../../model/contract/manifest.ts';
+import { compileDenseKernel } from '../../model/runtime/dense-simd-build.ts';
 import { createInferenceEngine } from '../../web/src/lib/inference/inference-engine.ts';
 import type { ModelBytes, WorkerRequest, WorkerResponse } from '../../web/src/lib/inference/protocol.ts';
 import { emitResult, verdict } from './report.ts';
@@ -37,6 +38,7 @@ function engine() {
       if (name !== 'cpu') throw new Error('cpu only');
       await import('@tensorflow/tfjs-backend-cpu');
     },
+    denseKernel: async () => WebAssembly.compile(await compileDenseKernel()),
     now: () => performance.now(),
     userAgent: 'bench',
     benchmarkRows: 64,

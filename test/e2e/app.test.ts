@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES } from '../../model/contract/countries.ts';
+import { toVector } from '../../model/contract/features.ts';
 import { PredictionLogSchema } from '../../model/contract/prediction-log.ts';
+import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import { launchChromium } from './browser.ts';
 import { logCount, poll, readLogs, screenshot, waitReady } from './helpers.ts';
 import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
@@ -37,8 +39,9 @@ describe('Jukebox Edge PWA', () => {
   it('starts on a backend and predicts from the form, showing map + ranked list, and logs it', async () => {
     const ready = await waitReady(page);
     expect(ready.status).toBe('ready');
-    expect(['wasm', 'js', 'cpu']).toContain(ready.single);
-    await poll(() => page.getByTestId('backend').textContent()).toMatch(/wasm|js|cpu/);
+    // Headless Chromium has WebAssembly SIMD and no GPU here: our SIMD kernel is the first backend that works.
+    expect(ready.single).toBe('simd');
+    await poll(() => page.getByTestId('backend').textContent()).toMatch(/simd|wasm|js|cpu/);
     await screenshot(page, '01-predict-form');
 
     await page.locator('#f-duration_ms').fill('3:30');
@@ -64,7 +67,7 @@ describe('Jukebox Edge PWA', () => {
     expect(log.synced).toBe(0);
     // The once-per-device benchmark may move single rows to another backend meanwhile: the log says which ran.
     expect(log.log.source).toBe('form');
-    expect(['wasm', 'js', 'cpu']).toContain(log.log.backend);
+    expect(['simd', 'wasm', 'js', 'cpu']).toContain(log.log.backend);
     expect(await result.textContent()).toContain(`on ${log.log.backend}`);
     expect(log.log.inputs.duration_ms).toBe(210_000);
     expect(log.log.inputs.danceability).toBeCloseTo(0.81, 6);
@@ -252,27 +255,54 @@ describe('Jukebox Edge PWA', () => {
     await context.setOffline(false);
   });
 
-  it('does not leak tensors in the worker over many predictions', async () => {
+  it('does not leak tensors in the worker over many predictions on tfjs', async () => {
     const leak = await page.evaluate(async () => {
       type R = { ok: boolean; value: { numTensors: number } };
-      const inf = (
-        globalThis as unknown as {
-          __jukebox: { inference: { memory(): Promise<R>; predict(x: Float32Array, rows: number): Promise<unknown> } };
-        }
-      ).__jukebox.inference;
+      type P = (x: Float32Array, rows: number, o: { backend: string }) => Promise<{ ok: boolean }>;
+      const inf = (globalThis as unknown as { __jukebox: { inference: { memory(): Promise<R>; predict: P } } })
+        .__jukebox.inference;
       const x = new Float32Array(13).fill(0.5);
       x[1] = 200000;
       x[12] = 120;
-      await inf.predict(x, 1);
+      // Our own kernels hold no tensors: pin tfjs's WASM backend, the one that could leak.
+      const wasm = { backend: 'wasm' };
+      if (!(await inf.predict(x, 1, wasm)).ok) return null;
       const before = (await inf.memory()).value.numTensors;
-      for (let i = 0; i < 50; i++) await inf.predict(x, 1);
+      for (let i = 0; i < 50; i++) await inf.predict(x, 1, wasm);
       const big = new Float32Array(3000 * 13);
       for (let r = 0; r < 3000; r++) big.set(x, r * 13);
-      await inf.predict(big, 3000);
+      await inf.predict(big, 3000, wasm);
       return { before, after: (await inf.memory()).value.numTensors };
     });
-    expect(leak.before).toBeGreaterThan(0);
-    expect(leak.after).toBe(leak.before);
+    expect(leak).not.toBeNull();
+    expect(leak!.before).toBeGreaterThan(0);
+    expect(leak!.after).toBe(leak!.before);
+  });
+
+  it('gives the same probabilities on our SIMD kernel as on tfjs WASM, for 2,000 catalogue songs', async () => {
+    const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
+    if (!parsed.ok) throw new Error(parsed.message);
+    const xs = parsed.value.songs.slice(0, 2000).flatMap((s) => toVector(s.features));
+    const diff = await page.evaluate(async (xs) => {
+      type P = { ok: boolean; value: { outputs: Float32Array; backend: string } };
+      const inf = (
+        globalThis as unknown as {
+          __jukebox: { inference: { predict(x: Float32Array, n: number, o: { backend: string }): Promise<P> } };
+        }
+      ).__jukebox.inference;
+      const x = Float32Array.from(xs);
+      const rows = x.length / 13;
+      const ours = await inf.predict(x, rows, { backend: 'simd' });
+      const tfjs = await inf.predict(x, rows, { backend: 'wasm' });
+      let worst = 0;
+      for (let i = 0; i < ours.value.outputs.length; i++) {
+        worst = Math.max(worst, Math.abs(ours.value.outputs[i]! - tfjs.value.outputs[i]!));
+      }
+      return { worst, n: ours.value.outputs.length, backends: [ours.value.backend, tfjs.value.backend] };
+    }, xs);
+    expect(diff.backends).toEqual(['simd', 'wasm']);
+    expect(diff.n).toBe(2000 * 72);
+    expect(diff.worst).toBeLessThan(1e-5);
   });
 
   it('is readable at phone width (375 px)', async () => {

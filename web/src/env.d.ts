@@ -10,3 +10,9 @@ declare module 'virtual:world-paths' {
   };
   export default paths;
 }
+
+declare module 'virtual:dense-kernel' {
+  /** Our WebAssembly SIMD dense kernel, compiled at build time (web/build/dense-kernel-plugin.ts). */
+  const bytes: Uint8Array<ArrayBuffer>;
+  export default bytes;
+}

@@ -13,7 +13,7 @@ import type { Manifest } from '../../../model/contract/manifest.ts';
 import { type Backend, BackendSchema, type PredictionSource } from '../../../model/contract/prediction-log.ts';
 import { buildSongIndex, type SongIndex } from './catalogue/song-index.ts';
 import { Inference, type Prediction } from './inference/Inference.svelte.ts';
-import type { BackendBenchmark } from './inference/protocol.ts';
+import { BackendBenchmarkSchema } from './inference/protocol.ts';
 import { attachShadow } from './inference/shadow-log.ts';
 import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
 import { DeviceStore } from './storage/device-store.ts';
@@ -95,13 +95,14 @@ export class App {
     if (!this.deviceId) this.deviceId = `dev_session_${Math.random().toString(36).slice(2, 12)}`;
     // Reads the device token first, so the catalogue request below already carries it.
     if (this.store) await this.sync.start(this.store, this.deviceId);
-    const stored = this.store ? await this.store.getSetting<BackendBenchmark>(BENCHMARK_KEY) : null;
+    const stored = this.store ? await this.store.getSetting<unknown>(BENCHMARK_KEY) : null;
+    const benchmark = BackendBenchmarkSchema.safeParse(stored?.ok ? stored.value : null);
     const backends = new URLSearchParams(location.search).get('backends');
     await Promise.all([
       this.models.start(this.store, {
         modelBaseUrl: MODEL_BASE_URL,
         wasmBaseUrl: '/wasm/',
-        benchmark: stored?.ok ? (stored.value ?? null) : null,
+        benchmark: benchmark.success ? benchmark.data : null,
         // A test or support hook (?backends=wasm,cpu); names that are not backends are ignored.
         backends: backends
           ? backends.split(',').filter((b): b is Backend => BackendSchema.safeParse(b).success)

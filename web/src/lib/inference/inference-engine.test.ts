@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
 import { predictReference } from '../../../../model/runtime/dense-model.ts';
+import { compileDenseKernel } from '../../../../model/runtime/dense-simd-build.ts';
 import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../testing/tiny-model.ts';
-import { createInferenceEngine, type EngineDeps } from './inference-engine.ts';
+import { createInferenceEngine, DEFAULT_BACKEND_ORDER, type EngineDeps } from './inference-engine.ts';
 import { BATCH_CHUNK_ROWS, type WorkerRequest, type WorkerResponse } from './protocol.ts';
 import { WorkerChannel, type WorkerLike } from './worker-channel.ts';
 
@@ -28,6 +29,7 @@ function connect(deps: EngineDeps): { channel: WorkerChannel; seen: WorkerRespon
 }
 
 let tiny: TinyModel;
+let kernel: WebAssembly.Module;
 const cpuOnly = async (name: Backend) => {
   if (name !== 'cpu') throw new Error(`${name} not in Node`);
   await import('@tensorflow/tfjs-backend-cpu');
@@ -35,6 +37,7 @@ const cpuOnly = async (name: Backend) => {
 const deps = (over: Partial<EngineDeps> = {}): EngineDeps => ({
   fetch: fetchFiles(tiny.files),
   loadBackend: cpuOnly,
+  denseKernel: async () => kernel,
   now: () => performance.now(),
   userAgent: 'test',
   benchmarkRows: 256,
@@ -47,29 +50,38 @@ const row = (k: number) =>
 
 beforeAll(async () => {
   tiny = await makeTinyModel();
+  kernel = await WebAssembly.compile(await compileDenseKernel());
 });
 
 describe('inference worker protocol', () => {
   it('falls through unavailable backends, reports them, and answers ready', async () => {
     const { channel } = connect(deps());
     const ready = await init(channel);
-    // Node has neither WebGPU nor the wasm binaries: the JS kernel is the first that works.
+    // Node has no WebGPU: our SIMD kernel is the first that works.
     expect(ready).toMatchObject({
       type: 'ready',
       modelVersion: tiny.manifest.version,
-      backends: { single: 'js', batch: 'js' },
+      backends: { single: 'simd', batch: 'simd' },
     });
     if (ready.type !== 'ready') return;
-    expect(ready.failures.map((f) => f.backend)).toEqual(['webgpu', 'wasm']);
-    expect(ready.available).toEqual(['js']);
+    expect(ready.failures.map((f) => f.backend)).toEqual(['webgpu']);
+    expect(ready.available).toEqual(['simd']);
+
+    // A browser without WebAssembly SIMD (and no tfjs wasm binaries here): the JS kernel serves.
+    const noSimd = connect(deps({ denseKernel: () => Promise.reject(new Error('no WebAssembly SIMD here')) }));
+    const plain = await init(noSimd.channel);
+    expect(plain).toMatchObject({ type: 'ready', backends: { single: 'js', batch: 'js' }, available: ['js'] });
+    if (plain.type !== 'ready') return;
+    expect(plain.failures.map((f) => f.backend)).toEqual(['webgpu', 'simd', 'wasm']);
+    expect(plain.failures.find((f) => f.backend === 'simd')?.reason).toMatch(/no WebAssembly SIMD here/);
 
     const tfjsOnly = connect(deps());
     const second = await init(tfjsOnly.channel, { backends: ['webgpu', 'wasm', 'cpu'] });
     expect(second).toMatchObject({ type: 'ready', backends: { single: 'cpu', batch: 'cpu' }, available: ['cpu'] });
   });
 
-  it('predicts like the float64 reference, row by row, on the JS kernel and on tfjs', async () => {
-    for (const backend of ['js', 'cpu'] as const) {
+  it('predicts like the float64 reference, row by row, on our SIMD and JS kernels and on tfjs', async () => {
+    for (const backend of ['simd', 'js', 'cpu'] as const) {
       const { channel } = connect(deps());
       await init(channel, { backends: [backend] });
       const rows = [row(1), row(2), row(3)];
@@ -91,6 +103,7 @@ describe('inference worker protocol', () => {
       userAgent: 'test',
       modelVersion: tiny.manifest.version,
       measuredAt: new Date().toISOString(),
+      tried: [...DEFAULT_BACKEND_ORDER],
       // Made-up speeds: a fast start with a slow per-row cost (js), and the other way round (cpu).
       timings: [
         { backend: 'js' as const, singleMs: 0.1, batchMsPerRow: 0.05 },
@@ -142,7 +155,7 @@ describe('inference worker protocol', () => {
     const b = await got;
     expect(b.type).toBe('benchmark');
     if (b.type !== 'benchmark') return;
-    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['js', 'cpu']);
+    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['simd', 'js', 'cpu']);
     for (const t of b.benchmark.timings) {
       expect(t.singleMs).toBeGreaterThan(0);
       expect(t.batchMsPerRow).toBeGreaterThan(0);
@@ -157,6 +170,14 @@ describe('inference worker protocol', () => {
     await init(second.channel, { benchmark: b.benchmark });
     await new Promise((r) => setTimeout(r, 50));
     expect(again).toBe(false);
+
+    // One stored by an older app, which did not have our SIMD kernel to try, is measured again and covers it.
+    const upgraded = connect(deps());
+    const fresh = new Promise<WorkerResponse>((resolve) => upgraded.channel.onMessage(resolve));
+    const older = { ...b.benchmark, tried: b.benchmark.tried.filter((n) => n !== 'simd') };
+    await init(upgraded.channel, { benchmark: older });
+    const remeasured = await fresh;
+    expect(remeasured.type === 'benchmark' && remeasured.benchmark.timings.map((t) => t.backend)).toContain('simd');
   });
 
   it('explains a prediction: attributions sum to f(x) − f(baseline)', async () => {

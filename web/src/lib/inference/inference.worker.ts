@@ -3,6 +3,7 @@
  * Backends are imported on demand so a device that never uses WebGPU never
  * downloads it.
  */
+import denseKernelBytes from 'virtual:dense-kernel';
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
 import { createInferenceEngine } from './inference-engine.ts';
 import type { WorkerRequest, WorkerResponse } from './protocol.ts';
@@ -19,27 +20,34 @@ async function loadBackend(name: Backend, wasmBaseUrl: string): Promise<void> {
     await import('@tensorflow/tfjs-backend-webgpu');
   } else if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Served from our origin and precached, so the app runs offline. Threads only when cross-origin isolated.
-    wasm.setWasmPaths({
-      'tfjs-backend-wasm.wasm': `${wasmBaseUrl}tfjs-backend-wasm.wasm`,
-      'tfjs-backend-wasm-simd.wasm': `${wasmBaseUrl}tfjs-backend-wasm-simd.wasm`,
-      'tfjs-backend-wasm-threaded-simd.wasm': `${wasmBaseUrl}tfjs-backend-wasm-threaded-simd.wasm`,
-    });
-    if (!self.crossOriginIsolated) {
-      const tf = await import('@tensorflow/tfjs-core');
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    }
+    // Served from our origin (the SIMD binary precached), so the app runs offline.
+    wasm.setWasmPaths(wasmBaseUrl);
+    // Single-threaded even where the page is cross-origin isolated: tfjs's threaded build starts its pthread
+    // workers from the factory's source text, which our minified bundle breaks (they die with "_scriptDir is not
+    // defined" and take the worker down). Threads also measured slower for this small model on 2 cores, and our
+    // own 'simd' kernel beats this backend single-threaded.
+    const tf = await import('@tensorflow/tfjs-core');
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   } else if (name === 'cpu') {
     await import('@tensorflow/tfjs-backend-cpu');
   } else {
-    // The JS kernel is not a tfjs backend; the engine never asks to load it.
+    // Our own kernels ('simd', 'js') are not tfjs backends; the engine never asks to load them.
     throw new Error(`${name} is not a TensorFlow.js backend`);
+  }
+}
+
+async function denseKernel(): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(denseKernelBytes);
+  } catch (err) {
+    throw new Error(`this browser cannot run WebAssembly SIMD (${err instanceof Error ? err.message : String(err)})`);
   }
 }
 
 const engine = createInferenceEngine({
   fetch: (url) => fetch(url),
   loadBackend,
+  denseKernel,
   now: () => performance.now(),
   userAgent: self.navigator.userAgent,
 });

@@ -4,8 +4,9 @@
  * plus `progress` messages for long batches). Errors come back as contract
  * codes, never as thrown exceptions across the boundary.
  */
+import { z } from 'zod';
 import type { ErrorCode } from '../../../../model/contract/errors.ts';
-import type { Backend } from '../../../../model/contract/prediction-log.ts';
+import { type Backend, BackendSchema } from '../../../../model/contract/prediction-log.ts';
 import type { CounterfactualOptions, CounterfactualResult, FeatureDomain } from '../explain/counterfactual.ts';
 import type { Attributions } from '../explain/shapley.ts';
 
@@ -17,23 +18,31 @@ export interface ModelBytes {
 
 export type Workload = 'single' | 'batch';
 
-export interface BackendTiming {
-  readonly backend: Backend;
-  /** Median latency of a one-row prediction, ms. */
-  readonly singleMs: number;
-  /** Time per row of a large batch, ms. */
-  readonly batchMsPerRow: number;
-}
+export const BackendTimingSchema = z.object({
+  backend: BackendSchema,
+  /** A one-row prediction, ms (the fastest of several rounds). */
+  singleMs: z.number().nonnegative(),
+  /** Time per row of a large batch, ms (the fastest of several rounds). */
+  batchMsPerRow: z.number().nonnegative(),
+});
+export type BackendTiming = z.infer<typeof BackendTimingSchema>;
 
-/** Measured once per device (and model version); the UI stores it in IndexedDB and passes it back at start. */
-export interface BackendBenchmark {
-  readonly userAgent: string;
-  readonly modelVersion: string;
-  readonly measuredAt: string;
-  readonly timings: readonly BackendTiming[];
-  readonly single: Backend;
-  readonly batch: Backend;
-}
+/**
+ * Measured once per device, model version and list of backends; the UI stores it in IndexedDB and passes it
+ * back at start. Checked when read back: a record from an older app (another shape, or fewer backends tried)
+ * is measured again rather than trusted.
+ */
+export const BackendBenchmarkSchema = z.object({
+  userAgent: z.string(),
+  modelVersion: z.string(),
+  measuredAt: z.string(),
+  /** The backends the benchmark could try, in order: an update that adds one (say 'simd') measures again. */
+  tried: z.array(BackendSchema),
+  timings: z.array(BackendTimingSchema),
+  single: BackendSchema,
+  batch: BackendSchema,
+});
+export type BackendBenchmark = z.infer<typeof BackendBenchmarkSchema>;
 
 export interface BackendFailure {
   readonly backend: Backend;
@@ -50,7 +59,7 @@ export type WorkerRequest =
       wasmBaseUrl: string;
       /** A stored benchmark; when absent (or stale) the worker measures one after it is ready. */
       benchmark: BackendBenchmark | null;
-      /** Restrict the backends tried, in order (tests, diagnostics). Default webgpu → wasm → cpu. */
+      /** Restrict the backends tried, in order (tests, diagnostics). Default webgpu → simd → wasm → js → cpu. */
       backends?: Backend[];
       /** A verified model version from the model store; when absent the bundled one at modelBaseUrl is loaded. */
       model?: ModelBytes;

@@ -54,7 +54,15 @@ describe('WorkerChannel', () => {
       type: 'benchmark',
       id: 99,
       failures: [],
-      benchmark: { userAgent: 'x', modelVersion: 'v1', measuredAt: '', timings: [], single: 'wasm', batch: 'wasm' },
+      benchmark: {
+        userAgent: 'x',
+        modelVersion: 'v1',
+        measuredAt: '',
+        tried: ['wasm'],
+        timings: [],
+        single: 'wasm',
+        batch: 'wasm',
+      },
     });
     w.reply({
       type: 'prediction',

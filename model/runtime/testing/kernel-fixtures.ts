@@ -1,0 +1,41 @@
+/** What the dense-kernel tests share: the shipped default model, random layers and song-like inputs. */
+import { readFileSync } from 'node:fs';
+import { type Manifest, ManifestSchema } from '../../contract/manifest.ts';
+import { type DenseLayerWeights, type DenseWeights, parseDenseModel } from '../dense-model.ts';
+
+const dir = new URL('../../../public/models/default/', import.meta.url);
+
+/** The default model the app ships, parsed as the worker parses it, with its manifest. */
+export function shippedModel(): { weights: DenseWeights; manifest: Manifest } {
+  const bytes = readFileSync(new URL('weights.bin', dir));
+  const parsed = parseDenseModel(
+    JSON.parse(readFileSync(new URL('model.json', dir), 'utf8')),
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+  );
+  if (!parsed.ok) throw new Error(parsed.message);
+  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')));
+  return { weights: parsed.value, manifest };
+}
+
+export function randomLayer(
+  rand: () => number,
+  inputs: number,
+  units: number,
+  activation: DenseLayerWeights['activation'],
+): DenseLayerWeights {
+  return {
+    inputs,
+    units,
+    activation,
+    kernel: Float32Array.from({ length: inputs * units }, () => rand() - 0.5),
+    bias: Float32Array.from({ length: units }, () => rand() - 0.5),
+  };
+}
+
+/** Rows of raw features at their real scales (duration in ms, tempo in BPM, loudness in dB). */
+export function songRows(rand: () => number, rows: number): Float32Array {
+  return Float32Array.from({ length: rows * 13 }, (_, i) => {
+    const f = i % 13;
+    return f === 1 ? 120_000 + rand() * 200_000 : f === 12 ? 60 + rand() * 120 : f === 5 ? -20 + rand() * 18 : rand();
+  });
+}
