@@ -10,6 +10,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { sharedDataFile } from '../model/shared-data.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../server/http/isolation.ts';
 import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
 import { denseKernelPlugin } from './build/dense-kernel-plugin.ts';
 import { licenceCollector } from './build/third-party-licences-plugin.ts';
@@ -67,8 +68,8 @@ export default defineConfig({
   root: here,
   publicDir: join(root, 'public'),
   // The worker imports the model runtime and contract from ../model.
-  server: { port: 8610, strictPort: true, fs: { allow: [root] } },
-  preview: { port: 8611, strictPort: true },
+  server: { port: 8610, strictPort: true, fs: { allow: [root] }, headers: CROSS_ORIGIN_ISOLATION_HEADERS },
+  preview: { port: 8611, strictPort: true, headers: CROSS_ORIGIN_ISOLATION_HEADERS },
   worker: {
     format: 'es',
     plugins: () => [licences.plugin(false), denseKernelPlugin()],

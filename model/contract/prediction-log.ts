@@ -11,10 +11,11 @@ import { ModelVersionSchema } from './manifest.ts';
 export const LogIdSchema = z.uuid({ version: 'v7' });
 
 /**
- * 'simd' (WebAssembly SIMD) and 'js' (plain JavaScript) are the app's own dense kernels; 'webgpu', 'wasm' and
- * 'cpu' are TensorFlow.js backends.
+ * 'simd' (WebAssembly SIMD), 'simd-threads' (the same kernel on several threads, where the page is
+ * cross-origin isolated) and 'js' (plain JavaScript) are the app's own dense kernels; 'webgpu', 'wasm' and 'cpu'
+ * are TensorFlow.js backends.
  */
-export const BACKENDS = ['webgpu', 'simd', 'wasm', 'js', 'cpu'] as const;
+export const BACKENDS = ['webgpu', 'simd', 'simd-threads', 'wasm', 'js', 'cpu'] as const;
 export const BackendSchema = z.enum(BACKENDS);
 export type Backend = z.infer<typeof BackendSchema>;
 

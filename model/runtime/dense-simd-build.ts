@@ -6,11 +6,20 @@
  */
 import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
+import { SHARED_MEMORY_MAX_PAGES } from './dense-kernel-abi.ts';
 
 export const DENSE_KERNEL_SOURCE = fileURLToPath(new URL('./assembly/dense-kernel.ts', import.meta.url));
 
-/** The kernel's wasm bytes (about 4 KB; half a second to compile). Rejects with the compiler's messages. */
-export async function compileDenseKernel(): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * The kernel's wasm bytes (about 4 KB; half a second to compile). `memory: 'shared'` builds the variant for
+ * threads (dense-simd-threads.ts): it imports a shared memory that every thread's instance works in, instead of
+ * owning one. Rejects with the compiler's messages.
+ */
+export async function compileDenseKernel(memory: 'own' | 'shared' = 'own'): Promise<Uint8Array<ArrayBuffer>> {
+  const sharedFlags =
+    memory === 'shared'
+      ? ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(SHARED_MEMORY_MAX_PAGES)]
+      : [];
   let binary: Uint8Array<ArrayBuffer> | null = null;
   const errors: string[] = [];
   const { error } = await asc.main(
@@ -24,6 +33,7 @@ export async function compileDenseKernel(): Promise<Uint8Array<ArrayBuffer>> {
       '--noAssert',
       '--enable',
       'simd',
+      ...sharedFlags,
     ],
     {
       writeFile(name, contents) {

@@ -8,51 +8,34 @@
  * catalogue 61–63 ms against 74–78 ms on tfjs's WASM backend; the per-device
  * benchmark decides where it serves.
  */
+import { type KernelExports, kernelImports } from './dense-kernel-abi.ts';
 import { type DenseModel, type DenseWeights, kernelDenseModel } from './dense-model.ts';
 
-interface KernelExports {
-  readonly memory: WebAssembly.Memory;
-  readonly TILE: WebAssembly.Global;
-  forward(
-    table: number,
-    layers: number,
-    x: number,
-    inWidth: number,
-    rows: number,
-    out: number,
-    outWidth: number,
-    scratch: number,
-    widest: number,
-  ): void;
+const ACTIVATION_CODE = { linear: 0, relu: 1, sigmoid: 2 } as const;
+export const PAGE = 65536;
+const pad8 = (n: number) => (n + 7) & ~7;
+export const align = (bytes: number) => (bytes + 63) & ~63;
+
+/** Where the weights lie in kernel memory, and what a call passes to `forward`. */
+export interface KernelLayout {
+  readonly table: number;
+  readonly layers: number;
+  /** Widest layer (or input), in floats: scratch is two buffers of TILE rows of it. */
+  readonly widest: number;
+  /** Bytes of scratch one thread needs. */
+  readonly scratchBytes: number;
+  /** First free byte after the weights, 64-byte aligned. */
+  readonly end: number;
+  /** Writes the layer table and packed weights into fresh (zero-filled) memory. */
+  write(buffer: ArrayBufferLike): void;
 }
 
-const ACTIVATION_CODE = { linear: 0, relu: 1, sigmoid: 2 } as const;
-const PAGE = 65536;
-const pad8 = (n: number) => (n + 7) & ~7;
-const align = (bytes: number) => (bytes + 63) & ~63;
-
 /**
- * Places the weights in a fresh kernel instance. `kernel` is the compiled
- * module (the web build inlines its bytes; Node code gets them from
- * compileDenseKernel). Rejects where the module cannot be instantiated.
- *
- * @example
- * const m = await createSimdDenseModel(weights, await WebAssembly.compile(bytes));
- * const probs = m.predictSync(Float32Array.from(features), 1); // 72 values
+ * Lays out the layer table and each layer's packed kernel and bias from byte `base` on. Fresh memory is zero,
+ * so padded units get zero weights and bias and add nothing to the next layer.
  */
-export async function createSimdDenseModel(w: DenseWeights, kernel: WebAssembly.Module): Promise<DenseModel> {
-  const instance = await WebAssembly.instantiate(kernel, {
-    env: {
-      abort() {
-        throw new Error('the dense kernel aborted');
-      },
-    },
-  });
-  const k = instance.exports as unknown as KernelExports;
-  const tile = k.TILE.value as number;
-
-  // Layout: layer table, then each layer's packed kernel and bias, then scratch, then the rows of a call.
-  let top = 64;
+export function layOutKernel(w: DenseWeights, tile: number, base: number): KernelLayout {
+  let top = align(base);
   const take = (bytes: number) => {
     const at = top;
     top += align(bytes);
@@ -67,32 +50,58 @@ export async function createSimdDenseModel(w: DenseWeights, kernel: WebAssembly.
     return p;
   });
   const widest = Math.max(w.inputSize, ...placed.map((p) => p.units));
-  const scratch = take(2 * tile * widest * 4);
-  const io = top;
-  let capacityRows = 0;
+  return {
+    table,
+    layers: placed.length,
+    widest,
+    scratchBytes: align(2 * tile * widest * 4),
+    end: top,
+    write(buffer) {
+      const f32 = new Float32Array(buffer);
+      const i32 = new Int32Array(buffer);
+      placed.forEach((p, li) => {
+        i32.set([p.inputs, p.units, p.kernel, p.bias, ACTIVATION_CODE[p.l.activation]], table / 4 + li * 5);
+        const { kernel, units } = p.l;
+        for (let r = 0; r < p.l.inputs; r++) {
+          for (let j = 0; j < units; j++) {
+            f32[p.kernel / 4 + (j >> 3) * p.inputs * 8 + r * 8 + (j & 7)] = kernel[r * units + j]!;
+          }
+        }
+        f32.set(p.l.bias, p.bias / 4);
+      });
+    },
+  };
+}
 
+/** Grows `memory` to hold at least `bytes`. */
+export function growTo(memory: WebAssembly.Memory, bytes: number): void {
+  const pages = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;
+  if (pages > 0) memory.grow(pages);
+}
+
+/**
+ * Places the weights in a fresh kernel instance. `kernel` is the compiled
+ * module (the web build inlines its bytes; Node code gets them from
+ * compileDenseKernel). Rejects where the module cannot be instantiated.
+ *
+ * @example
+ * const m = await createSimdDenseModel(weights, await WebAssembly.compile(bytes));
+ * const probs = m.predictSync(Float32Array.from(features), 1); // 72 values
+ */
+export async function createSimdDenseModel(w: DenseWeights, kernel: WebAssembly.Module): Promise<DenseModel> {
+  const instance = await WebAssembly.instantiate(kernel, kernelImports());
+  const k = instance.exports as unknown as KernelExports;
+  const layout = layOutKernel(w, k.TILE.value as number, 64);
+  const scratch = layout.end;
+  const io = scratch + layout.scratchBytes;
+  let capacityRows = 0;
   const ensureRows = (rows: number) => {
     if (rows <= capacityRows) return;
-    const bytes = io + align(rows * w.inputSize * 4) + rows * w.outputSize * 4;
-    const pages = Math.ceil(bytes / PAGE) - k.memory.buffer.byteLength / PAGE;
-    if (pages > 0) k.memory.grow(pages);
+    growTo(k.memory, io + align(rows * w.inputSize * 4) + rows * w.outputSize * 4);
     capacityRows = rows;
   };
   ensureRows(1);
-
-  // Fresh memory is zero, so padded units get zero weights and bias and add nothing to the next layer.
-  const f32 = new Float32Array(k.memory.buffer);
-  const i32 = new Int32Array(k.memory.buffer);
-  placed.forEach((p, li) => {
-    i32.set([p.inputs, p.units, p.kernel, p.bias, ACTIVATION_CODE[p.l.activation]], table / 4 + li * 5);
-    const { kernel, units } = p.l;
-    for (let r = 0; r < p.l.inputs; r++) {
-      for (let j = 0; j < units; j++) {
-        f32[p.kernel / 4 + (j >> 3) * p.inputs * 8 + r * 8 + (j & 7)] = kernel[r * units + j]!;
-      }
-    }
-    f32.set(p.l.bias, p.bias / 4);
-  });
+  layout.write(k.memory.buffer);
 
   return kernelDenseModel(w, (x, rows) => {
     ensureRows(rows);
@@ -100,7 +109,7 @@ export async function createSimdDenseModel(w: DenseWeights, kernel: WebAssembly.
     const outAt = io + align(rows * w.inputSize * 4);
     // Views are made per call: growing the memory detaches the old ones.
     new Float32Array(k.memory.buffer, xAt, x.length).set(x);
-    k.forward(table, placed.length, xAt, w.inputSize, rows, outAt, w.outputSize, scratch, widest);
+    k.forward(layout.table, layout.layers, xAt, w.inputSize, rows, outAt, w.outputSize, scratch, layout.widest);
     return new Float32Array(k.memory.buffer, outAt, rows * w.outputSize).slice();
   });
 }

@@ -1,12 +1,14 @@
 /**
  * Serves the built PWA from `dist/web`: static files, `/admin/` → the admin
- * page, SPA fallback to index.html, and no-cache for the service worker and
- * web manifest so an update is always seen.
+ * page, SPA fallback to index.html, no-cache for the service worker and web
+ * manifest so an update is always seen, and cross-origin isolation headers
+ * (isolation.ts) so the app can run its kernel on threads.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from './isolation.ts';
 
 export function staticRoutes(webDist: string) {
   const app = new Hono();
@@ -25,6 +27,9 @@ export function staticRoutes(webDist: string) {
   const noCache = (path: string) => /(^|\/)sw\.js$|\.webmanifest$|(^|\/)registerSW\.js$/.test(path);
   app.use('*', async (c, next) => {
     await next();
+    if (!c.req.path.startsWith('/api/') && c.req.path !== '/metrics') {
+      for (const [name, value] of Object.entries(CROSS_ORIGIN_ISOLATION_HEADERS)) c.header(name, value);
+    }
     if (noCache(c.req.path)) c.header('Cache-Control', 'no-cache');
     else if (c.req.path.startsWith('/assets/') && c.res.status === 200)
       c.header('Cache-Control', 'public, max-age=31536000, immutable');

@@ -38,7 +38,11 @@ function engine() {
       if (name !== 'cpu') throw new Error('cpu only');
       await import('@tensorflow/tfjs-backend-cpu');
     },
-    denseKernel: async () => WebAssembly.compile(await compileDenseKernel()),
+    denseKernel: async (memory) => WebAssembly.compile(await compileDenseKernel(memory)),
+    // The shadow bench compares models on one backend, not threads.
+    kernelThreads: () => {
+      throw new Error('no kernel threads in this bench');
+    },
     now: () => performance.now(),
     userAgent: 'bench',
     benchmarkRows: 64,

@@ -1,10 +1,12 @@
 /**
- * Web benchmark (headless Chromium on this machine, built app from dist/web):
- * cold start offline, warm single prediction (click → probabilities), the
- * whole catalogue per backend, ONNX Runtime Web (wasm, same weights, same
- * page) as the peer, numpy single-thread as the native floor, and the size
- * of the shipped JS and of the precache. Run: npx tsx test/bench/web.ts
- * (after npm run build:web).
+ * Web benchmark (headless Chromium on this machine, built app from dist/web,
+ * served cross-origin isolated as the product server serves it): cold start
+ * offline, warm single prediction (click → probabilities), the whole
+ * catalogue per backend, ONNX Runtime Web (wasm, same weights) as the peer on
+ * one thread (same page) and on as many threads as our kernel uses (a page of
+ * its own: ORT sets its thread count once per page), numpy single-thread as
+ * the native floor, and the size of the shipped JS and of the precache.
+ * Run: npx tsx test/bench/web.ts (after npm run build:web).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -125,6 +127,10 @@ async function main(): Promise<void> {
   if (!dense.ok) throw new Error(dense.message);
   const tmp = mkdtempSync(join(tmpdir(), 'jukebox-bench-'));
   writeFileSync(join(tmp, 'model.onnx'), denseToOnnx(dense.value));
+  writeFileSync(
+    join(tmp, 'ort.html'),
+    '<!doctype html><title>ORT Web</title><script src="/ort/ort.wasm.min.js"></script>',
+  );
 
   // Native floor: numpy, one BLAS thread.
   writeFileSync(
@@ -142,8 +148,7 @@ async function main(): Promise<void> {
   const numpyOut = new Float32Array(readFileSync(join(tmp, 'inputs.f32.out')).buffer.slice(0));
 
   const server = await startTestServer(8630, {
-    '/ort/': join(ROOT, 'node_modules/onnxruntime-web/dist/'),
-    '/bench/': tmp,
+    mounts: { '/ort/': join(ROOT, 'node_modules/onnxruntime-web/dist/'), '/bench/': tmp },
   });
   const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -297,9 +302,38 @@ async function main(): Promise<void> {
       );
     }
 
-    // The catalogue: ours (wasm), ONNX Runtime Web on the same weights in the same page, and numpy, in turn,
-    // seven times. The machine is shared and its load drifts, so each ratio is taken within one round (the
-    // three runs back to back) and the median of the seven ratios is reported, beside the plain medians.
+    // The catalogue: ours, ONNX Runtime Web on the same weights, and numpy, in turn, seven times. The machine
+    // is shared and its load drifts, so each ratio is taken within one round (the runs back to back) and the
+    // median of the seven ratios is reported, beside the plain medians.
+    const threads = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 4));
+    // ORT on as many threads as our threaded kernel: a page of its own (another context, so the app's service
+    // worker does not answer its navigation), because ORT fixes its thread count when it first loads.
+    const ortPage = await (await browser.newContext()).newPage();
+    ortPage.setDefaultTimeout(120_000);
+    await ortPage.goto(`${server.url}/bench/ort.html`);
+    await ortPage.evaluate(
+      async ({ xs, width, threads }) => {
+        const g = globalThis as unknown as J & { bench: Record<string, unknown> };
+        const x = Float32Array.from(xs);
+        g.ort.env.wasm.wasmPaths = '/ort/';
+        g.ort.env.wasm.numThreads = threads;
+        const bytes = new Uint8Array(await (await fetch('/bench/model.onnx')).arrayBuffer());
+        const session = await g.ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+        await session.run({ x: new g.ort.Tensor('float32', x.slice(0, 64 * width), [64, width]) });
+        g.bench = { x, session, isolated: crossOriginIsolated };
+      },
+      { xs: Array.from(x), width: FEATURE_NAMES.length, threads },
+    );
+    const ortThreaded = () =>
+      ortPage.evaluate(
+        async ({ n, width }) => {
+          const g = globalThis as unknown as J & { bench: { x: Float32Array; session: J['ort'] } };
+          const t0 = performance.now();
+          await g.bench.session.run({ x: new g.ort.Tensor('float32', g.bench.x, [n, width]) });
+          return performance.now() - t0;
+        },
+        { n: songs.length, width: FEATURE_NAMES.length },
+      );
     await page.addScriptTag({ url: '/ort/ort.wasm.min.js' });
     await page.evaluate(
       async ({ xs, width }) => {
@@ -308,19 +342,24 @@ async function main(): Promise<void> {
         const inf = g.__jukebox.inference;
         await inf.predict(x.subarray(0, 64 * width), 64, { workload: 'batch' });
         await inf.predict(x.subarray(0, 64 * width), 64, { backend: 'wasm', workload: 'batch' });
+        await inf.predict(x.subarray(0, 64 * width), 64, { backend: 'simd' });
+        g.bench = { threaded: (await inf.predict(x.subarray(0, 64 * width), 64, { backend: 'simd-threads' })).ok };
         const ort = g.ort;
         ort.env.wasm.wasmPaths = '/ort/';
         ort.env.wasm.numThreads = 1;
         const bytes = new Uint8Array(await (await fetch('/bench/model.onnx')).arrayBuffer());
         const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
         await session.run({ x: new ort.Tensor('float32', x.slice(0, 64 * width), [64, width]) });
-        g.bench = { x, session };
+        g.bench = { ...g.bench, x, session };
       },
       { xs: Array.from(x), width: FEATURE_NAMES.length },
     );
     // 'ours' is what the app does with a catalogue: no backend named, the worker routes it by size (to the
     // backend this device measured cheapest per row). tfjs's WASM backend runs in the same rounds for reference.
-    const round = (which: 'ours' | 'tfjs' | 'ort') =>
+    const threadedOk = await page.evaluate(
+      () => (globalThis as unknown as J & { bench: { threaded: boolean } }).bench.threaded,
+    );
+    const round = (which: 'ours' | 'simd' | 'simd-threads' | 'tfjs' | 'ort') =>
       page.evaluate(
         async ({ which, n, width }) => {
           const g = globalThis as unknown as J & {
@@ -332,6 +371,8 @@ async function main(): Promise<void> {
             const res = await g.__jukebox.inference.predict(x, n);
             g.bench.ours = res.value.outputs;
             g.bench.oursBackend = res.value.backend;
+          } else if (which === 'simd' || which === 'simd-threads') {
+            await g.__jukebox.inference.predict(x, n, { backend: which });
           } else if (which === 'tfjs') {
             await g.__jukebox.inference.predict(x, n, { backend: 'wasm', workload: 'batch' });
           } else {
@@ -342,16 +383,32 @@ async function main(): Promise<void> {
         },
         { which, n: songs.length, width: FEATURE_NAMES.length },
       );
-    const rounds: { ours: number; tfjs: number; ort: number; numpy: number }[] = [];
+    type Round = {
+      ours: number;
+      simd: number;
+      threads: number;
+      tfjs: number;
+      ort: number;
+      ortN: number;
+      numpy: number;
+    };
+    const rounds: Round[] = [];
     for (let r = 0; r < 7; r++) {
       rounds.push({
         ours: await round('ours'),
+        simd: await round('simd'),
+        threads: threadedOk ? await round('simd-threads') : Number.NaN,
         tfjs: await round('tfjs'),
         ort: await round('ort'),
+        ortN: await ortThreaded(),
         numpy: await numpy.batch(),
       });
     }
     numpy.close();
+    const ortIsolated = await ortPage.evaluate(
+      () => (globalThis as unknown as J & { bench: { isolated: boolean } }).bench.isolated,
+    );
+    await ortPage.context().close();
     const cat = await page.evaluate(
       async ({ n, width }) => {
         const g = globalThis as unknown as J & {
@@ -398,8 +455,15 @@ async function main(): Promise<void> {
     const tfjsCat = median(rounds.map((r) => r.tfjs));
     const ortCat = median(rounds.map((r) => r.ort));
     const numpyCat = median(rounds.map((r) => r.numpy));
-    const vsOrt = median(rounds.map((r) => r.ours / r.ort));
+    const simdCat = median(rounds.map((r) => r.simd));
+    const threadsCat = median(rounds.map((r) => r.threads));
+    const ortNCat = median(rounds.map((r) => r.ortN));
+    // The app's routed catalogue against ORT on the same number of threads.
+    const routedThreads = cat.oursBackend === 'simd-threads' ? threads : 1;
+    const ortSame = (r: Round) => (routedThreads > 1 ? r.ortN : r.ort);
+    const vsOrt = median(rounds.map((r) => r.ours / ortSame(r)));
     const vsNumpy = median(rounds.map((r) => r.ours / r.numpy));
+    const ortLabel = (n: number) => `ORT Web wasm ${n} thread${n > 1 ? 's' : ''}`;
     const rows: [string, string, string, string, string][] = [
       ['metric', 'ours', 'peer / baseline', 'ratio ours/peer', 'target'],
       [
@@ -442,28 +506,56 @@ async function main(): Promise<void> {
       [
         `catalogue ${songs.length} songs, as the app routes it (${cat.oursBackend}), median of 7 rounds`,
         ms(oursCat),
-        `ORT Web wasm ${ms(ortCat)}`,
+        `${ortLabel(routedThreads)} ${ms(median(rounds.map(ortSame)))}`,
         vsOrt.toFixed(2),
         `≤ 1.0× ORT ${vsOrt <= 1 ? 'OK' : 'MISS'}`,
       ],
       [
-        `catalogue ${songs.length} songs, ${cat.oursBackend} vs native, median of 7 rounds`,
+        `catalogue ${songs.length} songs, as the app routes it (${cat.oursBackend}) vs native`,
         ms(oursCat),
         `numpy 1 thread ${ms(numpyCat)}`,
         vsNumpy.toFixed(2),
         `≤ 2× native ${vsNumpy <= 2 ? 'OK' : 'MISS'}`,
       ],
       [
+        `catalogue ${songs.length} songs, simd (1 thread), same rounds`,
+        ms(simdCat),
+        `${ortLabel(1)} ${ms(ortCat)}`,
+        median(rounds.map((r) => r.simd / r.ort)).toFixed(2),
+        '',
+      ],
+      [
+        `catalogue ${songs.length} songs, simd (1 thread) vs native, same rounds`,
+        ms(simdCat),
+        `numpy 1 thread ${ms(numpyCat)}`,
+        median(rounds.map((r) => r.simd / r.numpy)).toFixed(2),
+        '',
+      ],
+      [
+        `catalogue ${songs.length} songs, simd-threads (${threads} threads), same rounds`,
+        threadedOk ? ms(threadsCat) : 'n/a (not isolated)',
+        `${ortLabel(threads)} ${ms(ortNCat)}`,
+        threadedOk ? median(rounds.map((r) => r.threads / r.ortN)).toFixed(2) : '—',
+        '',
+      ],
+      [
+        `catalogue ${songs.length} songs, simd-threads (${threads} threads) vs simd (1 thread)`,
+        threadedOk ? ms(threadsCat) : 'n/a',
+        `simd ${ms(simdCat)}`,
+        threadedOk ? median(rounds.map((r) => r.threads / r.simd)).toFixed(2) : '—',
+        '',
+      ],
+      [
         `catalogue ${songs.length} songs, tfjs wasm backend, same rounds`,
         ms(tfjsCat),
-        `ORT Web wasm ${ms(ortCat)}`,
+        `${ortLabel(1)} ${ms(ortCat)}`,
         median(rounds.map((r) => r.tfjs / r.ort)).toFixed(2),
         '',
       ],
       [
         `catalogue ${songs.length} songs, cpu backend`,
         cat.cpu.length ? ms(median(cat.cpu)) : 'n/a',
-        `ORT Web wasm ${ms(ortCat)}`,
+        `${ortLabel(1)} ${ms(ortCat)}`,
         cat.cpu.length ? (median(cat.cpu) / ortCat).toFixed(2) : '—',
         '',
       ],
@@ -486,7 +578,7 @@ async function main(): Promise<void> {
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     console.log(`\nJukebox Edge web benchmark — ${new Date().toISOString()}, Chromium headless, 2 shared cores`);
     console.log(
-      `backends chosen by the per-device benchmark: single=${backends.single}, batch=${backends.batch}; crossOriginIsolated=${cat.crossOriginIsolated} (single-threaded wasm, ORT numThreads=1)`,
+      `backends chosen by the per-device benchmark: single=${backends.single}, batch=${backends.batch}; crossOriginIsolated=${cat.crossOriginIsolated} (app page) / ${ortIsolated} (ORT threads page); tfjs wasm single-threaded`,
     );
     for (const r of rows) console.log(r.map((v, c) => v.padEnd(widths[c]!)).join(' │ '));
     for (const [metric, ours, peer, ratio, target] of rows.slice(1)) {
@@ -499,7 +591,7 @@ async function main(): Promise<void> {
       `parity: ORT Web vs ours (${cat.oursBackend}) max |Δ| = ${cat.parity.toExponential(2)}; numpy vs ours (first 50 songs) max |Δ| = ${numpyParity.toExponential(2)}`,
     );
     console.log(
-      `catalogue rounds (ours / tfjs wasm / ORT / numpy, ms): ${rounds.map((r) => `${r.ours.toFixed(0)}/${r.tfjs.toFixed(0)}/${r.ort.toFixed(0)}/${r.numpy.toFixed(0)}`).join(', ')}; each ratio is the median of the per-round ratios`,
+      `catalogue rounds (ours routed / simd / simd-threads / tfjs wasm / ORT 1 / ORT ${threads} / numpy, ms): ${rounds.map((r) => [r.ours, r.simd, r.threads, r.tfjs, r.ort, r.ortN, r.numpy].map((v) => v.toFixed(0)).join('/')).join(', ')}; each ratio is the median of the per-round ratios`,
     );
   } finally {
     await browser.close();

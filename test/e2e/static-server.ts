@@ -1,13 +1,15 @@
 /**
  * The e2e (and benchmark) server: serves the built app from dist/web with an
- * SPA fallback, and `GET /api/v1/catalogue` built from the shared catalogue
- * CSV — unauthenticated, as the app fetches it before enrollment exists.
+ * SPA fallback and the product's cross-origin isolation headers, and
+ * `GET /api/v1/catalogue` built from the shared catalogue CSV —
+ * unauthenticated, as the app fetches it before enrollment exists.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { sharedDataFile } from '../../model/shared-data.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../server/http/isolation.ts';
 import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
 
 export const DIST = resolve(import.meta.dirname, '../../dist/web');
@@ -36,8 +38,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** `mounts` serves extra folders under a URL prefix (the benchmark's ONNX Runtime files). */
-export async function startTestServer(port = 0, mounts: Record<string, string> = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  /** Extra folders served under a URL prefix (the benchmark's ONNX Runtime files). */
+  readonly mounts?: Record<string, string>;
+  /** Send COOP/COEP as the product server does (default); false stands for a proxy that drops them. */
+  readonly isolated?: boolean;
+}
+
+export async function startTestServer(port = 0, options: TestServerOptions = {}): Promise<TestServer> {
+  const { mounts = {}, isolated = true } = options;
   if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} has no build: run npm run build:web first`);
   const catalogue = Buffer.from(JSON.stringify(buildCatalogue(CATALOGUE_CSV)));
   let hits = 0;
@@ -70,7 +79,10 @@ export async function startTestServer(port = 0, mounts: Record<string, string> =
       }
       file = join(DIST, 'index.html');
     }
-    const headers: Record<string, string> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
+    const headers: Record<string, string> = {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      ...(isolated ? CROSS_ORIGIN_ISOLATION_HEADERS : {}),
+    };
     if (file.endsWith('sw.js') || file.endsWith('.html')) headers['cache-control'] = 'no-cache';
     res.writeHead(200, headers);
     const body = readFileSync(file);

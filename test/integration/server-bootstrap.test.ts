@@ -136,6 +136,12 @@ describe('serving the PWA', () => {
       expect(sw.headers.get('cache-control')).toBe('no-cache');
       expect((await s.req('/manifest.webmanifest', { token: null })).headers.get('cache-control')).toBe('no-cache');
       expect((await s.req('/assets/app-abc.js', { token: null })).headers.get('cache-control')).toContain('immutable');
+      // Cross-origin isolated (shared memory for the kernel's threads): the page, its workers and its assets.
+      for (const path of ['/', '/predict/some/route', '/admin/', '/sw.js', '/assets/app-abc.js']) {
+        const res = await s.req(path, { token: null });
+        expect(res.headers.get('cross-origin-opener-policy'), path).toBe('same-origin');
+        expect(res.headers.get('cross-origin-embedder-policy'), path).toBe('require-corp');
+      }
       // API paths never fall back to the app shell.
       const api = await s.req('/api/v1/unknown', { token: null });
       expect(api.status).toBe(404);

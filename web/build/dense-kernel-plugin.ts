@@ -1,7 +1,9 @@
 /**
  * Compiles our WebAssembly SIMD dense kernel at build time and inlines its
- * bytes (about 4 KB) into the worker as `virtual:dense-kernel`: nothing extra
- * to fetch or precache, and the kernel is there offline with the worker.
+ * bytes into the worker as `virtual:dense-kernel`: the default export owns its
+ * memory ('simd'), `shared` imports a shared one ('simd-threads'); about 4 KB
+ * each. Nothing extra to fetch or precache, and the kernel is there offline
+ * with the worker.
  */
 import type { Plugin } from 'vite';
 import { compileDenseKernel, DENSE_KERNEL_SOURCE } from '../../model/runtime/dense-simd-build.ts';
@@ -16,8 +18,9 @@ export function denseKernelPlugin(): Plugin {
     async load(id) {
       if (id !== RESOLVED) return undefined;
       this.addWatchFile(DENSE_KERNEL_SOURCE);
-      const base64 = Buffer.from(await compileDenseKernel()).toString('base64');
-      return `export default Uint8Array.from(atob(${JSON.stringify(base64)}), (c) => c.charCodeAt(0));`;
+      const inline = async (memory: 'own' | 'shared') =>
+        `Uint8Array.from(atob(${JSON.stringify(Buffer.from(await compileDenseKernel(memory)).toString('base64'))}), (c) => c.charCodeAt(0))`;
+      return `export default ${await inline('own')};\nexport const shared = ${await inline('shared')};`;
     },
   };
 }

@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
 import { predictReference } from '../../../../model/runtime/dense-model.ts';
 import { compileDenseKernel } from '../../../../model/runtime/dense-simd-build.ts';
+import { MIN_SPLIT_ROWS } from '../../../../model/runtime/dense-simd-threads.ts';
+import { spawnNodeKernelThread } from '../../../../model/runtime/testing/node-kernel-thread.ts';
 import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../testing/tiny-model.ts';
 import { createInferenceEngine, DEFAULT_BACKEND_ORDER, type EngineDeps } from './inference-engine.ts';
 import { BATCH_CHUNK_ROWS, type WorkerRequest, type WorkerResponse } from './protocol.ts';
@@ -30,6 +32,7 @@ function connect(deps: EngineDeps): { channel: WorkerChannel; seen: WorkerRespon
 
 let tiny: TinyModel;
 let kernel: WebAssembly.Module;
+let sharedKernel: WebAssembly.Module;
 const cpuOnly = async (name: Backend) => {
   if (name !== 'cpu') throw new Error(`${name} not in Node`);
   await import('@tensorflow/tfjs-backend-cpu');
@@ -37,7 +40,8 @@ const cpuOnly = async (name: Backend) => {
 const deps = (over: Partial<EngineDeps> = {}): EngineDeps => ({
   fetch: fetchFiles(tiny.files),
   loadBackend: cpuOnly,
-  denseKernel: async () => kernel,
+  denseKernel: async (memory) => (memory === 'own' ? kernel : sharedKernel),
+  kernelThreads: () => ({ threads: 2, spawn: spawnNodeKernelThread }),
   now: () => performance.now(),
   userAgent: 'test',
   benchmarkRows: 256,
@@ -51,6 +55,7 @@ const row = (k: number) =>
 beforeAll(async () => {
   tiny = await makeTinyModel();
   kernel = await WebAssembly.compile(await compileDenseKernel());
+  sharedKernel = await WebAssembly.compile(await compileDenseKernel('shared'));
 });
 
 describe('inference worker protocol', () => {
@@ -72,7 +77,7 @@ describe('inference worker protocol', () => {
     const plain = await init(noSimd.channel);
     expect(plain).toMatchObject({ type: 'ready', backends: { single: 'js', batch: 'js' }, available: ['js'] });
     if (plain.type !== 'ready') return;
-    expect(plain.failures.map((f) => f.backend)).toEqual(['webgpu', 'simd', 'wasm']);
+    expect(plain.failures.map((f) => f.backend)).toEqual(['webgpu', 'simd', 'simd-threads', 'wasm']);
     expect(plain.failures.find((f) => f.backend === 'simd')?.reason).toMatch(/no WebAssembly SIMD here/);
 
     const tfjsOnly = connect(deps());
@@ -130,6 +135,33 @@ describe('inference worker protocol', () => {
     expect(await run(500, 'single')).toBe('js');
   });
 
+  it('sends calls too small to share out to simd, not to the threaded kernel that would run them alone', async () => {
+    const { channel } = connect(deps());
+    const benchmark = {
+      userAgent: 'test',
+      modelVersion: tiny.manifest.version,
+      measuredAt: new Date().toISOString(),
+      tried: [...DEFAULT_BACKEND_ORDER],
+      // Made-up speeds: the threaded kernel a hair faster for one row (noise: it runs one row as simd does).
+      timings: [
+        { backend: 'simd' as const, singleMs: 0.02, batchMsPerRow: 0.004 },
+        { backend: 'simd-threads' as const, singleMs: 0.019, batchMsPerRow: 0.002 },
+      ],
+      single: 'simd' as const,
+      batch: 'simd-threads' as const,
+    };
+    await init(channel, { benchmark });
+    const run = async (rows: number) => {
+      const x = new Float32Array(rows * 13);
+      for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
+      const a = await channel.request({ type: 'predict', inputs: x, rows });
+      return a.type === 'prediction' ? a.backend : a.type;
+    };
+    expect(await run(1)).toBe('simd');
+    expect(await run(MIN_SPLIT_ROWS - 1)).toBe('simd');
+    expect(await run(MIN_SPLIT_ROWS)).toBe('simd-threads');
+  });
+
   it('reports progress for a large batch and returns every row', async () => {
     const { channel } = connect(deps());
     await init(channel);
@@ -148,6 +180,38 @@ describe('inference worker protocol', () => {
     expect(Math.abs(a.outputs[(rows - 1) * 72 + 5]! - last[5]!)).toBeLessThan(1e-5);
   });
 
+  it('runs batches on our kernel across threads, like the reference, and says why where it has none', async () => {
+    const { channel } = connect(deps());
+    await init(channel, { backends: ['simd-threads'] });
+    // Enough rows that the helper thread takes a share, and one more than a whole tile.
+    const rows = 1001;
+    const x = new Float32Array(rows * 13);
+    for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
+    const a = await channel.request({ type: 'predict', inputs: x, rows });
+    expect(a.type === 'prediction' && a.backend).toBe('simd-threads');
+    if (a.type !== 'prediction') return;
+    for (const r of [0, 500, 999, 1000]) {
+      const ref = predictReference(tiny.weights, row(r));
+      for (let j = 0; j < 72; j++) expect(Math.abs(a.outputs[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+    }
+    await channel.request({ type: 'dispose' });
+
+    // A page that is not cross-origin isolated: the reason is recorded and the single-threaded kernel serves.
+    const isolatedNot = connect(
+      deps({
+        kernelThreads: () => {
+          throw new Error('needs a cross-origin-isolated page (COOP/COEP headers) for shared memory');
+        },
+      }),
+    );
+    const ready = await init(isolatedNot.channel, { backends: ['simd-threads', 'simd'] });
+    expect(ready).toMatchObject({ type: 'ready', backends: { single: 'simd', batch: 'simd' } });
+    if (ready.type !== 'ready') return;
+    expect(ready.failures).toEqual([
+      { backend: 'simd-threads', reason: expect.stringMatching(/cross-origin-isolated/) },
+    ]);
+  });
+
   it('measures the backends once and sends the benchmark after ready', async () => {
     const { channel } = connect(deps());
     const got = new Promise<WorkerResponse>((resolve) => channel.onMessage(resolve));
@@ -155,7 +219,7 @@ describe('inference worker protocol', () => {
     const b = await got;
     expect(b.type).toBe('benchmark');
     if (b.type !== 'benchmark') return;
-    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['simd', 'js', 'cpu']);
+    expect(b.benchmark.timings.map((t) => t.backend)).toEqual(['simd', 'simd-threads', 'js', 'cpu']);
     for (const t of b.benchmark.timings) {
       expect(t.singleMs).toBeGreaterThan(0);
       expect(t.batchMsPerRow).toBeGreaterThan(0);

@@ -20,6 +20,11 @@ import {
   parseDenseModel,
 } from '../../../../model/runtime/dense-model.ts';
 import { createSimdDenseModel } from '../../../../model/runtime/dense-simd.ts';
+import {
+  createThreadedSimdDenseModel,
+  MIN_SPLIT_ROWS,
+  type SpawnKernelThread,
+} from '../../../../model/runtime/dense-simd-threads.ts';
 import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { searchCounterfactual } from '../explain/counterfactual.ts';
 import { shapleyAttributions } from '../explain/shapley.ts';
@@ -37,20 +42,33 @@ import {
 /**
  * Start-up order: the first backend that loads and passes parity serves until the per-device benchmark has
  * run. 'simd' is our own WebAssembly SIMD kernel (fast for one row and for batches, nothing to download);
- * tfjs's 'wasm' follows (single-threaded, see inference.worker.ts); 'js' is our plain-JS kernel for browsers
- * without WebAssembly SIMD; 'cpu' is tfjs's, the last resort.
+ * 'simd-threads' is the same kernel on several threads where the page is cross-origin isolated (it starts
+ * helper workers, so it comes after 'simd' and never delays the first prediction); tfjs's 'wasm' follows
+ * (single-threaded, see inference.worker.ts); 'js' is our plain-JS kernel for browsers without WebAssembly SIMD;
+ * 'cpu' is tfjs's, the last resort.
  */
-export const DEFAULT_BACKEND_ORDER: readonly Backend[] = ['webgpu', 'simd', 'wasm', 'js', 'cpu'];
+export const DEFAULT_BACKEND_ORDER: readonly Backend[] = ['webgpu', 'simd', 'simd-threads', 'wasm', 'js', 'cpu'];
 
 /** Backends that are not tfjs backends and so need no tfjs.setBackend. */
-const isTfjs = (name: Backend) => name !== 'js' && name !== 'simd';
+const isTfjs = (name: Backend) => name !== 'js' && name !== 'simd' && name !== 'simd-threads';
+
+/** How the host runs our kernel on several threads: how many, and how a helper thread is started. */
+export interface KernelThreads {
+  readonly threads: number;
+  readonly spawn: SpawnKernelThread;
+}
 
 export interface EngineDeps {
   readonly fetch: (url: string) => Promise<Response>;
   /** Imports and registers a tfjs backend; throws (with a reason) when this device cannot run it. */
   readonly loadBackend: (name: Backend, wasmBaseUrl: string) => Promise<void>;
-  /** Compiles our WebAssembly SIMD kernel ('simd'); rejects (with a reason) where the device has no SIMD. */
-  readonly denseKernel: () => Promise<WebAssembly.Module>;
+  /**
+   * Compiles our WebAssembly SIMD kernel: 'own' memory for 'simd', 'shared' memory for 'simd-threads'; rejects
+   * (with a reason) where the device has no SIMD or no WebAssembly threads.
+   */
+  readonly denseKernel: (memory: 'own' | 'shared') => Promise<WebAssembly.Module>;
+  /** Threads for 'simd-threads'; throws (with a reason) where there are none: a page not cross-origin isolated, one core. */
+  readonly kernelThreads: () => KernelThreads;
   readonly now: () => number;
   readonly userAgent: string;
   /** Rows used to time a big batch per backend (smaller in tests). */
@@ -58,6 +76,14 @@ export interface EngineDeps {
 }
 
 export type Post = (msg: WorkerResponse, transfer?: Transferable[]) => void;
+
+/**
+ * Below MIN_SPLIT_ROWS rows 'simd-threads' runs on the calling thread alone, so it is 'simd' under another name
+ * and their timings differ only by noise: where 'simd' serves too, such calls go to 'simd', and the log names
+ * what really ran.
+ */
+const sameAsSimd = (name: Backend, rows: number, timings: readonly BackendTiming[]) =>
+  name === 'simd-threads' && rows < MIN_SPLIT_ROWS && timings.some((t) => t.backend === 'simd');
 
 class EngineError extends Error {
   constructor(
@@ -159,8 +185,13 @@ export function createInferenceEngine(deps: EngineDeps) {
   /** This device's measured speeds (stored or just measured), used to route each request by its size. */
   let timings: readonly BackendTiming[] = [];
   let queue: Promise<unknown> = Promise.resolve();
-  /** Our SIMD kernel, compiled once and instantiated per model (the served one and a shadow). */
-  let kernel: Promise<WebAssembly.Module> | null = null;
+  /** Our SIMD kernel (both variants), compiled once each and instantiated per model (the served one and a shadow). */
+  const kernels: Partial<Record<'own' | 'shared', Promise<WebAssembly.Module>>> = {};
+  const kernel = (memory: 'own' | 'shared') => {
+    const k = kernels[memory] ?? deps.denseKernel(memory);
+    kernels[memory] = k;
+    return k;
+  };
 
   /** Runs tfjs work one task at a time: the active backend is global. */
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -208,9 +239,10 @@ export function createInferenceEngine(deps: EngineDeps) {
 
   /** Puts weights on a backend: uploaded to a tfjs backend (loaded on first use), or into one of our kernels. */
   async function placeModel(name: Backend, w: DenseWeights): Promise<DenseModel> {
-    if (name === 'simd') {
-      kernel ??= deps.denseKernel();
-      return createSimdDenseModel(w, await kernel);
+    if (name === 'simd') return createSimdDenseModel(w, await kernel('own'));
+    if (name === 'simd-threads') {
+      const { threads, spawn } = deps.kernelThreads();
+      return createThreadedSimdDenseModel(w, await kernel('shared'), { threads, spawn });
     }
     if (name === 'js') return createJsDenseModel(w);
     await deps.loadBackend(name, wasmBaseUrl);
@@ -238,7 +270,9 @@ export function createInferenceEngine(deps: EngineDeps) {
    * rule stands in.
    */
   function cheapest(rows: number): Backend {
-    const usable = timings.filter((t) => order.includes(t.backend) && !failures.has(t.backend));
+    const usable = timings.filter(
+      (t) => order.includes(t.backend) && !failures.has(t.backend) && !sameAsSimd(t.backend, rows, timings),
+    );
     if (usable.length === 0) return rows > 64 ? choice.batch : choice.single;
     const cost = (t: BackendTiming) => t.singleMs + (rows - 1) * t.batchMsPerRow;
     return usable.reduce((a, b) => (cost(b) < cost(a) ? b : a)).backend;
@@ -268,7 +302,8 @@ export function createInferenceEngine(deps: EngineDeps) {
     const width = weights!.inputSize;
     // Enough rows to reach each backend's steady per-row speed without stalling start-up on the slow ones.
     const rowsFor = (name: Backend) =>
-      deps.benchmarkRows ?? (name === 'wasm' || name === 'simd' ? 4096 : name === 'webgpu' ? 1024 : 512);
+      deps.benchmarkRows ??
+      (name === 'wasm' || name === 'simd' || name === 'simd-threads' ? 4096 : name === 'webgpu' ? 1024 : 512);
     const most = Math.max(...names.map(rowsFor));
     const x = new Float32Array(most * width);
     const base = manifest!.parity.inputs;
@@ -306,9 +341,11 @@ export function createInferenceEngine(deps: EngineDeps) {
     for (const name of order) if (await exclusive(() => ensureBackend(name))) names.push(name);
     const measured = names.length > 0 ? await measure(names) : [];
     if (measured.length === 0) return;
-    const best = (key: 'singleMs' | 'batchMsPerRow') => measured.reduce((a, b) => (b[key] < a[key] ? b : a)).backend;
-    choice.single = best('singleMs');
-    choice.batch = best('batchMsPerRow');
+    const best = (key: 'singleMs' | 'batchMsPerRow', rows: number) =>
+      measured.filter((t) => !sameAsSimd(t.backend, rows, measured)).reduce((a, b) => (b[key] < a[key] ? b : a))
+        .backend;
+    choice.single = best('singleMs', 1);
+    choice.batch = best('batchMsPerRow', deps.benchmarkRows ?? 4096);
     timings = measured;
     const result: BackendBenchmark = {
       userAgent: deps.userAgent,

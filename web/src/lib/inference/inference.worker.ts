@@ -3,9 +3,11 @@
  * Backends are imported on demand so a device that never uses WebGPU never
  * downloads it.
  */
-import denseKernelBytes from 'virtual:dense-kernel';
+import ownMemoryKernel, { shared as sharedMemoryKernel } from 'virtual:dense-kernel';
 import type { Backend } from '../../../../model/contract/prediction-log.ts';
-import { createInferenceEngine } from './inference-engine.ts';
+import { MAX_KERNEL_THREADS } from '../../../../model/runtime/dense-kernel-abi.ts';
+import type { SpawnKernelThread } from '../../../../model/runtime/dense-simd-threads.ts';
+import { createInferenceEngine, type KernelThreads } from './inference-engine.ts';
 import type { WorkerRequest, WorkerResponse } from './protocol.ts';
 
 interface GpuNavigator {
@@ -36,18 +38,47 @@ async function loadBackend(name: Backend, wasmBaseUrl: string): Promise<void> {
   }
 }
 
-async function denseKernel(): Promise<WebAssembly.Module> {
+async function denseKernel(memory: 'own' | 'shared'): Promise<WebAssembly.Module> {
   try {
-    return await WebAssembly.compile(denseKernelBytes);
+    return await WebAssembly.compile(memory === 'own' ? ownMemoryKernel : sharedMemoryKernel);
   } catch (err) {
-    throw new Error(`this browser cannot run WebAssembly SIMD (${err instanceof Error ? err.message : String(err)})`);
+    const what = memory === 'own' ? 'WebAssembly SIMD' : 'WebAssembly SIMD with threads';
+    throw new Error(`this browser cannot run ${what} (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+const spawnKernelThread: SpawnKernelThread = (init) =>
+  new Promise((resolve, reject) => {
+    const thread = new Worker(new URL('./kernel-thread.worker.ts', import.meta.url), {
+      type: 'module',
+      name: `dense-kernel-thread-${init.index}`,
+    });
+    thread.addEventListener('message', () => resolve({ terminate: () => thread.terminate() }), { once: true });
+    thread.addEventListener('error', (e) => {
+      thread.terminate();
+      reject(new Error(e.message || 'the kernel thread could not start'));
+    });
+    thread.postMessage(init);
+  });
+
+/**
+ * Shared memory exists only on a cross-origin-isolated page (the server sends COOP/COEP). Up to four threads:
+ * the model is small, and the page and the rest of the device need cores too.
+ */
+function kernelThreads(): KernelThreads {
+  if (!self.crossOriginIsolated) {
+    throw new Error('needs a cross-origin-isolated page (COOP/COEP headers) for shared memory');
+  }
+  const cores = self.navigator.hardwareConcurrency || 1;
+  if (cores < 2) throw new Error('this device reports one CPU core');
+  return { threads: Math.min(cores, 4, MAX_KERNEL_THREADS), spawn: spawnKernelThread };
 }
 
 const engine = createInferenceEngine({
   fetch: (url) => fetch(url),
   loadBackend,
   denseKernel,
+  kernelThreads,
   now: () => performance.now(),
   userAgent: self.navigator.userAgent,
 });

@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_KERNEL_THREADS } from './dense-kernel-abi.ts';
+import { predictReference } from './dense-model.ts';
+import { createSimdDenseModel } from './dense-simd.ts';
+import { compileDenseKernel } from './dense-simd-build.ts';
+import { createThreadedSimdDenseModel, type SpawnKernelThread } from './dense-simd-threads.ts';
+import { mulberry32 } from './prng.ts';
+import { shippedModel, songRows } from './testing/kernel-fixtures.ts';
+import { spawnNodeKernelThread } from './testing/node-kernel-thread.ts';
+
+const { weights } = shippedModel();
+
+describe('WebAssembly SIMD dense model on threads', () => {
+  let own: WebAssembly.Module;
+  let shared: WebAssembly.Module;
+  beforeAll(async () => {
+    own = await WebAssembly.compile(await compileDenseKernel());
+    shared = await WebAssembly.compile(await compileDenseKernel('shared'));
+  });
+
+  it('gives exactly the single-threaded outputs, whichever rows each thread takes', async () => {
+    const single = await createSimdDenseModel(weights, own);
+    const x = songRows(mulberry32(3), 3000);
+    const expected = single.predictSync(x, 3000);
+    for (const threads of [2, 3]) {
+      const m = await createThreadedSimdDenseModel(weights, shared, { threads, spawn: spawnNodeKernelThread });
+      // 1 and 127 rows stay on the calling thread; from 128 on, rows are shared out in chunks (a short last one for
+      // 129, 1001 and 3000 rows).
+      for (const rows of [1, 127, 128, 129, 1001, 3000]) {
+        const got = m.predictSync(x.subarray(0, rows * 13), rows);
+        expect(got).toEqual(expected.subarray(0, rows * 72));
+      }
+      m.dispose();
+      expect(() => m.predictSync(x.subarray(0, 13), 1)).toThrow(/disposed/);
+    }
+    const ref = predictReference(weights, x.subarray(2999 * 13));
+    for (let j = 0; j < 72; j++) expect(Math.abs(expected[2999 * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+  });
+
+  it('runs a call bigger than one pass through shared memory in several passes', async () => {
+    const m = await createThreadedSimdDenseModel(weights, shared, { threads: 2, spawn: spawnNodeKernelThread });
+    const rows = 40_000;
+    const x = songRows(mulberry32(5), rows);
+    const y = m.predictSync(x, rows);
+    for (const r of [0, 32_767, 32_768, rows - 1]) {
+      const ref = predictReference(weights, x.subarray(r * 13, (r + 1) * 13));
+      for (let j = 0; j < 72; j++) expect(Math.abs(y[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+    }
+    m.dispose();
+  });
+
+  it('refuses a thread count it cannot run, and stops the started helpers when one fails to start', async () => {
+    const spawn = spawnNodeKernelThread;
+    await expect(createThreadedSimdDenseModel(weights, shared, { threads: 1, spawn })).rejects.toThrow(/threads/);
+    await expect(
+      createThreadedSimdDenseModel(weights, shared, { threads: MAX_KERNEL_THREADS + 1, spawn }),
+    ).rejects.toThrow(/threads/);
+    const stopped: number[] = [];
+    const flaky: SpawnKernelThread = async (init) => {
+      if (init.index === 2) throw new Error('worker script failed to load');
+      return { terminate: () => stopped.push(init.index) };
+    };
+    await expect(createThreadedSimdDenseModel(weights, shared, { threads: 3, spawn: flaky })).rejects.toThrow(
+      /did not start: Error: worker script failed to load/,
+    );
+    expect(stopped).toEqual([1]);
+  });
+
+  it('gives up on a helper that never finishes its share, and says so on every later call', async () => {
+    // "Ready" but never running: the calling thread waits for its share in vain.
+    const silent: SpawnKernelThread = async () => ({ terminate: () => undefined });
+    const m = await createThreadedSimdDenseModel(weights, shared, { threads: 2, spawn: silent, timeoutMs: 200 });
+    const x = songRows(mulberry32(9), 256);
+    expect(m.predictSync(x.subarray(0, 13), 1)).toHaveLength(72);
+    expect(() => m.predictSync(x, 256)).toThrow(/did not finish within 200 ms/);
+    expect(() => m.predictSync(x.subarray(0, 13), 1)).toThrow(/did not finish/);
+  });
+});
