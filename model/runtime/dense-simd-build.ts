@@ -15,7 +15,11 @@ export const DENSE_KERNEL_SOURCE = fileURLToPath(new URL('./assembly/dense-kerne
  * threads (dense-simd-threads.ts): it imports a shared memory that every thread's instance works in, instead of
  * owning one. Rejects with the compiler's messages.
  */
-export async function compileDenseKernel(memory: 'own' | 'shared' = 'own'): Promise<Uint8Array<ArrayBuffer>> {
+export async function compileDenseKernel(
+  memory: 'own' | 'shared' = 'own',
+  /** Another kernel with the same exports (tests: one that fails on purpose). */
+  source = DENSE_KERNEL_SOURCE,
+): Promise<Uint8Array<ArrayBuffer>> {
   const sharedFlags =
     memory === 'shared'
       ? ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', String(SHARED_MEMORY_MAX_PAGES)]
@@ -24,7 +28,7 @@ export async function compileDenseKernel(memory: 'own' | 'shared' = 'own'): Prom
   const errors: string[] = [];
   const { error } = await asc.main(
     [
-      DENSE_KERNEL_SOURCE,
+      source,
       '--outFile',
       'dense-kernel.wasm',
       '-O3',

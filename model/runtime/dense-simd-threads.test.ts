@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_KERNEL_THREADS } from './dense-kernel-abi.ts';
 import { predictReference } from './dense-model.ts';
@@ -64,6 +67,30 @@ describe('WebAssembly SIMD dense model on threads', () => {
       /did not start: Error: worker script failed to load/,
     );
     expect(stopped).toEqual([1]);
+  });
+
+  it('reports a kernel that fails on any thread, waits for the others, and runs the next call cleanly', async () => {
+    // A stand-in kernel that traps on an 88-row chunk (200 rows: chunks of 112 and 88) and otherwise fills the
+    // outputs with one byte pattern.
+    const dir = mkdtempSync(join(tmpdir(), 'kernel-'));
+    const source = join(dir, 'failing-kernel.ts');
+    writeFileSync(
+      source,
+      `export const TILE: i32 = 16;
+export function forward(table: usize, layers: i32, x: usize, inWidth: i32, rows: i32, out: usize, outWidth: i32, scratch: usize, widest: i32): void {
+  if (rows == 88) unreachable();
+  memory.fill(out, 1, <usize>(rows * outWidth * 4));
+}`,
+    );
+    const failing = await WebAssembly.compile(await compileDenseKernel('shared', source));
+    const m = await createThreadedSimdDenseModel(weights, failing, { threads: 2, spawn: spawnNodeKernelThread });
+    for (let i = 0; i < 4; i++) {
+      expect(() => m.predictSync(new Float32Array(200 * 13), 200)).toThrow(/unreachable|failed on 1 helper/);
+      const ok = m.predictSync(new Float32Array(300 * 13), 300);
+      expect(new Set(ok).size).toBe(1);
+      expect(new Uint8Array(ok.buffer, 0, 4)).toEqual(new Uint8Array([1, 1, 1, 1]));
+    }
+    m.dispose();
   });
 
   it('gives up on a helper that never finishes its share, and says so on every later call', async () => {

@@ -162,7 +162,13 @@ export async function createThreadedSimdDenseModel(
       Atomics.store(ctl, CONTROL.DONE, 0);
       Atomics.add(ctl, CONTROL.SEQ, 1);
       Atomics.notify(ctl, CONTROL.SEQ);
-      claimChunks(k, ctl, { ...own, inWidth: w.inputSize, outWidth: w.outputSize });
+      let failure: unknown = null;
+      try {
+        claimChunks(k, ctl, { ...own, inWidth: w.inputSize, outWidth: w.outputSize });
+      } catch (err) {
+        // Still wait for the helpers: the next job must not start while they work on this one.
+        failure = err;
+      }
       for (let done = Atomics.load(ctl, CONTROL.DONE); done < threads - 1; done = Atomics.load(ctl, CONTROL.DONE)) {
         if (Atomics.wait(ctl, CONTROL.DONE, done, timeoutMs) === 'timed-out') {
           broken = `a kernel thread did not finish within ${timeoutMs} ms`;
@@ -171,6 +177,7 @@ export async function createThreadedSimdDenseModel(
         }
       }
       const failures = Atomics.exchange(ctl, CONTROL.FAILED, 0);
+      if (failure) throw failure;
       if (failures > 0) throw new Error(`the dense kernel failed on ${failures} helper thread(s)`);
     }
     out.set(new Float32Array(memory.buffer, outAt, rows * w.outputSize), outOffset);

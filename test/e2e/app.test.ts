@@ -244,6 +244,16 @@ describe('Jukebox Edge PWA', () => {
     expect(ready.status).toBe('ready');
     expect(await page.getByTestId('online').textContent()).toBe('Offline');
     expect(server.catalogueHits()).toBe(hits);
+    // Served from the precache with the isolation headers it was fetched with: the threaded kernel works offline.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const threaded = await page.evaluate(async () => {
+      type P = { ok: boolean; value: { backend: string } };
+      const inf = (globalThis as unknown as { __jukebox: { inference: { predict(...a: unknown[]): Promise<P> } } })
+        .__jukebox.inference;
+      const r = await inf.predict(new Float32Array(256 * 13).fill(0.5), 256, { backend: 'simd-threads' });
+      return r.ok ? r.value.backend : 'failed';
+    });
+    expect(threaded).toBe('simd-threads');
     const before = await logCount(page);
     await page.getByRole('combobox', { name: /Find a song/ }).fill('flowers miley');
     await page

@@ -7,7 +7,14 @@ import { MIN_SPLIT_ROWS } from '../../../../model/runtime/dense-simd-threads.ts'
 import { spawnNodeKernelThread } from '../../../../model/runtime/testing/node-kernel-thread.ts';
 import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../testing/tiny-model.ts';
 import { createInferenceEngine, DEFAULT_BACKEND_ORDER, type EngineDeps } from './inference-engine.ts';
-import { BATCH_CHUNK_ROWS, type WorkerRequest, type WorkerResponse } from './protocol.ts';
+import {
+  BATCH_CHUNK_ROWS,
+  type BackendBenchmark,
+  type BackendTiming,
+  type WorkerRequest,
+  type WorkerResponse,
+  type Workload,
+} from './protocol.ts';
 import { WorkerChannel, type WorkerLike } from './worker-channel.ts';
 
 /** The engine behind an in-process "worker": messages go through the real channel and protocol. */
@@ -51,6 +58,24 @@ const init = (channel: WorkerChannel, over: Partial<Extract<WorkerRequest, { typ
   channel.request({ type: 'init', modelBaseUrl: '/m/', wasmBaseUrl: '/w/', benchmark: null, ...over });
 const row = (k: number) =>
   MEANS.map((m, i) => (i === 0 || i === 6 ? k % 2 : i === 4 ? k % 12 : m + STDS[i]! * ((k % 5) - 2) * 0.3));
+
+/** A benchmark as the UI stores it, for this model, with made-up timings. */
+const storedBenchmark = (timings: BackendTiming[], choice: Record<Workload, Backend>): BackendBenchmark => ({
+  userAgent: 'test',
+  modelVersion: tiny.manifest.version,
+  measuredAt: new Date().toISOString(),
+  tried: [...DEFAULT_BACKEND_ORDER],
+  timings,
+  ...choice,
+});
+
+/** Predicts `rows` rows and answers which backend ran them. */
+const backendFor = (channel: WorkerChannel) => async (rows: number, workload?: Workload) => {
+  const x = new Float32Array(rows * 13);
+  for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
+  const a = await channel.request({ type: 'predict', inputs: x, rows, workload });
+  return a.type === 'prediction' ? a.backend : a.type;
+};
 
 beforeAll(async () => {
   tiny = await makeTinyModel();
@@ -104,29 +129,19 @@ describe('inference worker protocol', () => {
 
   it('routes each request by its size to the backend this device measured cheapest for it', async () => {
     const { channel } = connect(deps());
-    const benchmark = {
-      userAgent: 'test',
-      modelVersion: tiny.manifest.version,
-      measuredAt: new Date().toISOString(),
-      tried: [...DEFAULT_BACKEND_ORDER],
-      // Made-up speeds: a fast start with a slow per-row cost (js), and the other way round (cpu).
-      timings: [
-        { backend: 'js' as const, singleMs: 0.1, batchMsPerRow: 0.05 },
-        { backend: 'cpu' as const, singleMs: 0.5, batchMsPerRow: 0.001 },
+    // Made-up speeds: a fast start with a slow per-row cost (js), and the other way round (cpu).
+    const benchmark = storedBenchmark(
+      [
+        { backend: 'js', singleMs: 0.1, batchMsPerRow: 0.05 },
+        { backend: 'cpu', singleMs: 0.5, batchMsPerRow: 0.001 },
       ],
-      single: 'js' as const,
-      batch: 'cpu' as const,
-    };
+      { single: 'js', batch: 'cpu' },
+    );
     expect(await init(channel, { benchmark })).toMatchObject({
       type: 'ready',
       backends: { single: 'js', batch: 'cpu' },
     });
-    const run = async (rows: number, workload?: 'single' | 'batch') => {
-      const x = new Float32Array(rows * 13);
-      for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
-      const a = await channel.request({ type: 'predict', inputs: x, rows, workload });
-      return a.type === 'prediction' ? a.backend : a.type;
-    };
+    const run = backendFor(channel);
     // Costs: js 0.1 + 0.05 (n − 1), cpu 0.5 + 0.001 (n − 1): the crossover is between 9 and 10 rows.
     expect(await run(1)).toBe('js');
     expect(await run(9)).toBe('js');
@@ -137,26 +152,16 @@ describe('inference worker protocol', () => {
 
   it('sends calls too small to share out to simd, not to the threaded kernel that would run them alone', async () => {
     const { channel } = connect(deps());
-    const benchmark = {
-      userAgent: 'test',
-      modelVersion: tiny.manifest.version,
-      measuredAt: new Date().toISOString(),
-      tried: [...DEFAULT_BACKEND_ORDER],
-      // Made-up speeds: the threaded kernel a hair faster for one row (noise: it runs one row as simd does).
-      timings: [
-        { backend: 'simd' as const, singleMs: 0.02, batchMsPerRow: 0.004 },
-        { backend: 'simd-threads' as const, singleMs: 0.019, batchMsPerRow: 0.002 },
+    // Made-up speeds: the threaded kernel a hair faster for one row (noise: it runs one row as simd does).
+    const benchmark = storedBenchmark(
+      [
+        { backend: 'simd', singleMs: 0.02, batchMsPerRow: 0.004 },
+        { backend: 'simd-threads', singleMs: 0.019, batchMsPerRow: 0.002 },
       ],
-      single: 'simd' as const,
-      batch: 'simd-threads' as const,
-    };
+      { single: 'simd', batch: 'simd-threads' },
+    );
     await init(channel, { benchmark });
-    const run = async (rows: number) => {
-      const x = new Float32Array(rows * 13);
-      for (let r = 0; r < rows; r++) x.set(row(r), r * 13);
-      const a = await channel.request({ type: 'predict', inputs: x, rows });
-      return a.type === 'prediction' ? a.backend : a.type;
-    };
+    const run = backendFor(channel);
     expect(await run(1)).toBe('simd');
     expect(await run(MIN_SPLIT_ROWS - 1)).toBe('simd');
     expect(await run(MIN_SPLIT_ROWS)).toBe('simd-threads');
