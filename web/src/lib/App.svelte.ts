@@ -177,12 +177,12 @@ export class App {
     this.storage = { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted };
   }
 
-  /** Mean of each feature in the training reference: the explain baseline. */
-  get baseline(): number[] | null {
+  /** Mean of each feature in the training reference: the explain baseline (worked out once per model). */
+  readonly baseline: number[] | null = $derived.by(() => {
     const ref = (this.models.state.activeManifest ?? this.manifest)?.reference?.features;
     if (!ref) return null;
     return FEATURE_NAMES.map((n) => ref.find((f) => f.name === n)?.mean ?? 0);
-  }
+  });
 
   /**
    * Runs the model for songs and logs every prediction. The outputs come back as soon as the model has them;

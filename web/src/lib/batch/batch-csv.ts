@@ -8,11 +8,22 @@ import { COUNTRY_CODES } from '../../../../model/contract/countries.ts';
 
 export const TOP_K = 5;
 
-/** Indices of the k largest outputs, largest first. */
+/**
+ * Indices of the k largest outputs, largest first; ties keep index order. Insertion into a sorted list of at most
+ * k: a plain loop, no comparator calls, and for the top few no sort of all 72 (it runs on every click and for
+ * every song of a batch).
+ */
 export function topCountries(outputs: ArrayLike<number>, k = TOP_K): number[] {
-  return Array.from({ length: outputs.length }, (_, i) => i)
-    .sort((a, b) => (outputs[b] ?? 0) - (outputs[a] ?? 0))
-    .slice(0, k);
+  const top: number[] = [];
+  const at = (j: number) => outputs[top[j]!] ?? 0;
+  for (let i = 0; i < outputs.length; i++) {
+    const v = outputs[i] ?? 0;
+    if (top.length === k && !(v > at(k - 1))) continue;
+    let j = Math.min(top.length, k - 1);
+    for (; j > 0 && at(j - 1) < v; j--) top[j] = top[j - 1]!;
+    top[j] = i;
+  }
+  return top;
 }
 
 export function batchResultCsv(songs: readonly CatalogueSong[], outputs: Float32Array): string {

@@ -8,10 +8,21 @@ async function load() {
 
 describe('afterPaint', () => {
   let frames: (() => void)[];
+  /** A page's visibility, and the listener the module registers on it. */
+  let page: { visibilityState: 'visible' | 'hidden'; onChange?: () => void };
   beforeEach(() => {
     vi.useFakeTimers();
     frames = [];
     vi.stubGlobal('requestAnimationFrame', (cb: () => void) => frames.push(cb));
+    page = { visibilityState: 'visible' };
+    vi.stubGlobal('document', {
+      get visibilityState() {
+        return page.visibilityState;
+      },
+      addEventListener: (type: string, l: () => void) => {
+        if (type === 'visibilitychange') page.onChange = l;
+      },
+    });
   });
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -49,18 +60,44 @@ describe('afterPaint', () => {
     expect(order).toEqual(['log', 'explain', 'labels']);
   });
 
-  it('still runs when no frame comes (hidden tab)', async () => {
+  it('runs on a timer in a hidden tab, which gets no frames', async () => {
     const afterPaint = await load();
+    page.visibilityState = 'hidden';
     const fn = vi.fn();
     afterPaint(fn, 50);
+    expect(frames).toHaveLength(0);
     vi.advanceTimersByTime(49);
     expect(fn).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(fn).toHaveBeenCalledTimes(1);
-    // The late frame does not run anything again.
+  });
+
+  it('runs at once when the page is hidden while the work waits for its frame, and not again', async () => {
+    const afterPaint = await load();
+    const fn = vi.fn();
+    afterPaint(fn);
+    expect(frames).toHaveLength(1);
+    page.visibilityState = 'hidden';
+    page.onChange!();
+    vi.advanceTimersByTime(0);
+    expect(fn).toHaveBeenCalledTimes(1);
+    // The frame that comes when the page shows again runs nothing twice; new work waits for a new frame.
     frames.shift()!();
     vi.advanceTimersByTime(10);
     expect(fn).toHaveBeenCalledTimes(1);
+    page.visibilityState = 'visible';
+    const next = vi.fn();
+    afterPaint(next);
+    expect(frames).toHaveLength(1);
+  });
+
+  it('arms no timer per call on a visible page (timers cost the click that schedules them)', async () => {
+    const afterPaint = await load();
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    afterPaint(() => undefined);
+    expect(timers).not.toHaveBeenCalled();
+    frames.shift()!();
+    expect(timers).toHaveBeenCalledTimes(1);
   });
 
   it('can be cancelled, without touching the other waiting work', async () => {

@@ -4,8 +4,10 @@
  * not hold back the frame that shows its probabilities. A frame callback
  * queues a task, which runs after that frame's paint; everything asked for
  * meanwhile shares that one frame callback and task (scheduling costs are
- * paid once per frame, and cancelling is free). Hidden tabs get no frames, so
- * a timer makes sure the work still runs: logs are never held back for long.
+ * paid once per frame, and cancelling is free). Hidden tabs get no frames:
+ * there a timer runs the work instead, and a page hidden while work waits for
+ * its frame runs it at once, so logs are never held back for long. (A timer
+ * armed on every call just in case cost ~0.03 ms of each click.)
  */
 
 const FALLBACK_MS = 100;
@@ -25,7 +27,18 @@ function run(gen: number): void {
   for (const job of jobs) job();
 }
 
-/** Calls `fn` once, after the next paint (or after FALLBACK_MS without frames). Returns a cancel function. */
+const visible = () => typeof document !== 'undefined' && document.visibilityState === 'visible';
+
+if (typeof document !== 'undefined') {
+  document.addEventListener('visibilitychange', () => {
+    if (scheduled && !visible()) {
+      const gen = generation;
+      setTimeout(() => run(gen), 0);
+    }
+  });
+}
+
+/** Calls `fn` once, after the next paint (or after FALLBACK_MS where no frames come). Returns a cancel function. */
 export function afterPaint(fn: () => void, fallbackMs = FALLBACK_MS): () => void {
   // A wrapper per call, so the same function asked for twice runs twice and each cancel removes only its own.
   const job = () => fn();
@@ -33,9 +46,11 @@ export function afterPaint(fn: () => void, fallbackMs = FALLBACK_MS): () => void
   if (!scheduled) {
     scheduled = true;
     const gen = generation;
-    fallback = setTimeout(() => run(gen), fallbackMs);
-    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(() => run(gen), 0));
-    else setTimeout(() => run(gen), 0);
+    if (typeof requestAnimationFrame === 'function' && visible()) {
+      requestAnimationFrame(() => setTimeout(() => run(gen), 0));
+    } else {
+      fallback = setTimeout(() => run(gen), typeof requestAnimationFrame === 'function' ? fallbackMs : 0);
+    }
   }
   return () => {
     waiting.delete(job);
