@@ -272,21 +272,26 @@ async function main(): Promise<void> {
           target.textContent = r.value.outputs[0]!.toFixed(4) + Math.random();
         });
       });
-      const floor: number[] = [];
-      for (let i = 0; i < 120; i++) {
-        floor.push(
-          await new Promise<number>((resolve) => {
-            const t0 = performance.now();
-            const mo = new MutationObserver(() => {
-              mo.disconnect();
-              resolve(performance.now() - t0);
-            });
-            mo.observe(target, { childList: true });
-            bare.click();
-          }),
-        );
-        await sleep(40);
-      }
+      /** 120 clicks of `button`, each timed until `target`'s text changes, 40 ms apart. */
+      const clicksToText = async (button: HTMLButtonElement) => {
+        const times: number[] = [];
+        for (let i = 0; i < 120; i++) {
+          times.push(
+            await new Promise<number>((resolve) => {
+              const t0 = performance.now();
+              const mo = new MutationObserver(() => {
+                mo.disconnect();
+                resolve(performance.now() - t0);
+              });
+              mo.observe(target, { childList: true });
+              button.click();
+            }),
+          );
+          await sleep(40);
+        }
+        return times;
+      };
+      const floor = await clicksToText(bare);
       // And under that, the browser alone: a click whose handler writes the text node synchronously. After an
       // idle gap even this is far from free on this VM (caches and branch predictors have gone cold).
       const sync = document.createElement('button');
@@ -294,21 +299,7 @@ async function main(): Promise<void> {
         target.textContent = String(Math.random());
       });
       document.body.append(sync);
-      const nothing: number[] = [];
-      for (let i = 0; i < 120; i++) {
-        nothing.push(
-          await new Promise<number>((resolve) => {
-            const t0 = performance.now();
-            const mo = new MutationObserver(() => {
-              mo.disconnect();
-              resolve(performance.now() - t0);
-            });
-            mo.observe(target, { childList: true });
-            sync.click();
-          }),
-        );
-        await sleep(40);
-      }
+      const nothing = await clicksToText(sync);
       sync.remove();
       bare.remove();
       target.remove();
