@@ -2,9 +2,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createJsDenseModel } from './dense-js.ts';
-import { createDenseModel, type DenseWeights, predictReference } from './dense-model.ts';
+import { createDenseModel, predictReference } from './dense-model.ts';
 import { mulberry32 } from './prng.ts';
-import { randomLayer, shippedModel, songRows } from './testing/kernel-fixtures.ts';
+import { mixedStack, shippedModel, songRows } from './testing/kernel-fixtures.ts';
 import { warmUpCheck } from './warm-up-check.ts';
 
 const { weights: shipped, manifest } = shippedModel();
@@ -45,13 +45,7 @@ describe('plain-JS dense model', () => {
 
   it('runs deeper stacks and linear layers like the reference', () => {
     const rand = mulberry32(3);
-    const layers = [
-      randomLayer(rand, 13, 9, 'relu'),
-      randomLayer(rand, 9, 7, 'linear'),
-      randomLayer(rand, 7, 11, 'relu'),
-      randomLayer(rand, 11, 5, 'sigmoid'),
-    ];
-    const w: DenseWeights = { layers, inputSize: 13, outputSize: 5 };
+    const w = mixedStack(rand);
     const x = Float32Array.from({ length: 2 * 13 }, () => rand() * 2 - 1);
     const got = createJsDenseModel(w).predictSync(x, 2);
     for (const r of [0, 1]) {

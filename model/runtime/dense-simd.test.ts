@@ -1,11 +1,11 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDenseModel, type DenseWeights, predictReference } from './dense-model.ts';
+import { createDenseModel, predictReference } from './dense-model.ts';
 import { createSimdDenseModel } from './dense-simd.ts';
 import { compileDenseKernel } from './dense-simd-build.ts';
 import { mulberry32 } from './prng.ts';
-import { randomLayer, shippedModel, songRows as songs } from './testing/kernel-fixtures.ts';
+import { mixedStack, shippedModel, songRows as songs } from './testing/kernel-fixtures.ts';
 import { warmUpCheck } from './warm-up-check.ts';
 
 const { weights: shipped, manifest } = shippedModel();
@@ -62,15 +62,10 @@ describe('WebAssembly SIMD dense model', () => {
 
   it('runs widths that are not multiples of 8, linear layers and extreme sigmoid inputs like the reference', async () => {
     const rand = mulberry32(3);
-    const layers = [
-      randomLayer(rand, 13, 9, 'relu'),
-      randomLayer(rand, 9, 7, 'linear'),
-      randomLayer(rand, 7, 11, 'relu'),
-      randomLayer(rand, 11, 5, 'sigmoid'),
-    ];
+    const w = mixedStack(rand);
     // Big weights push the last layer's sums far past ±88, where exp over- or underflows in float32.
-    for (let i = 0; i < layers[3]!.kernel.length; i++) layers[3]!.kernel[i]! *= 200;
-    const w: DenseWeights = { layers, inputSize: 13, outputSize: 5 };
+    const last = w.layers[3]!.kernel;
+    for (let i = 0; i < last.length; i++) last[i]! *= 200;
     const x = Float32Array.from({ length: 6 * 13 }, () => rand() * 2 - 1);
     const got = (await createSimdDenseModel(w, kernel)).predictSync(x, 6);
     let saturated = 0;

@@ -7,11 +7,9 @@ import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES } from '../../model/contract/countries.ts';
-import { toVector } from '../../model/contract/features.ts';
 import { BACKENDS, PredictionLogSchema } from '../../model/contract/prediction-log.ts';
-import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import { launchChromium } from './browser.ts';
-import { logCount, poll, readLogs, screenshot, waitReady } from './helpers.ts';
+import { compareBackends, logCount, poll, readLogs, screenshot, waitReady } from './helpers.ts';
 import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
 
 let server: TestServer;
@@ -291,26 +289,7 @@ describe('Jukebox Edge PWA', () => {
   });
 
   it('gives the same probabilities on our SIMD kernel as on tfjs WASM, for 2,000 catalogue songs', async () => {
-    const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
-    if (!parsed.ok) throw new Error(parsed.message);
-    const xs = parsed.value.songs.slice(0, 2000).flatMap((s) => toVector(s.features));
-    const diff = await page.evaluate(async (xs) => {
-      type P = { ok: boolean; value: { outputs: Float32Array; backend: string } };
-      const inf = (
-        globalThis as unknown as {
-          __jukebox: { inference: { predict(x: Float32Array, n: number, o: { backend: string }): Promise<P> } };
-        }
-      ).__jukebox.inference;
-      const x = Float32Array.from(xs);
-      const rows = x.length / 13;
-      const ours = await inf.predict(x, rows, { backend: 'simd' });
-      const tfjs = await inf.predict(x, rows, { backend: 'wasm' });
-      let worst = 0;
-      for (let i = 0; i < ours.value.outputs.length; i++) {
-        worst = Math.max(worst, Math.abs(ours.value.outputs[i]! - tfjs.value.outputs[i]!));
-      }
-      return { worst, n: ours.value.outputs.length, backends: [ours.value.backend, tfjs.value.backend] };
-    }, xs);
+    const diff = await compareBackends(page, 'simd', 'wasm');
     expect(diff.backends).toEqual(['simd', 'wasm']);
     expect(diff.n).toBe(2000 * 72);
     expect(diff.worst).toBeLessThan(1e-5);

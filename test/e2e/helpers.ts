@@ -1,9 +1,12 @@
 /** Page helpers shared by the e2e tests: app readiness, IndexedDB reads, screenshots. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { toVector } from '../../model/contract/features.ts';
+import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import type { StoredLog } from '../../web/src/lib/storage/device-store.ts';
+import { CATALOGUE_CSV } from './static-server.ts';
 
 export const SCREENS = resolve(import.meta.dirname, '../artifacts/screens');
 
@@ -82,4 +85,39 @@ export function logCount(page: Page): Promise<number> {
 /** `expect.poll` with a timeout fit for a shared, loaded 2-core machine (vitest's default is 1 s). */
 export function poll<T>(fn: () => Promise<T> | T, timeout = 15_000) {
   return expect.poll(fn, { timeout });
+}
+
+/**
+ * The first `songs` catalogue songs scored in the page on backend `a` and then on `b` (named, not routed):
+ * the largest |difference| over all their probabilities, how many values were compared and which backends ran.
+ */
+export async function compareBackends(
+  page: Page,
+  a: string,
+  b: string,
+  songs = 2000,
+): Promise<{ worst: number; n: number; backends: string[] }> {
+  const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
+  if (!parsed.ok) throw new Error(parsed.message);
+  const xs = parsed.value.songs.slice(0, songs).flatMap((s) => toVector(s.features));
+  return page.evaluate(
+    async ({ xs, a, b }) => {
+      type P = { ok: boolean; value: { outputs: Float32Array; backend: string } };
+      const inf = (
+        globalThis as unknown as {
+          __jukebox: { inference: { predict(x: Float32Array, n: number, o: { backend: string }): Promise<P> } };
+        }
+      ).__jukebox.inference;
+      const x = Float32Array.from(xs);
+      const rows = x.length / 13;
+      const first = await inf.predict(x, rows, { backend: a });
+      const second = await inf.predict(x, rows, { backend: b });
+      let worst = 0;
+      for (let i = 0; i < first.value.outputs.length; i++) {
+        worst = Math.max(worst, Math.abs(first.value.outputs[i]! - second.value.outputs[i]!));
+      }
+      return { worst, n: first.value.outputs.length, backends: [first.value.backend, second.value.backend] };
+    },
+    { xs, a, b },
+  );
 }

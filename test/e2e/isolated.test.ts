@@ -1,20 +1,8 @@
-/**
- * Cross-origin isolation, both ways. The product server sends COOP/COEP, so
- * the page is isolated and our kernel also runs on threads ('simd-threads'),
- * which must give the single-threaded kernel's outputs. (tfjs's threaded WASM
- * build once took the worker down on such a page: "_scriptDir is not
- * defined"; it must start, measure every backend and predict.) Behind a proxy
- * that drops the headers the page is not isolated: the threaded backend is
- * refused with its reason and everything else works.
- */
-import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toVector } from '../../model/contract/features.ts';
-import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import { launchChromium } from './browser.ts';
-import { waitReady } from './helpers.ts';
-import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
+import { compareBackends, waitReady } from './helpers.ts';
+import { startTestServer, type TestServer } from './static-server.ts';
 
 interface InferenceGlobal {
   __jukebox: {
@@ -77,21 +65,7 @@ describe('cross-origin isolated page (COOP/COEP, as the product serves it)', () 
   });
 
   it('gives exactly the single-threaded kernel outputs on threads, for 2,000 catalogue songs', async () => {
-    const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
-    if (!parsed.ok) throw new Error(parsed.message);
-    const xs = parsed.value.songs.slice(0, 2000).flatMap((s) => toVector(s.features));
-    const diff = await page.evaluate(async (xs) => {
-      const inf = (globalThis as unknown as InferenceGlobal).__jukebox.inference;
-      const x = Float32Array.from(xs);
-      const rows = x.length / 13;
-      const threads = await inf.predict(x, rows, { backend: 'simd-threads' });
-      const single = await inf.predict(x, rows, { backend: 'simd' });
-      let worst = 0;
-      for (let i = 0; i < single.value.outputs.length; i++) {
-        worst = Math.max(worst, Math.abs(threads.value.outputs[i]! - single.value.outputs[i]!));
-      }
-      return { worst, n: threads.value.outputs.length, backends: [threads.value.backend, single.value.backend] };
-    }, xs);
+    const diff = await compareBackends(page, 'simd-threads', 'simd');
     expect(diff.backends).toEqual(['simd-threads', 'simd']);
     expect(diff.n).toBe(2000 * 72);
     expect(diff.worst).toBe(0);

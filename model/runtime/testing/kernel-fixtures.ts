@@ -32,6 +32,20 @@ export function randomLayer(
   };
 }
 
+/**
+ * A small stack that exercises what the shipped model does not: widths that are not multiples of 8, a linear
+ * layer between relus, and a sigmoid output; 13 inputs, 5 outputs.
+ */
+export function mixedStack(rand: () => number): DenseWeights {
+  const layers = [
+    randomLayer(rand, 13, 9, 'relu'),
+    randomLayer(rand, 9, 7, 'linear'),
+    randomLayer(rand, 7, 11, 'relu'),
+    randomLayer(rand, 11, 5, 'sigmoid'),
+  ];
+  return { layers, inputSize: 13, outputSize: 5 };
+}
+
 /** Rows of raw features at their real scales (duration in ms, tempo in BPM, loudness in dB). */
 export function songRows(rand: () => number, rows: number): Float32Array {
   return Float32Array.from({ length: rows * 13 }, (_, i) => {
