@@ -4,6 +4,7 @@ export * from './admin-api.ts';
 export * from './api.ts';
 export * from './canonical.ts';
 export * from './countries.ts';
+export * from './enrollment-code.ts';
 export * from './errors.ts';
 export * from './features.ts';
 export * from './manifest.ts';

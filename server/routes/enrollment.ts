@@ -8,7 +8,12 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import { uuidv7 } from 'uuidv7';
 import { z } from 'zod';
-import { EnrollRequestSchema } from '../../model/contract/index.ts';
+import {
+  ENROLLMENT_CODE_ALPHABET,
+  ENROLLMENT_CODE_LENGTH,
+  EnrollRequestSchema,
+  normalizeEnrollmentCode,
+} from '../../model/contract/index.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Deps } from '../deps.ts';
@@ -18,15 +23,12 @@ import { readBody } from '../http/json-body.ts';
 import { recordAudit } from '../registry/audit.ts';
 import type { DevicesTable } from '../store/schema.ts';
 
-/** Easy to read aloud: no 0/O/1/I. 12 symbols of 32 = 60 bits. */
-const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 export function enrollmentCode(): string {
-  const b = randomBytes(12);
+  const b = randomBytes(ENROLLMENT_CODE_LENGTH);
   let s = '';
-  for (let i = 0; i < 12; i++) s += ALPHABET[(b[i] as number) % 32];
-  return `${s.slice(0, 4)}-${s.slice(4, 8)}-${s.slice(8)}`;
+  for (let i = 0; i < ENROLLMENT_CODE_LENGTH; i++) s += ENROLLMENT_CODE_ALPHABET[(b[i] as number) % 32];
+  return normalizeEnrollmentCode(s);
 }
-const normaliseCode = (c: string) => c.trim().toUpperCase();
 
 const CreateCodeSchema = z.strictObject({
   expiresInHours: z
@@ -103,7 +105,7 @@ export function enrollmentRoutes(deps: Deps) {
     const used = await db
       .updateTable('enrollment_codes')
       .set({ used_at: now, device_id: body.deviceId })
-      .where('hash', '=', hashToken(normaliseCode(body.code)))
+      .where('hash', '=', hashToken(normalizeEnrollmentCode(body.code)))
       .where('used_at', 'is', null)
       .where('expires_at', '>', now)
       .returning('hash')

@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeEnrollmentCode } from '../../../../model/contract/enrollment-code.ts';
 import { createTestServer, type TestServer } from '../../../../server/testing/harness.ts';
 import { buildOutcome, localDate } from '../outcomes/build-outcome.ts';
 import { httpPost } from '../sync/http-post.ts';
-import { enrollDevice, normaliseCode } from './enroll-device.ts';
+import { enrollDevice } from './enroll-device.ts';
 
 let server: TestServer;
 const viaApp = ((input: string, init?: RequestInit) => server.app.request(input, init)) as typeof fetch;
@@ -28,7 +29,7 @@ describe('enrollDevice', () => {
   it('trades a code (typed loosely) for a token the server accepts, once', async () => {
     const code = await newCode();
     const typed = ` ${code.toLowerCase().replaceAll('-', ' - ')} `;
-    expect(normaliseCode(typed)).toBe(code);
+    expect(normalizeEnrollmentCode(typed)).toBe(code);
     const r = await enrollDevice({ code: typed, deviceId: 'dev_enroll_1' }, { fetch: viaApp });
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -4,6 +4,7 @@
  * used or expired code, too many tries, no network, an unexpected answer.
  */
 import { EnrollResponseSchema } from '../../../../model/contract/api.ts';
+import { normalizeEnrollmentCode } from '../../../../model/contract/enrollment-code.ts';
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
 
 export const ENROLL_PATH = '/api/v1/enroll';
@@ -23,16 +24,11 @@ export interface EnrolledDevice {
   readonly publicKey?: JsonWebKey;
 }
 
-/** Codes are read aloud and typed on phones: spaces and lower case are forgiven (the server upper-cases too). */
-export function normaliseCode(code: string): string {
-  return code.trim().replace(/\s+/g, '').toUpperCase();
-}
-
 export async function enrollDevice(
   request: { code: string; deviceId: string; label?: string },
   options: { baseUrl?: string; fetch?: typeof fetch } = {},
 ): Promise<Result<EnrolledDevice, EnrollErrorCode>> {
-  const code = normaliseCode(request.code);
+  const code = normalizeEnrollmentCode(request.code);
   if (code.length < 4 || code.length > 64) return fail('invalid-value', { field: 'code' });
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   let res: Response;
