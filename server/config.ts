@@ -80,6 +80,9 @@ export const ConfigSchema = z.object({
   retrainOnAlert: z.union([z.boolean(), bool]).default(false),
   /** A retraining job running longer than this is killed and marked failed. */
   retrainTimeoutS: z.coerce.number().int().min(1).default(3600),
+  /** Event times (log createdAt, outcome recordedAt) must lie within this many days before / after receipt. */
+  eventWindowBackDays: z.coerce.number().int().min(1).max(3650).default(90),
+  eventWindowAheadDays: z.coerce.number().int().min(0).max(365).default(1),
   /** How long a looked-up token stays cached in memory (revocation on this instance is immediate). */
   tokenCacheMs: z.coerce.number().int().min(0).default(5000),
 });
@@ -105,6 +108,8 @@ const ENV_KEYS: Record<string, keyof Config> = {
   CSV_BODY_LIMIT_BYTES: 'csvBodyLimitBytes',
   METRICS_PUBLIC: 'metricsPublic',
   TOKEN_CACHE_MS: 'tokenCacheMs',
+  EVENT_WINDOW_BACK_DAYS: 'eventWindowBackDays',
+  EVENT_WINDOW_AHEAD_DAYS: 'eventWindowAheadDays',
   SERVER_WORKERS: 'workers',
   RETRAIN_COMMAND: 'retrainCommand',
   RETRAIN_ON_ALERT: 'retrainOnAlert',

@@ -3,11 +3,12 @@
  * use. The server validates with these; the app parses answers with them.
  */
 import { z } from 'zod';
+import { EventTimeSchema, safeText } from './bounds.ts';
 import { CountryCodeSchema } from './countries.ts';
 import { FEATURE_NAMES, FeaturesSchema } from './features.ts';
 import { ModelVersionSchema } from './manifest.ts';
 import { OUTCOME_SOURCES, OutcomeSchema } from './outcome.ts';
-import { PredictionLogSchema } from './prediction-log.ts';
+import { EnrollableDeviceIdSchema, PredictionLogSchema } from './prediction-log.ts';
 
 export const MAX_LOGS_PER_BATCH = 1000;
 export const MAX_OUTCOMES_PER_BATCH = 1000;
@@ -44,12 +45,8 @@ export const OutcomeBatchResponseSchema = LogBatchResponseSchema;
 export const EnrollRequestSchema = z.strictObject({
   code: z.string().min(4).max(64),
   /** The device's own id (made on the device before enrollment). */
-  deviceId: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_-]+$/),
-  label: z.string().max(100).optional(),
+  deviceId: EnrollableDeviceIdSchema,
+  label: safeText(100).optional(),
 });
 export const EnrollResponseSchema = z.object({
   deviceId: z.string(),
@@ -103,10 +100,10 @@ export const DeviceEventSchema = z.strictObject({
   /** The model version concerned. */
   version: ModelVersionSchema,
   /** Contract error code, for refusals and rollbacks. */
-  code: z.string().max(64).optional(),
-  message: z.string().max(500).optional(),
-  /** Device clock. */
-  at: z.iso.datetime({ offset: true }),
+  code: safeText(64).optional(),
+  message: safeText(500).optional(),
+  /** Device clock (kept as reported; the server orders device events by its own receive time). */
+  at: EventTimeSchema,
 });
 export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
 

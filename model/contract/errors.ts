@@ -27,6 +27,12 @@ export const ERROR_MESSAGES = {
   'invalid-value': 'A value has the wrong type or format.',
   'unknown-country': 'The country is not one of the 72 the model covers.',
   'no-usable-rows': 'No usable rows remain after validation.',
+  'invalid-text': 'The text contains control characters or invalid Unicode.',
+  'invalid-date': 'The date is not a calendar date (YYYY-MM-DD).',
+  'number-out-of-range': 'A number is outside its allowed range.',
+  'event-time-out-of-window': 'The event time is too far before or after the moment the server received it.',
+  'id-reused': 'This id was already stored with different content.',
+  'reserved-id': 'This id is reserved and cannot be used by a device.',
   // Model and pipeline
   'gate-failed': 'The candidate did not pass the quality gate.',
   'parity-failed': 'The exported model does not reproduce the trained model.',
@@ -57,6 +63,9 @@ export const ERROR_MESSAGES = {
   'rate-limited': 'Too many requests: slow down and retry later.',
   'unknown-model-version': 'The model version is not in the registry.',
   'enrollment-code-invalid': 'The enrollment code is unknown, used or expired.',
+  'device-exists': 'A device with this id is already enrolled: ask the admin for a re-enrollment code for it.',
+  'device-revoked': 'This device was revoked: the admin must restore it before it can enroll again.',
+  'json-too-deep': 'The JSON body is nested too deeply.',
   'network-error': 'The server could not be reached.',
   internal: 'Something went wrong on the server.',
 } as const;

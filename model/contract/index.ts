@@ -2,6 +2,7 @@
 
 export * from './admin-api.ts';
 export * from './api.ts';
+export * from './bounds.ts';
 export * from './canonical.ts';
 export * from './countries.ts';
 export * from './enrollment-code.ts';

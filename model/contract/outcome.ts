@@ -4,6 +4,7 @@
  * upload. Idempotent by id.
  */
 import { z } from 'zod';
+import { CalendarDateSchema, EventTimeSchema, safeText } from './bounds.ts';
 import { CountryCodeSchema } from './countries.ts';
 import { DeviceIdSchema } from './prediction-log.ts';
 
@@ -12,7 +13,7 @@ export const OUTCOME_SOURCES = ['device', 'chart-upload'] as const;
 /** A song is known by its catalogue id, or by the fingerprint of its features. */
 export const SongRefSchema = z
   .object({
-    songId: z.string().min(1).max(64).optional(),
+    songId: safeText(64, 1).optional(),
     fingerprint: z
       .string()
       .regex(/^[0-9a-f]{16}$/)
@@ -27,10 +28,10 @@ export const OutcomeSchema = z.strictObject({
   country: CountryCodeSchema,
   charted: z.boolean(),
   /** Chart date the outcome is about. */
-  date: z.iso.date(),
+  date: CalendarDateSchema,
   source: z.enum(OUTCOME_SOURCES),
   deviceId: DeviceIdSchema.optional(),
   /** When it was recorded (device clock for device outcomes). */
-  recordedAt: z.iso.datetime({ offset: true }),
+  recordedAt: EventTimeSchema,
 });
 export type Outcome = z.infer<typeof OutcomeSchema>;

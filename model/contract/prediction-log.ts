@@ -3,6 +3,7 @@
  * record until the server acknowledges the id.
  */
 import { z } from 'zod';
+import { EventTimeSchema, LatencySchema, safeText } from './bounds.ts';
 import { ProbabilitiesSchema } from './countries.ts';
 import { FeaturesSchema } from './features.ts';
 import { ModelVersionSchema } from './manifest.ts';
@@ -29,10 +30,30 @@ export const DeviceIdSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/);
 
+/**
+ * Ids a device may not take: the server's own actors in the audit log. (Tokens are kept apart by role as well, so
+ * a device called `admin` could never touch an admin token; refusing the name keeps the audit log unambiguous.)
+ */
+export const RESERVED_DEVICE_IDS: ReadonlySet<string> = new Set([
+  'admin',
+  'server',
+  'bootstrap',
+  'alerts',
+  'job-runner',
+  'system',
+  'root',
+]);
+
+/** A device id a new device may enroll with (item code `reserved-id` for the reserved ones, any case). */
+export const EnrollableDeviceIdSchema = DeviceIdSchema.refine((id) => !RESERVED_DEVICE_IDS.has(id.toLowerCase()), {
+  message: 'this id is reserved',
+  params: { code: 'reserved-id' },
+});
+
 export const ShadowResultSchema = z.object({
   modelVersion: ModelVersionSchema,
   outputs: ProbabilitiesSchema,
-  latencyMs: z.number().finite().nonnegative(),
+  latencyMs: LatencySchema,
 });
 export type ShadowResult = z.infer<typeof ShadowResultSchema>;
 
@@ -46,13 +67,13 @@ export const PredictionLogSchema = z.strictObject({
   deviceId: DeviceIdSchema,
   modelVersion: ModelVersionSchema,
   backend: BackendSchema,
-  latencyMs: z.number().finite().nonnegative(),
-  /** Device clock at prediction time: the event time for drift windows. */
-  createdAt: z.iso.datetime({ offset: true }),
+  latencyMs: LatencySchema,
+  /** Device clock at prediction time: the event time for drift windows (the server also bounds it by receipt). */
+  createdAt: EventTimeSchema,
   inputs: FeaturesSchema,
   outputs: ProbabilitiesSchema,
   source: PredictionSourceSchema,
-  songId: z.string().min(1).max(64).optional(),
+  songId: safeText(64, 1).optional(),
   shadow: ShadowResultSchema.optional(),
 });
 export type PredictionLog = z.infer<typeof PredictionLogSchema>;

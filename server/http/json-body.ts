@@ -16,9 +16,38 @@ export function requireJson(c: Context): void {
   }
 }
 
-export async function readJsonText(c: Context): Promise<unknown> {
+/** Deeper than this is no body of ours (a manifest is ~6 levels): refused before JSON.parse builds it. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The deepest nesting of `[`/`{` in a JSON text, outside strings; stops counting once past `limit`. One pass over
+ * char codes, so it costs far less than the parse it guards.
+ */
+export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92 /* \ */) i++;
+      else if (ch === 34 /* " */) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch === 123 /* { */ || ch === 91 /* [ */) {
+      if (++depth > limit) return true;
+    } else if (ch === 125 /* } */ || ch === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+/**
+ * `checkDepth: false` only where the schema fixes the whole shape (a log batch): V8's JSON.parse is iterative, and
+ * zod stops at the first level that does not match, so depth cannot hurt there and the scan (~4 ms per 800 KB)
+ * would cost the hot path.
+ */
+export async function readJsonText(c: Context, opts: { checkDepth?: boolean } = {}): Promise<unknown> {
   requireJson(c);
   const text = await c.req.text();
+  if (opts.checkDepth !== false && jsonDepthExceeds(text)) throw new ApiError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -42,6 +71,8 @@ export function issueCode(issue: Issue): string {
     if (issue.code === 'invalid_format' || issue.code === 'not_multiple_of') return 'feature-not-an-integer';
   }
   if (issue.path.includes('country') && issue.code === 'invalid_value') return 'unknown-country';
+  if (issue.code === 'custom' && typeof issue.params?.code === 'string') return issue.params.code;
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'number') return 'number-out-of-range';
   return 'invalid-value';
 }
 

@@ -10,13 +10,16 @@ import { z } from 'zod';
 import {
   BACKENDS,
   DeviceIdSchema,
+  EventTimeSchema,
   FEATURE_SPECS,
   type LogBatchRequest,
   LogIdSchema,
+  MAX_LATENCY_MS,
   MAX_LOGS_PER_BATCH,
   ModelVersionSchema,
   NUM_COUNTRIES,
   PREDICTION_SOURCES,
+  safeText,
 } from '../../model/contract/index.ts';
 
 const LOG_KEYS = new Set([
@@ -34,8 +37,7 @@ const LOG_KEYS = new Set([
 ]);
 const BACKEND_SET = new Set<string>(BACKENDS);
 const SOURCE_SET = new Set<string>(PREDICTION_SOURCES);
-const CreatedAt = z.iso.datetime({ offset: true });
-const SongId = z.string().min(1).max(64);
+const SongId = safeText(64, 1);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -86,7 +88,7 @@ function shadowOk(v: unknown): boolean {
   return (
     cachedOk(ModelVersionSchema, 'v', v.modelVersion) &&
     probabilities(v.outputs) &&
-    finiteIn(v.latencyMs, 0, Number.POSITIVE_INFINITY)
+    finiteIn(v.latencyMs, 0, MAX_LATENCY_MS)
   );
 }
 
@@ -97,8 +99,8 @@ function logOk(l: unknown): boolean {
   if (!cachedOk(DeviceIdSchema, 'd', l.deviceId)) return false;
   if (!cachedOk(ModelVersionSchema, 'v', l.modelVersion)) return false;
   if (typeof l.backend !== 'string' || !BACKEND_SET.has(l.backend)) return false;
-  if (!finiteIn(l.latencyMs, 0, Number.POSITIVE_INFINITY)) return false;
-  if (typeof l.createdAt !== 'string' || !CreatedAt.safeParse(l.createdAt).success) return false;
+  if (!finiteIn(l.latencyMs, 0, MAX_LATENCY_MS)) return false;
+  if (typeof l.createdAt !== 'string' || !EventTimeSchema.safeParse(l.createdAt).success) return false;
   if (typeof l.source !== 'string' || !SOURCE_SET.has(l.source)) return false;
   if (!inputsOk(l.inputs) || !probabilities(l.outputs)) return false;
   if (l.songId !== undefined && !cachedOk(SongId, 's', l.songId)) return false;

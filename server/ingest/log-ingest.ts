@@ -20,6 +20,7 @@ import {
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
 import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
 import { ApiError } from '../http/errors.ts';
+import { reusedLogIds } from './log-conflicts.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -293,6 +294,21 @@ function kyselyWriter(isPg: boolean): BatchWriter {
   };
 }
 
+/** A retried id must carry the same content; otherwise the whole batch is refused (409 `id-reused`). */
+async function refuseReusedIds(
+  tx: Tx,
+  prepared: readonly Prepared[],
+  inserted: ReadonlySet<string>,
+  logs: readonly PredictionLog[],
+): Promise<void> {
+  const index = new Map(logs.map((l, i) => [l.id, i]));
+  const retried = prepared
+    .filter((p) => !inserted.has(p.log.id))
+    .map((p) => ({ log: p.log, inputs: p.inputs, index: index.get(p.log.id) ?? 0 }));
+  const items = await reusedLogIds(tx, retried);
+  if (items.length > 0) throw new ApiError('id-reused', { items });
+}
+
 const CHUNK = 500;
 
 function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
@@ -372,6 +388,7 @@ export class LogIngest {
     const writer = this.store.sqlite ? sqliteWriter(this.store.sqlite) : kyselyWriter(isPg);
     await this.store.db.transaction().execute(async (tx) => {
       for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
+      if (inserted.size < prepared.length) await refuseReusedIds(tx, prepared, inserted, logs);
       if (inserted.size === 0) return;
       const fresh = prepared.filter((p) => inserted.has(p.log.id));
 

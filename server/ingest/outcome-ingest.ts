@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
-import { isCountryCode, type Outcome, type OutcomeBatchRequest } from '../../model/contract/index.ts';
+import { isCalendarDate, isCountryCode, type Outcome, type OutcomeBatchRequest } from '../../model/contract/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { OutcomesTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -92,7 +92,7 @@ export class OutcomeIngest {
       if (!id) continue;
       songs.add(id);
       const snap = row.snapshot_date?.slice(0, 10) ?? '';
-      if (/^\d{4}-\d{2}-\d{2}$/.test(snap) && snap > latest) latest = snap;
+      if (isCalendarDate(snap) && snap > latest) latest = snap; // 9999-99-99 would date every outcome
       const c = row.country?.trim() ?? '';
       if (!isCountryCode(c)) continue; // the global chart (empty country) is not an output
       let set = charted.get(c);

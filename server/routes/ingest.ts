@@ -3,12 +3,18 @@
  * the admin chart-CSV upload that becomes outcomes.
  */
 import { Hono } from 'hono';
-import { type LogBatchRequest, LogBatchRequestSchema, OutcomeBatchRequestSchema } from '../../model/contract/index.ts';
+import {
+  isCalendarDate,
+  type LogBatchRequest,
+  LogBatchRequestSchema,
+  OutcomeBatchRequestSchema,
+} from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
 import { batchIssues, readBody, readJsonText } from '../http/json-body.ts';
 import { limitBody } from '../http/limits.ts';
+import { logsOutsideWindow, outcomesOutsideWindow } from '../ingest/event-window.ts';
 import { isValidLogBatch } from '../ingest/fast-log-check.ts';
 import { exportOutcomes } from '../ingest/outcome-export.ts';
 
@@ -17,11 +23,12 @@ export function ingestRoutes(deps: Deps) {
   const device = requireRole(deps, 'device', 'admin');
   const admin = requireRole(deps, 'admin');
   const m = deps.metrics;
+  const window = { backDays: deps.config.eventWindowBackDays, aheadDays: deps.config.eventWindowAheadDays };
 
   app.post('/logs', device, limitBody(deps.config.logBodyLimitBytes), async (c) => {
     const end = m.batchSeconds.startTimer({ kind: 'logs' });
     try {
-      const raw = await readJsonText(c);
+      const raw = await readJsonText(c, { checkDepth: false });
       let body: LogBatchRequest;
       if (isValidLogBatch(raw)) body = raw;
       else {
@@ -29,6 +36,8 @@ export function ingestRoutes(deps: Deps) {
         if (!parsed.success) throw new ApiError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
         body = parsed.data;
       }
+      const late = logsOutsideWindow(body.logs, Date.now(), window);
+      if (late.length > 0) throw new ApiError('validation-failed', { items: late.slice(0, 200), body: [] });
       const p = c.get('principal');
       const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null);
       m.logsIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
@@ -47,6 +56,8 @@ export function ingestRoutes(deps: Deps) {
     const end = m.batchSeconds.startTimer({ kind: 'outcomes' });
     try {
       const body = await readBody(c, OutcomeBatchRequestSchema, 'outcomes');
+      const late = outcomesOutsideWindow(body.outcomes, Date.now(), window);
+      if (late.length > 0) throw new ApiError('validation-failed', { items: late.slice(0, 200), body: [] });
       const p = c.get('principal');
       const r = await deps.outcomeIngest.ingest(body.outcomes, p.role === 'device' ? p.subject : null);
       m.outcomesIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
@@ -66,7 +77,7 @@ export function ingestRoutes(deps: Deps) {
     if (!/^text\/(csv|plain)\b/i.test(type))
       throw new ApiError('unsupported-media-type', { expected: 'text/csv', got: type || null });
     const date = c.req.query('date');
-    if (date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new ApiError('invalid-value', { date });
+    if (date !== undefined && !isCalendarDate(date)) throw new ApiError('invalid-date', { date });
     const r = await deps.outcomeIngest.ingestChartCsv(await c.req.text(), date);
     m.outcomesIngested.inc({ result: 'stored' }, r.stored);
     return c.json(r, 200);
