@@ -10,7 +10,7 @@ const config = loadConfig();
 const deps = await createServices(config, { log: () => {} });
 try {
   if (process.argv.includes('--revoke-others')) {
-    const n = await deps.tokens.revokeSubject('admin');
+    const n = await deps.tokens.revokeSubject('admin', 'admin');
     console.log(`revoked ${n} admin token(s)`);
   }
   const token = await deps.tokens.issue('admin', 'admin');

@@ -7,6 +7,7 @@ import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Deps } from './deps.ts';
 import { ApiError, errorHandler } from './http/errors.ts';
+import { defaultBodyLimit } from './http/limits.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { staticRoutes } from './http/static.ts';
 import { jobRoutes } from './jobs/job-routes.ts';
@@ -36,6 +37,7 @@ export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string
       crossOriginEmbedderPolicy: false,
     }),
   );
+  app.use('*', defaultBodyLimit(deps.config.jsonBodyLimitBytes));
   app.use('*', async (c, next) => {
     await next();
     deps.metrics.httpRequests.inc({ method: c.req.method, status: String(c.res.status) });

@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
   dataDir: z.string().default('./data'),
   /** Absent or `sqlite:<path>` → SQLite (default `<dataDir>/jukebox.sqlite`); `postgres://…` → PostgreSQL. */
   databaseUrl: z.string().optional(),
+  /** SQLite durability: FULL (default) syncs every acknowledged commit to disk; NORMAL may lose the last ones on power loss. */
+  sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
   defaultModelDir: z.string().default('public/models/default'),
   cataloguePath: z.string().default(sharedDataFile('song-catalog.csv')),
   webDist: z.string().default('dist/web'),
@@ -43,7 +45,13 @@ export const ConfigSchema = z.object({
   appOrigin: z.string().optional(),
   labelPublicKeyFile: z.string().optional(),
   /** A fixed admin token (otherwise one is generated on first start and printed once). */
-  adminToken: z.string().min(32).optional(),
+  adminToken: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{32,200}$/,
+      '32–200 characters of A–Z, a–z, 0–9, _ and - (a bearer token; e.g. `openssl rand -base64 32 | tr +/ -_ | tr -d =`)',
+    )
+    .optional(),
   alertWebhookUrl: z.url().optional(),
   alertIntervalS: z.coerce.number().int().min(0).default(60),
   driftWindowDays: z.coerce.number().int().min(1).max(365).default(7),
@@ -65,6 +73,16 @@ export const ConfigSchema = z.object({
     .positive()
     .default(32 * 1024 * 1024),
   metricsPublic: bool.default(false),
+  /** Behind a load balancer: take the client address from the last X-Forwarded-For entry (per-address limits). */
+  trustProxy: z.union([z.boolean(), bool]).default(false),
+  /** Failed authentications (unknown, revoked or malformed tokens) per client address per minute, then 429. */
+  authFailuresPerMinute: z.coerce.number().int().positive().default(30),
+  /** Body limit of every route without its own (JSON admin routes, enrollment), enforced while reading. */
+  jsonBodyLimitBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /**
    * HTTP worker processes (node:cluster) sharing the port and the store; 1 = a single process.
    * Rate limits and caches are per worker.
@@ -93,6 +111,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   PORT: 'port',
   DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
+  SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
   DEFAULT_MODEL_DIR: 'defaultModelDir',
   CATALOGUE_PATH: 'cataloguePath',
   WEB_DIST: 'webDist',
@@ -107,6 +126,9 @@ const ENV_KEYS: Record<string, keyof Config> = {
   PUBLISH_BODY_LIMIT_BYTES: 'publishBodyLimitBytes',
   CSV_BODY_LIMIT_BYTES: 'csvBodyLimitBytes',
   METRICS_PUBLIC: 'metricsPublic',
+  TRUST_PROXY: 'trustProxy',
+  AUTH_FAILURES_PER_MINUTE: 'authFailuresPerMinute',
+  JSON_BODY_LIMIT_BYTES: 'jsonBodyLimitBytes',
   TOKEN_CACHE_MS: 'tokenCacheMs',
   EVENT_WINDOW_BACK_DAYS: 'eventWindowBackDays',
   EVENT_WINDOW_AHEAD_DAYS: 'eventWindowAheadDays',

@@ -17,6 +17,8 @@ export interface Deps {
   store: Store;
   tokens: TokenService;
   limiter: RateLimiter;
+  /** Failed authentications per client address (per instance). */
+  authFailures: RateLimiter;
   registry: Registry;
   logIngest: LogIngest;
   outcomeIngest: OutcomeIngest;

@@ -17,6 +17,7 @@ import { LogIngest } from './ingest/log-ingest.ts';
 import { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import { JobRunner } from './jobs/job-runner.ts';
 import { Metrics } from './monitoring/metrics.ts';
+import { recordAudit } from './registry/audit.ts';
 import { Registry } from './registry/registry.ts';
 import { openStore } from './store/store.ts';
 
@@ -25,7 +26,7 @@ export async function createServices(
   opts: { log?: (line: string) => void; webhookSender?: WebhookSender } = {},
 ): Promise<Deps> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const store = await openStore(config.databaseUrl, config.dataDir);
+  const store = await openStore(config.databaseUrl, config.dataDir, { sqliteSynchronous: config.sqliteSynchronous });
   let publicKey: JsonWebKey | null = null;
   if (config.labelPublicKeyFile) {
     try {
@@ -68,6 +69,7 @@ export async function createServices(
     store,
     tokens,
     limiter: new RateLimiter(config.rateLimitPerMinute),
+    authFailures: new RateLimiter(config.authFailuresPerMinute),
     registry,
     logIngest: new LogIngest(store, registry),
     outcomeIngest: new OutcomeIngest(store),
@@ -92,8 +94,10 @@ export interface BootstrapResult {
 export async function bootstrap(deps: Deps): Promise<BootstrapResult> {
   const { config } = deps;
   let adminToken: string | null = null;
-  if (config.adminToken) await deps.tokens.ensure(config.adminToken, 'admin', 'admin');
-  else if (!(await deps.tokens.hasAdmin())) adminToken = await deps.tokens.issue('admin', 'admin');
+  if (config.adminToken) {
+    const revoked = await deps.tokens.ensureConfigured(config.adminToken);
+    if (revoked > 0) await recordAudit(deps.store.db, 'server', 'admin-token-rotated', { revokedTokens: revoked });
+  } else if (!(await deps.tokens.hasAdmin())) adminToken = await deps.tokens.issue('admin', 'admin');
 
   let defaultModel: BootstrapResult['defaultModel'];
   const manifestPath = join(config.defaultModelDir, 'manifest.json');

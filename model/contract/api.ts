@@ -53,6 +53,11 @@ export const EnrollResponseSchema = z.object({
   token: z.string(),
   /** Label's signing public key (JWK) to pin on the device. */
   publicKey: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Present only when the admin issued this device's code with a key reset: the device may replace a pinned key
+   * that differs from `publicKey`, and shows that it did. Without it a different key is refused on the device.
+   */
+  keyReset: z.object({ at: z.string() }).optional(),
 });
 
 export const AssignmentSchema = z.object({

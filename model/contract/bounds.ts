@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** C0/C1 control characters (NUL, escape, DEL, …). */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -27,7 +27,10 @@ export function safeText(max: number, min = 0) {
     .string()
     .min(min)
     .max(max)
-    .refine(isSafeText, { message: 'contains control characters or invalid Unicode', params: { code: 'invalid-text' } });
+    .refine(isSafeText, {
+      message: 'contains control characters or invalid Unicode',
+      params: { code: 'invalid-text' },
+    });
 }
 
 /**

@@ -9,9 +9,16 @@ import { ReferenceProfileSchema } from './reference.ts';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex sha256');
 
+/** A plain file name beside the manifest: letters, digits, `._-`, at most 128, and never `.` or `..`. */
+export const ModelFileNameSchema = z
+  .string()
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]+$/, 'a plain file name')
+  .refine((p) => p !== '.' && p !== '..', 'a plain file name, not . or ..');
+
 export const ModelFileSchema = z.object({
   /** Relative to the manifest, e.g. "model.json", "weights.bin". */
-  path: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a plain file name'),
+  path: ModelFileNameSchema,
   sha256: Sha256,
   bytes: z.number().int().nonnegative(),
 });
@@ -117,7 +124,11 @@ export const ManifestSchema = z.object({
   createdAt: z.iso.datetime(),
   /** Model weights format; the loader in model/runtime reads this one. */
   format: z.literal('tfjs-layers'),
-  files: z.array(ModelFileSchema).min(1),
+  files: z
+    .array(ModelFileSchema)
+    .min(1)
+    .max(64)
+    .refine((fs) => new Set(fs.map((f) => f.path)).size === fs.length, 'each file is listed once'),
   input: z.object({
     features: z.tuple(FEATURE_NAMES.map((n) => z.literal(n)) as never) as unknown as z.ZodType<typeof FEATURE_NAMES>,
     dtype: z.literal('float32'),

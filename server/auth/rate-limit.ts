@@ -9,6 +9,14 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Seconds to wait while `key` is over its limit (without counting a hit), else 0. */
+  waitFor(key: string): number {
+    const t = this.now();
+    const w = this.windows.get(key);
+    if (!w || t - w.start >= 60_000 || w.count < this.perMinute) return 0;
+    return Math.ceil((w.start + 60_000 - t) / 1000);
+  }
+
   /** Seconds to wait, or 0 when the request may go ahead. */
   hit(key: string): number {
     const t = this.now();

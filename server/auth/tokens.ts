@@ -16,6 +16,12 @@ export interface Principal {
   tokenHash: string;
 }
 
+/** Subject of the token set by ADMIN_TOKEN (one at a time). */
+export const CONFIGURED_ADMIN = 'admin:env';
+
+/** What a bearer token may look like (the same rule as ADMIN_TOKEN): base64url, 32–200 characters. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{32,200}$/;
+
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
 }
@@ -49,6 +55,26 @@ export class TokenService {
       .execute();
   }
 
+  /**
+   * Registers ADMIN_TOKEN under its own subject and revokes any earlier configured token: changing ADMIN_TOKEN
+   * and restarting ends the old one. Returns how many earlier configured tokens were revoked.
+   */
+  async ensureConfigured(token: string): Promise<number> {
+    const hash = hashToken(token);
+    await this.ensure(token, 'admin', CONFIGURED_ADMIN);
+    const rows = await this.store.db
+      .updateTable('tokens')
+      .set({ revoked_at: new Date().toISOString() })
+      .where('role', '=', 'admin')
+      .where('subject', '=', CONFIGURED_ADMIN)
+      .where('hash', '!=', hash)
+      .where('revoked_at', 'is', null)
+      .returning('hash')
+      .execute();
+    for (const r of rows) this.cache.delete(r.hash);
+    return rows.length;
+  }
+
   async hasAdmin(): Promise<boolean> {
     const row = await this.store.db
       .selectFrom('tokens')
@@ -75,11 +101,15 @@ export class TokenService {
     return p;
   }
 
-  /** Revokes every token of a subject (a device). Returns how many were revoked. */
-  async revokeSubject(subject: string): Promise<number> {
+  /**
+   * Revokes every token of one subject in one role's namespace (a device's, or a job's admin token). Devices and
+   * admins never share a namespace, so a device id can never name an admin token. Returns how many were revoked.
+   */
+  async revokeSubject(role: Role, subject: string): Promise<number> {
     const rows = await this.store.db
       .updateTable('tokens')
       .set({ revoked_at: new Date().toISOString() })
+      .where('role', '=', role)
       .where('subject', '=', subject)
       .where('revoked_at', 'is', null)
       .returning('hash')

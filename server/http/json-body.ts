@@ -47,7 +47,8 @@ export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean 
 export async function readJsonText(c: Context, opts: { checkDepth?: boolean } = {}): Promise<unknown> {
   requireJson(c);
   const text = await c.req.text();
-  if (opts.checkDepth !== false && jsonDepthExceeds(text)) throw new ApiError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
+  if (opts.checkDepth !== false && jsonDepthExceeds(text))
+    throw new ApiError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -72,7 +73,8 @@ export function issueCode(issue: Issue): string {
   }
   if (issue.path.includes('country') && issue.code === 'invalid_value') return 'unknown-country';
   if (issue.code === 'custom' && typeof issue.params?.code === 'string') return issue.params.code;
-  if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'number') return 'number-out-of-range';
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.origin === 'number')
+    return 'number-out-of-range';
   return 'invalid-value';
 }
 

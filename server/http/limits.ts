@@ -1,4 +1,8 @@
-/** Request body limits per route group (hono/body-limit), answered in the contract's error shape. */
+/**
+ * Request body limits (hono/body-limit: the declared length is checked first, a chunked body is counted while it
+ * is read and cut off at the limit), answered 413 in the contract's error shape. Every route has one: the few
+ * large uploads their own, after authentication; every other route the small JSON limit, before anything else.
+ */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { describeError } from '../../model/contract/index.ts';
@@ -9,4 +13,25 @@ export function limitBody(maxSize: number): MiddlewareHandler {
     maxSize,
     onError: (c) => c.json(errorBody('body-too-large', describeError('body-too-large'), { maxBytes: maxSize }), 413),
   });
+}
+
+/**
+ * Routes that set a larger limit themselves, after authentication (so no one without a token can make the server
+ * read a large body). Method and exact path: anything else falls under the default.
+ */
+const OWN_LIMIT = new Set([
+  'POST /api/v1/logs',
+  'POST /api/v1/outcomes',
+  'POST /api/v1/outcomes/chart-csv',
+  'POST /api/v1/models',
+  'PUT /api/v1/catalogue',
+]);
+
+/** The default limit for every request, app-wide, except the routes above. */
+export function defaultBodyLimit(maxSize: number): MiddlewareHandler {
+  const limit = limitBody(maxSize);
+  return async function defaultLimit(c, next) {
+    if (OWN_LIMIT.has(`${c.req.method} ${c.req.path}`)) return next();
+    return limit(c, next);
+  };
 }

@@ -71,16 +71,29 @@ export const ROUTES: RouteDoc[] = [
     role: 'public',
     request: EnrollRequestSchema,
     response: EnrollResponseSchema,
-    errors: ['invalid-json', 'validation-failed', 'enrollment-code-invalid', 'unsupported-media-type'],
+    errors: [
+      'invalid-json',
+      'validation-failed',
+      'enrollment-code-invalid',
+      'device-exists',
+      'device-revoked',
+      'unsupported-media-type',
+      'body-too-large',
+      'rate-limited',
+    ],
+    description:
+      'A code without a device enrolls a new id only (an existing id: 409 `device-exists`); an existing device enrolls again only with a code issued for it, and a revoked one only after an admin restores it (403 `device-revoked`). A refused attempt does not spend the code. Ids the server uses for itself (`admin`, `server`, …) are refused (`reserved-id`). `keyReset` is present when the admin issued the code with a key reset.',
   },
   {
     method: 'post',
     path: '/api/v1/admin/enrollment-codes',
     summary: 'Create a one-time enrollment code',
     role: 'admin',
-    request: Obj('{ expiresInHours?: 1–720 (default 72) } or empty body'),
-    response: Obj('{ code, expiresAt }'),
-    errors: ['unauthorized', 'forbidden', 'validation-failed'],
+    request: Obj(
+      '{ expiresInHours?: 1–720 (default 72), deviceId?: an enrolled device (a re-enrollment code for it), resetKey?: boolean (with deviceId: the device replaces its pinned label key) } or empty body',
+    ),
+    response: Obj('{ code, expiresAt, deviceId?, resetKey? }'),
+    errors: ['unauthorized', 'forbidden', 'validation-failed', 'not-found', 'device-revoked'],
   },
   {
     method: 'get',
@@ -95,6 +108,13 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Revoke a device and all its tokens',
     role: 'admin',
     errors: ['unauthorized', 'forbidden', 'not-found'],
+  },
+  {
+    method: 'post',
+    path: '/api/v1/admin/devices/{id}/restore',
+    summary: 'Lift a device’s revocation (audited); it then enrolls again with a code issued for it',
+    role: 'admin',
+    errors: ['unauthorized', 'forbidden', 'not-found', 'conflict'],
   },
   {
     method: 'get',

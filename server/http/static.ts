@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { CROSS_ORIGIN_ISOLATION_HEADERS } from './isolation.ts';
 
 export function staticRoutes(webDist: string) {
@@ -24,6 +24,10 @@ export function staticRoutes(webDist: string) {
     );
     return app;
   }
+  // A missing file (an old build's hashed asset, a typo) is a 404, never the app shell: served as a script with a
+  // year-long immutable cache, the HTML would break the page until the cache expires.
+  const isFile = (path: string) => /\/assets\//.test(path) || /\.[A-Za-z0-9]+$/.test(path);
+  const notFound = (c: Context) => c.text('Not found', 404, { 'cache-control': 'no-store' });
   const noCache = (path: string) => /(^|\/)sw\.js$|\.webmanifest$|(^|\/)registerSW\.js$/.test(path);
   app.use('*', async (c, next) => {
     await next();
@@ -38,6 +42,7 @@ export function staticRoutes(webDist: string) {
   if (!existsSync(join(root, 'admin/index.html'))) {
     app.get('/admin/*', (c) => c.text(`The admin dashboard is not built (${root}/admin/index.html is missing).`, 503));
   }
+  app.get('/admin/*', (c, next) => (isFile(c.req.path) && !existsSync(join(root, c.req.path)) ? notFound(c) : next()));
   app.get(
     '/admin/*',
     serveStatic({
@@ -49,6 +54,7 @@ export function staticRoutes(webDist: string) {
   // SPA fallback: any other GET that is not a file or an API path gets the app shell.
   app.get('*', async (c, next) => {
     if (c.req.path.startsWith('/api/') || c.req.path === '/metrics') return next();
+    if (isFile(c.req.path)) return notFound(c);
     return serveStatic({ root, path: 'index.html' })(c, next);
   });
   return app;

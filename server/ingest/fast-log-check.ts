@@ -6,7 +6,7 @@
  * zod, which produces the per-item errors. It exists because zod's per-number
  * checks on 500 × 85 values cost more than the whole database write.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   BACKENDS,
   DeviceIdSchema,

@@ -15,9 +15,7 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
 function sameShadow(stored: string | null, sent: PredictionLog['shadow']): boolean {
   if (stored === null || sent === undefined) return stored === null && sent === undefined;
   const s = JSON.parse(stored) as NonNullable<PredictionLog['shadow']>;
-  return (
-    s.modelVersion === sent.modelVersion && s.latencyMs === sent.latencyMs && sameNumbers(s.outputs, sent.outputs)
-  );
+  return s.modelVersion === sent.modelVersion && s.latencyMs === sent.latencyMs && sameNumbers(s.outputs, sent.outputs);
 }
 
 /**

@@ -20,11 +20,11 @@ import {
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
 import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
 import { ApiError } from '../http/errors.ts';
-import { reusedLogIds } from './log-conflicts.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { encodeVector } from '../store/vectors.ts';
+import { reusedLogIds } from './log-conflicts.ts';
 
 /** UTC day (YYYY-MM-DD) of an ISO date-time with any offset: the drift bucket of a log. */
 export function utcDay(isoDateTime: string): string {

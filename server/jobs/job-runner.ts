@@ -182,7 +182,7 @@ export class JobRunner {
   async recover(): Promise<number> {
     const stale = await this.store.db.selectFrom('jobs').select('id').where('status', '=', 'running').execute();
     for (const j of stale) {
-      await this.tokens.revokeSubject(`job:${j.id}`);
+      await this.tokens.revokeSubject('admin', `job:${j.id}`);
       await this.store.db
         .updateTable('jobs')
         .set({
@@ -292,7 +292,7 @@ export class JobRunner {
       clearTimeout(timeout);
     } finally {
       this.running = null;
-      await this.tokens.revokeSubject(actor);
+      await this.tokens.revokeSubject('admin', actor);
     }
     const published = await this.store.db
       .selectFrom('audit')

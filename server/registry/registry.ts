@@ -113,8 +113,9 @@ export class Registry {
       .executeTakeFirst();
     if (existing) return { version: manifest.version, created: false };
     const now = new Date().toISOString();
-    await this.store.db.transaction().execute(async (tx) => {
-      await tx
+    // Two instances publishing the same version at once: the second finds the row taken and answers "not created".
+    const created = await this.store.db.transaction().execute(async (tx) => {
+      const row = await tx
         .insertInto('models')
         .values({
           version: manifest.version,
@@ -125,7 +126,10 @@ export class Registry {
           published_by: actor,
           replaced: null,
         })
-        .execute();
+        .onConflict((oc) => oc.column('version').doNothing())
+        .returning('version')
+        .executeTakeFirst();
+      if (!row) return false;
       for (const f of manifest.files) {
         await tx
           .insertInto('model_files')
@@ -138,7 +142,9 @@ export class Registry {
           })
           .execute();
       }
+      return true;
     });
+    if (!created) return { version: manifest.version, created: false };
     await this.audit(actor, 'publish', { version: manifest.version, stage });
     this.onChange();
     return { version: manifest.version, created: true };

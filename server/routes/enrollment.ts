@@ -4,11 +4,10 @@
  * devices; a device reads only its own record.
  */
 import { randomBytes } from 'node:crypto';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
-import { uuidv7 } from 'uuidv7';
 import { z } from 'zod';
 import {
+  DeviceIdSchema,
   ENROLLMENT_CODE_ALPHABET,
   ENROLLMENT_CODE_LENGTH,
   EnrollRequestSchema,
@@ -18,6 +17,7 @@ import { RateLimiter } from '../auth/rate-limit.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Deps } from '../deps.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
+import { clientAddress } from '../http/client-address.ts';
 import { ApiError } from '../http/errors.ts';
 import { readBody } from '../http/json-body.ts';
 import { recordAudit } from '../registry/audit.ts';
@@ -37,6 +37,10 @@ const CreateCodeSchema = z.strictObject({
     .min(1)
     .max(24 * 30)
     .default(72),
+  /** A re-enrollment code for this existing device (a new install of it, a lost token). */
+  deviceId: DeviceIdSchema.optional(),
+  /** With deviceId: the device replaces its pinned label key with the server's (shown on the device). */
+  resetKey: z.boolean().optional(),
 });
 
 function deviceView(d: DevicesTable, now: number) {
@@ -68,6 +72,14 @@ export function enrollmentRoutes(deps: Deps) {
   app.post('/admin/enrollment-codes', admin, async (c) => {
     const body =
       (c.req.header('content-length') ?? '0') === '0' ? { expiresInHours: 72 } : await readBody(c, CreateCodeSchema);
+    const forDevice = 'deviceId' in body ? (body.deviceId ?? null) : null;
+    const resetKey = 'resetKey' in body && body.resetKey === true;
+    if (resetKey && !forDevice) throw new ApiError('invalid-value', { problem: 'resetKey needs a deviceId' });
+    if (forDevice) {
+      const d = await db.selectFrom('devices').select('revoked_at').where('id', '=', forDevice).executeTakeFirst();
+      if (!d) throw new ApiError('not-found', { deviceId: forDevice });
+      if (d.revoked_at) throw new ApiError('device-revoked', { deviceId: forDevice, revokedAt: d.revoked_at });
+    }
     const code = enrollmentCode();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + body.expiresInHours * 3_600_000).toISOString();
@@ -80,58 +92,108 @@ export function enrollmentRoutes(deps: Deps) {
         expires_at: expiresAt,
         used_at: null,
         device_id: null,
+        for_device_id: forDevice,
+        reset_key: resetKey ? 1 : 0,
       })
       .execute();
-    await recordAudit(db, c.get('principal').subject, 'enrollment-code', { expiresAt });
-    return c.json({ code, expiresAt }, 201);
+    await recordAudit(db, c.get('principal').subject, 'enrollment-code', {
+      expiresAt,
+      ...(forDevice ? { deviceId: forDevice, resetKey } : {}),
+    });
+    return c.json({ code, expiresAt, ...(forDevice ? { deviceId: forDevice, resetKey } : {}) }, 201);
   });
 
-  // Enrollment is the one write without a token: limit guesses per client address.
+  /**
+   * Enrollment is the one write without a token. A code without a device enrolls a new id only; an existing id
+   * needs a code the admin issued for it, and a revoked one must be restored by an admin first. A refused attempt
+   * does not spend the code.
+   */
   const guesses = new RateLimiter(30);
   app.post('/enroll', async (c) => {
-    let ip = 'unknown';
-    try {
-      ip = getConnInfo(c).remote.address ?? 'unknown';
-    } catch {
-      // no socket (app.request in tests)
-    }
-    const wait = guesses.hit(ip);
+    const wait = guesses.hit(clientAddress(c, deps.config.trustProxy));
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       throw new ApiError('rate-limited', { retryAfterSeconds: wait });
     }
     const body = await readBody(c, EnrollRequestSchema);
     const now = new Date().toISOString();
-    const used = await db
-      .updateTable('enrollment_codes')
-      .set({ used_at: now, device_id: body.deviceId })
-      .where('hash', '=', hashToken(normalizeEnrollmentCode(body.code)))
+    const hash = hashToken(normalizeEnrollmentCode(body.code));
+    const code = await db
+      .selectFrom('enrollment_codes')
+      .select(['for_device_id', 'reset_key'])
+      .where('hash', '=', hash)
       .where('used_at', 'is', null)
       .where('expires_at', '>', now)
-      .returning('hash')
       .executeTakeFirst();
-    if (!used) throw new ApiError('enrollment-code-invalid');
-    // Re-enrolling a device id replaces its tokens (the old device install loses access).
-    const replaced = await deps.tokens.revokeSubject(body.deviceId);
-    await db
-      .insertInto('devices')
-      .values({
-        id: body.deviceId,
-        label: body.label ?? null,
-        enrolled_at: now,
-        last_seen_at: null,
-        last_version: null,
-        logs_total: 0,
-        revoked_at: null,
-      })
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ label: body.label ?? null, enrolled_at: now, revoked_at: null }),
-      )
-      .execute();
+    if (!code) throw new ApiError('enrollment-code-invalid');
+    const existing = await db
+      .selectFrom('devices')
+      .select(['id', 'revoked_at'])
+      .where('id', '=', body.deviceId)
+      .executeTakeFirst();
+    if (existing?.revoked_at) throw new ApiError('device-revoked', { deviceId: body.deviceId });
+    if (existing && code.for_device_id !== body.deviceId)
+      throw new ApiError('device-exists', { deviceId: body.deviceId });
+    if (!existing && code.for_device_id !== null) throw new ApiError('enrollment-code-invalid');
+
+    // Spend the code and write the device in one transaction: two enrollments racing for one new id (or one code)
+    // end with one device and one spent code; the loser is told so and keeps nothing.
+    await db.transaction().execute(async (tx) => {
+      const used = await tx
+        .updateTable('enrollment_codes')
+        .set({ used_at: now, device_id: body.deviceId })
+        .where('hash', '=', hash)
+        .where('used_at', 'is', null)
+        .returning('hash')
+        .executeTakeFirst();
+      if (!used) throw new ApiError('enrollment-code-invalid');
+      if (existing) {
+        const r = await tx
+          .updateTable('devices')
+          .set({ label: body.label ?? null, enrolled_at: now })
+          .where('id', '=', body.deviceId)
+          .where('revoked_at', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (!r) throw new ApiError('device-revoked', { deviceId: body.deviceId });
+      } else {
+        const r = await tx
+          .insertInto('devices')
+          .values({
+            id: body.deviceId,
+            label: body.label ?? null,
+            enrolled_at: now,
+            last_seen_at: null,
+            last_event_at: null,
+            last_version: null,
+            logs_total: 0,
+            revoked_at: null,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!r) throw new ApiError('device-exists', { deviceId: body.deviceId });
+      }
+    });
+    // A re-enrollment replaces the device's tokens (the old install loses access); only device tokens, by role.
+    const replaced = existing ? await deps.tokens.revokeSubject('device', body.deviceId) : 0;
     const token = await deps.tokens.issue('device', body.deviceId);
-    await recordAudit(db, `device:${body.deviceId}`, 'enroll', { deviceId: body.deviceId, label: body.label ?? null });
+    const keyReset = existing && code.reset_key === 1 && deps.publicKey ? { at: now } : null;
+    await recordAudit(db, `device:${body.deviceId}`, existing ? 're-enroll' : 'enroll', {
+      deviceId: body.deviceId,
+      label: body.label ?? null,
+      ...(keyReset ? { keyReset: true } : {}),
+    });
     await recordAudit(db, 'server', 'device-token-issue', { deviceId: body.deviceId, replacedTokens: replaced });
-    return c.json({ deviceId: body.deviceId, token, ...(deps.publicKey ? { publicKey: deps.publicKey } : {}) }, 201);
+    return c.json(
+      {
+        deviceId: body.deviceId,
+        token,
+        ...(deps.publicKey ? { publicKey: deps.publicKey } : {}),
+        ...(keyReset ? { keyReset } : {}),
+      },
+      201,
+    );
   });
 
   app.get('/devices/me', device, async (c) => {
@@ -156,18 +218,28 @@ export function enrollmentRoutes(deps: Deps) {
       .returning('id')
       .executeTakeFirst();
     if (!r) throw new ApiError('not-found', { deviceId: id });
-    const tokens = await deps.tokens.revokeSubject(id);
-    await deps.store.db
-      .insertInto('audit')
-      .values({
-        id: uuidv7(),
-        at: new Date().toISOString(),
-        actor: c.get('principal').subject,
-        action: 'revoke-device',
-        details: JSON.stringify({ deviceId: id, tokens }),
-      })
-      .execute();
+    const tokens = await deps.tokens.revokeSubject('device', id);
+    await recordAudit(db, c.get('principal').subject, 'revoke-device', { deviceId: id, tokens });
     return c.json({ deviceId: id, revokedTokens: tokens });
+  });
+
+  /** Lifts a revocation (audited). The device gets no token: it enrolls again with a code issued for it. */
+  app.post('/admin/devices/:id/restore', admin, async (c) => {
+    const id = c.req.param('id');
+    const r = await db
+      .updateTable('devices')
+      .set({ revoked_at: null })
+      .where('id', '=', id)
+      .where('revoked_at', 'is not', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (!r) {
+      const d = await db.selectFrom('devices').select('id').where('id', '=', id).executeTakeFirst();
+      if (!d) throw new ApiError('not-found', { deviceId: id });
+      throw new ApiError('conflict', { deviceId: id, problem: 'the device is not revoked' });
+    }
+    await recordAudit(db, c.get('principal').subject, 'restore-device', { deviceId: id });
+    return c.json({ deviceId: id, restored: true });
   });
 
   return app;

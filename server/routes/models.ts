@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ModelVersionSchema, sha256Hex } from '../../model/contract/index.ts';
+import { ModelFileNameSchema, ModelVersionSchema, sha256Hex } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
@@ -18,7 +18,7 @@ export const PublishRequestSchema = z.strictObject({
   /** The manifest (validated against ManifestSchema by the registry, to answer `manifest-invalid`). */
   manifest: z.unknown(),
   /** File path (as listed in the manifest) → base64 of its bytes. */
-  files: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/), z.base64()),
+  files: z.record(ModelFileNameSchema, z.base64()),
 });
 const CanarySchema = z.strictObject({ percent: z.number().int().min(1).max(50) });
 const ShadowSchema = z.strictObject({ version: ModelVersionSchema.nullable() });

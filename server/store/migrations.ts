@@ -2,8 +2,17 @@
  * Schema migrations, in code, run in order at start. The same DDL serves
  * SQLite and PostgreSQL (only the blob type differs).
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Dialect } from './store.ts';
+
+/** Audit actions earlier versions wrote for device events (not `device-token-issue`, which is governance). */
+const OLD_DEVICE_ACTIONS = [
+  'device-model-activated',
+  'device-model-refused',
+  'device-model-rolled-back',
+  'device-shadow-refused',
+  'device-drift-warning',
+];
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   const blob = dialect === 'postgres' ? 'bytea' : 'blob';
@@ -202,6 +211,59 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('updated_at', 'text', (c) => c.notNull())
           .addColumn('updated_by', 'text', (c) => c.notNull())
           .execute();
+      },
+    },
+    '004-trust-boundary': {
+      async up(db: Kysely<unknown>) {
+        // Enrollment codes an admin issues for one existing device (re-enrollment), optionally resetting its pinned key.
+        await db.schema.alterTable('enrollment_codes').addColumn('for_device_id', 'text').execute();
+        await db.schema
+          .alterTable('enrollment_codes')
+          .addColumn('reset_key', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        // Device telemetry apart from governance audit: server ids and receive time, so no device clock orders it.
+        await db.schema
+          .createTable('device_events')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('version', 'text', (c) => c.notNull())
+          .addColumn('code', 'text')
+          .addColumn('message', 'text')
+          .addColumn('at', 'text', (c) => c.notNull())
+          .addColumn('received_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('device_events_device_event', ['device_id', 'event_id'])
+          .execute();
+        await db.schema.createIndex('device_events_device').on('device_events').columns(['device_id', 'id']).execute();
+        // Device events written into the audit log by earlier versions move to their own table.
+        const old = await sql<{ id: string; actor: string; action: string; at: string; details: string }>`
+          SELECT id, actor, action, at, details FROM audit WHERE action IN (${sql.join(OLD_DEVICE_ACTIONS)})`.execute(
+          db,
+        );
+        for (const r of old.rows) {
+          const d = JSON.parse(r.details) as { version?: string; code?: string; message?: string; receivedAt?: string };
+          await sql`INSERT INTO device_events (id, device_id, event_id, kind, version, code, message, at, received_at)
+            VALUES (${r.id}, ${r.actor}, ${r.id}, ${r.action.slice('device-'.length)}, ${d.version ?? ''}, ${d.code ?? null},
+                    ${d.message ?? null}, ${r.at}, ${d.receivedAt ?? r.at})
+            ON CONFLICT DO NOTHING`.execute(db);
+        }
+        await sql`DELETE FROM audit WHERE action IN (${sql.join(OLD_DEVICE_ACTIONS)})`.execute(db);
+        // One run of a periodic task (alert evaluation) per interval across every instance on this store.
+        await db.schema
+          .createTable('scheduler_runs')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('slot', 'bigint', (c) => c.notNull())
+          .addColumn('claimed_by', 'text', (c) => c.notNull())
+          .addColumn('claimed_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('scheduler_runs_pk', ['name', 'slot'])
+          .execute();
+        // At most one retraining job queued or running, whichever instance queued it (the store decides, not a
+        // check-then-insert that two instances can both pass). Older stores may hold several: keep the oldest.
+        await sql`UPDATE jobs SET status = 'failed', log_tail = '(superseded: one job at a time)'
+          WHERE status IN ('queued', 'running')
+            AND id <> (SELECT MIN(id) FROM jobs WHERE status IN ('queued', 'running'))`.execute(db);
+        await sql`CREATE UNIQUE INDEX jobs_one_active ON jobs (kind) WHERE status IN ('queued', 'running')`.execute(db);
       },
     },
   };

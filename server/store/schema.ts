@@ -96,6 +96,34 @@ export interface EnrollmentCodesTable {
   expires_at: string;
   used_at: string | null;
   device_id: string | null;
+  /** Set for a re-enrollment code: only this (existing, not revoked) device may use it. */
+  for_device_id: string | null;
+  /** 1: the enrollment tells the device that the admin reset its pinned label key (shown on the device). */
+  reset_key: Generated<number>;
+}
+
+/** What a device reported about model updates on it: telemetry, never governance (see routes/device-events.ts). */
+export interface DeviceEventsTable {
+  /** Server-assigned (UUIDv7 at receipt): orders the table by when the server heard of it. */
+  id: string;
+  device_id: string;
+  /** The device's own id for the event (a retry is stored once). */
+  event_id: string;
+  kind: string;
+  version: string;
+  code: string | null;
+  message: string | null;
+  /** Device clock, as reported. */
+  at: string;
+  received_at: string;
+}
+
+/** A periodic task's run claimed for one interval slot by one instance. */
+export interface SchedulerRunsTable {
+  name: string;
+  slot: number;
+  claimed_by: string;
+  claimed_at: string;
 }
 
 export interface DevicesTable {
@@ -201,4 +229,6 @@ export interface Database {
   catalogue: CatalogueTable;
   jobs: JobsTable;
   settings: SettingsTable;
+  device_events: DeviceEventsTable;
+  scheduler_runs: SchedulerRunsTable;
 }

@@ -70,6 +70,9 @@ export async function createTestServer(
       webDist: join(dir, 'no-web'),
       alertIntervalS: 0,
       tokenCacheMs: 0,
+      // Fixtures are dated on fixed days (deterministic drift days); the window of receipt has its own tests
+      // (test/security/), which set it back to the product's default.
+      eventWindowBackDays: 3650,
       ...opts.config,
     },
   );

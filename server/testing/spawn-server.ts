@@ -43,6 +43,8 @@ export async function spawnServer(opts: {
       ADMIN_TOKEN: adminToken,
       ALERT_INTERVAL_S: '0',
       CATALOGUE_PATH: join(dataDir, 'none.csv'),
+      // Fixtures are dated on fixed days; the window of receipt has its own tests (test/security/).
+      EVENT_WINDOW_BACK_DAYS: '3650',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
