@@ -3,8 +3,9 @@
  * migrations, first-start bootstrap, the HTTP listener and the alert timer.
  * Run with `tsx server/main.ts` (the product's `npm start`). With
  * SERVER_WORKERS > 1 the primary process does the one-time work and forks
- * HTTP workers that share the port (node:cluster); worker 0 runs the alert
- * timer and the primary aggregates /metrics across workers.
+ * HTTP workers that share the port (node:cluster); the primary aggregates
+ * /metrics across workers. Alert evaluation runs once per interval across every
+ * worker and instance on the store (jobs/scheduler.ts).
  */
 import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { defaultKeyDir, PUBLIC_KEY_FILE } from '../model/admin/label-keys.ts';
 import { createApp } from './app.ts';
 import { type Config, describeConfig, loadConfig } from './config.ts';
+import { schedulePeriodic } from './jobs/scheduler.ts';
 import { bootstrap, createServices } from './services.ts';
 
 interface MetricsRequest {
@@ -81,7 +83,8 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
       });
   }
   const app = createApp(deps, metricsText ? { metricsText } : {});
-  // Retraining jobs run in one process only (like the alert timer); the others queue them in the store.
+  // Retraining jobs run in one process per instance; across instances the store admits one queued or running
+  // job (a unique index) and one runner claims it.
   deps.jobs.active = worker === null || worker === 0;
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -102,15 +105,22 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
       );
     }
   });
-  let timer: NodeJS.Timeout | undefined;
-  if (config.alertIntervalS > 0 && (worker === null || worker === 0)) {
-    timer = setInterval(() => {
-      deps.alerts.evaluate().catch((e) => console.error('alert evaluation failed', e));
-    }, config.alertIntervalS * 1000);
-    timer.unref();
-  }
+  // Every instance and worker runs the timer; the store hands each interval to exactly one of them (scheduler.ts).
+  const stopAlerts =
+    config.alertIntervalS > 0
+      ? schedulePeriodic(
+          deps.store,
+          'alert-evaluation',
+          config.alertIntervalS,
+          async () => {
+            await deps.alerts.evaluate();
+            deps.metrics.scheduledRuns.inc({ task: 'alert-evaluation' });
+          },
+          (line) => console.error(line),
+        )
+      : undefined;
   const stop = () => {
-    if (timer) clearInterval(timer);
+    stopAlerts?.();
     deps.jobs.stop();
     server.close(() => {
       deps.store.close().finally(() => process.exit(0));

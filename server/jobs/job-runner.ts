@@ -31,6 +31,8 @@ export interface JobRunnerOptions {
 }
 
 const TAIL_BYTES = 16_384;
+/** A running job whose runner has not beaten its heartbeat (every 2 s) for this long was left by a dead process. */
+const HEARTBEAT_STALE_MS = 30_000;
 const SETTING_KEY = 'retrain.autoOnAlert';
 
 function view(r: JobsTable): JobView {
@@ -49,6 +51,12 @@ function view(r: JobsTable): JobView {
     logTail: r.log_tail,
     candidateVersion: r.candidate_version,
   };
+}
+
+/** A unique-constraint error from PostgreSQL (23505) or SQLite. */
+export function isUniqueViolation(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return err?.code === '23505' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /** Keeps the last `max` characters of a stream of chunks. */
@@ -144,7 +152,15 @@ export class JobRunner {
       log_tail: '',
       candidate_version: null,
     };
-    await this.store.db.insertInto('jobs').values(row).execute();
+    try {
+      await this.store.db.insertInto('jobs').values(row).execute();
+    } catch (e) {
+      // Another instance queued one between the check and this insert: the store's unique index (one queued or
+      // running job) decides, so two instances never run two jobs at once.
+      if (isUniqueViolation(e))
+        throw new ApiError('conflict', { problem: 'a retraining job is already queued or running' });
+      throw e;
+    }
     await recordAudit(this.store.db, t.actor, 'retrain-queued', {
       job: row.id,
       trigger: t.trigger,
@@ -178,9 +194,18 @@ export class JobRunner {
     return r ? view(r) : null;
   }
 
-  /** At start: jobs left running by a process that died are failed, and their tokens revoked. */
+  /**
+   * At start: jobs left running by a process that died are failed, and their tokens revoked. A job another
+   * instance is running right now beats its heartbeat every 2 s and is left alone.
+   */
   async recover(): Promise<number> {
-    const stale = await this.store.db.selectFrom('jobs').select('id').where('status', '=', 'running').execute();
+    const before = new Date(Date.now() - HEARTBEAT_STALE_MS).toISOString();
+    const stale = await this.store.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('status', '=', 'running')
+      .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', before)]))
+      .execute();
     for (const j of stale) {
       await this.tokens.revokeSubject('admin', `job:${j.id}`);
       await this.store.db
@@ -239,7 +264,7 @@ export class JobRunner {
       // Claim it (another process may race for it: only the one whose update changes the row runs it).
       const claimed = await this.store.db
         .updateTable('jobs')
-        .set({ status: 'running', started_at: new Date().toISOString() })
+        .set({ status: 'running', started_at: new Date().toISOString(), heartbeat_at: new Date().toISOString() })
         .where('id', '=', next.id)
         .where('status', '=', 'queued')
         .executeTakeFirst();
@@ -268,7 +293,7 @@ export class JobRunner {
         // Best effort: the final tail is written when the job ends.
         this.store.db
           .updateTable('jobs')
-          .set({ log_tail: tail.toString() })
+          .set({ log_tail: tail.toString(), heartbeat_at: new Date().toISOString() })
           .where('id', '=', job.id)
           .execute()
           .catch(() => {});

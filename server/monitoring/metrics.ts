@@ -38,6 +38,12 @@ export class Metrics {
     labelNames: ['method', 'status'] as const,
     registers: [this.registry],
   });
+  readonly scheduledRuns = new client.Counter({
+    name: 'jukebox_scheduled_runs_total',
+    help: 'Periodic tasks (alert evaluation) this instance ran, having claimed the interval for all instances.',
+    labelNames: ['task'] as const,
+    registers: [this.registry],
+  });
   readonly featurePsi = new client.Gauge({
     name: 'jukebox_drift_feature_psi',
     help: 'PSI of each input feature vs the reference, over the alert window.',

@@ -258,6 +258,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('claimed_at', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('scheduler_runs_pk', ['name', 'slot'])
           .execute();
+        await db.schema.alterTable('jobs').addColumn('heartbeat_at', 'text').execute();
         // At most one retraining job queued or running, whichever instance queued it (the store decides, not a
         // check-then-insert that two instances can both pass). Older stores may hold several: keep the oldest.
         await sql`UPDATE jobs SET status = 'failed', log_tail = '(superseded: one job at a time)'

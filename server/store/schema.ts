@@ -195,6 +195,8 @@ export interface JobsTable {
   log_tail: string;
   /** Version the job published (found in the audit log by the job's own actor). */
   candidate_version: string | null;
+  /** Beaten by the running instance every 2 s; a stale one marks a job left by a dead process. */
+  heartbeat_at?: string | null;
 }
 
 /** Admin-set switches that outlive a restart (JSON values). */
