@@ -21,6 +21,16 @@ export default defineConfig({
         },
       },
       {
+        // The trust boundary: one test per attack (issue 12), property tests of every JSON route, two instances.
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         // Fault injection: killed servers, dropped requests and responses.
         test: {
           name: 'chaos',

@@ -70,8 +70,8 @@ export function enrollmentRoutes(deps: Deps) {
   const db = deps.store.db;
 
   app.post('/admin/enrollment-codes', admin, async (c) => {
-    const body =
-      (c.req.header('content-length') ?? '0') === '0' ? { expiresInHours: 72 } : await readBody(c, CreateCodeSchema);
+    const empty = c.req.raw.body === null || c.req.header('content-length') === '0';
+    const body = empty ? { expiresInHours: 72 } : await readBody(c, CreateCodeSchema);
     const forDevice = 'deviceId' in body ? (body.deviceId ?? null) : null;
     const resetKey = 'resetKey' in body && body.resetKey === true;
     if (resetKey && !forDevice) throw new ApiError('invalid-value', { problem: 'resetKey needs a deviceId' });
