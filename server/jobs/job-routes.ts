@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { safeText } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
@@ -13,8 +14,8 @@ import { readBody } from '../http/json-body.ts';
 import type { AuditEntry } from '../registry/audit.ts';
 import type { JobRunner, JobView } from './job-runner.ts';
 
-const StartSchema = z.strictObject({ reason: z.string().max(200).optional() });
-const SettingsSchema = z.strictObject({ autoOnAlert: z.boolean() });
+export const StartSchema = z.strictObject({ reason: safeText(200).optional() });
+export const SettingsSchema = z.strictObject({ autoOnAlert: z.boolean() });
 
 export type ChainOutcome = 'running' | 'failed' | 'no-candidate' | 'candidate' | 'canary' | 'promoted' | 'rolled-back';
 
@@ -99,7 +100,8 @@ export function jobRoutes(deps: Deps & { jobs: JobRunner }) {
   app.get('/jobs', admin, async (c) => c.json({ jobs: await jobs.list(), settings: await jobs.settings() }));
 
   app.post('/jobs', admin, async (c) => {
-    const body = (c.req.header('content-length') ?? '0') === '0' ? {} : await readBody(c, StartSchema);
+    const empty = c.req.raw.body === null || c.req.header('content-length') === '0';
+    const body = empty ? {} : await readBody(c, StartSchema);
     const actor = c.get('principal').subject;
     const job = await jobs.start({ trigger: 'manual', actor, ...(body.reason ? { reason: body.reason } : {}) });
     return c.json(job, 202);

@@ -30,7 +30,7 @@ export function enrollmentCode(): string {
   return normalizeEnrollmentCode(s);
 }
 
-const CreateCodeSchema = z.strictObject({
+export const CreateCodeSchema = z.strictObject({
   expiresInHours: z
     .number()
     .int()

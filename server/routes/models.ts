@@ -20,8 +20,8 @@ export const PublishRequestSchema = z.strictObject({
   /** File path (as listed in the manifest) → base64 of its bytes. */
   files: z.record(ModelFileNameSchema, z.base64()),
 });
-const CanarySchema = z.strictObject({ percent: z.number().int().min(1).max(50) });
-const ShadowSchema = z.strictObject({ version: ModelVersionSchema.nullable() });
+export const CanarySchema = z.strictObject({ percent: z.number().int().min(1).max(50) });
+export const ShadowSchema = z.strictObject({ version: ModelVersionSchema.nullable() });
 const AuditQuerySchema = z.object({
   format: z.enum(['json', 'csv']).default('json'),
   limit: z.coerce.number().int().min(1).max(100_000).default(200),
