@@ -66,6 +66,8 @@ export const ERROR_MESSAGES = {
   'device-exists': 'A device with this id is already enrolled: ask the admin for a re-enrollment code for it.',
   'device-revoked': 'This device was revoked: the admin must restore it before it can enroll again.',
   'json-too-deep': 'The JSON body is nested too deeply.',
+  'label-key-changed':
+    'The server offered a different label signing key than the one this device trusts; the device keeps its key. Ask the admin for a re-enrollment code with a key reset.',
   'network-error': 'The server could not be reached.',
   internal: 'Something went wrong on the server.',
 } as const;

@@ -11,6 +11,8 @@ export const ENROLL_PATH = '/api/v1/enroll';
 
 export type EnrollErrorCode =
   | 'enrollment-code-invalid'
+  | 'device-exists'
+  | 'device-revoked'
   | 'rate-limited'
   | 'network-error'
   | 'invalid-value'
@@ -22,6 +24,8 @@ export interface EnrolledDevice {
   readonly token: string;
   /** The label's signing public key (JWK), when the server has one to pin. */
   readonly publicKey?: JsonWebKey;
+  /** Present when the admin issued this code with a key reset (see key-pinning.ts). */
+  readonly keyReset?: { at: string };
 }
 
 export async function enrollDevice(
@@ -45,10 +49,16 @@ export async function enrollDevice(
   if (res.ok) {
     const parsed = EnrollResponseSchema.safeParse(body);
     if (!parsed.success || parsed.data.deviceId !== request.deviceId) return fail('validation-failed', { body });
-    const { deviceId, token, publicKey } = parsed.data;
-    return ok(publicKey ? { deviceId, token, publicKey: publicKey as JsonWebKey } : { deviceId, token });
+    const { deviceId, token, publicKey, keyReset } = parsed.data;
+    return ok({
+      deviceId,
+      token,
+      ...(publicKey ? { publicKey: publicKey as JsonWebKey } : {}),
+      ...(keyReset ? { keyReset } : {}),
+    });
   }
   const serverCode = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  if (serverCode === 'device-exists' || serverCode === 'device-revoked') return fail(serverCode);
   if (serverCode === 'enrollment-code-invalid' || res.status === 403) return fail('enrollment-code-invalid');
   if (serverCode === 'rate-limited' || res.status === 429) return fail('rate-limited');
   if (res.status === 400 || res.status === 422) return fail('invalid-value', { field: 'code' });

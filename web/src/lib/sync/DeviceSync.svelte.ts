@@ -14,6 +14,7 @@
 import { describeError } from '../../../../model/contract/errors.ts';
 import type { Outcome } from '../../../../model/contract/outcome.ts';
 import { enrollDevice } from '../enrollment/enroll-device.ts';
+import { decidePinnedKey } from '../enrollment/key-pinning.ts';
 import type { DeviceStore, Enrollment, OutboxCounts } from '../storage/device-store.ts';
 import { applyRetention, browserEstimate, DEFAULT_RETENTION, type RetentionPolicy } from '../storage/retention.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
@@ -188,17 +189,30 @@ export class DeviceSync {
     };
     const saved = await store.putEnrollment(enrollment);
     if (!saved.ok) return { code: saved.code, message: saved.message };
-    if (r.value.publicKey) {
-      const pinned = await store.setPinnedLabelKey(r.value.publicKey);
+    // A later enrollment cannot silently replace the pinned label key (key-pinning.ts): only an admin reset can.
+    const current = await store.getPinnedLabelKey();
+    if (!current.ok) return { code: current.code, message: current.message };
+    const decision = decidePinnedKey(current.value, r.value.publicKey, r.value.keyReset);
+    let keyNotice: Notice | null = null;
+    if (!decision.ok) keyNotice = { code: decision.code, message: decision.message };
+    else if (decision.value.action !== 'keep') {
+      const pinned = await store.setPinnedLabelKey(decision.value.key);
       if (!pinned.ok) return { code: pinned.code, message: pinned.message };
+      if (decision.value.action === 'replace') {
+        this.keyReset = { at: decision.value.resetAt };
+      }
     }
     this.#useEnrollment(enrollment);
     this.needsReenroll = false;
-    this.enrollError = null;
+    this.enrollError = keyNotice;
     this.#o.onEnrolled?.();
     void this.syncNow();
-    return null;
+    // Enrolled either way (logs sync); a refused key change is reported, and updates still verify against the old key.
+    return keyNotice;
   }
+
+  /** Set when the admin reset this device's pinned label key at its last enrollment, for the UI to show. */
+  keyReset = $state<{ at: string } | null>(null);
 
   /** Uploads now (the "Sync now" button, and every trigger). Null when there is nothing it may do. */
   async syncNow(): Promise<SyncReport | null> {
