@@ -141,9 +141,15 @@ export async function startServerProcess(opts: { env?: Record<string, string> } 
   };
 }
 
-/** A fresh one-time enrollment code from the server's admin API. */
-export async function enrollmentCode(server: ServerProcess): Promise<string> {
-  const r = await server.admin('/api/v1/admin/enrollment-codes', { method: 'POST' });
+/**
+ * A fresh one-time enrollment code from the server's admin API: for a new device, or with `deviceId` a
+ * re-enrollment code for that enrolled device.
+ */
+export async function enrollmentCode(server: ServerProcess, deviceId?: string): Promise<string> {
+  const r = await server.admin(
+    '/api/v1/admin/enrollment-codes',
+    deviceId ? { method: 'POST', json: { deviceId } } : { method: 'POST' },
+  );
   if (r.status !== 201) throw new Error(`enrollment code: ${r.status} ${await r.text()}`);
   return ((await r.json()) as { code: string }).code;
 }

@@ -207,7 +207,7 @@ describe('sync with the real server', () => {
     await poll(async () => (await syncState(page)).phase).toBe('idle');
   });
 
-  it('stops on a revoked token and asks to re-enroll; a new code resumes and uploads what waited', async () => {
+  it('stops on a revoked token and asks to re-enroll; once restored, a code for it resumes and uploads what waited', async () => {
     const deviceId = await page.evaluate(() => (globalThis as SyncGlobal).__jukebox!.deviceId);
     const r = await server.admin(`/api/v1/admin/devices/${deviceId}/revoke`, { method: 'POST' });
     expect(r.status).toBe(200);
@@ -217,7 +217,9 @@ describe('sync with the real server', () => {
     await page.getByRole('button', { name: 'History' }).click();
     await screenshot(page, 'sync-reenroll', false);
     const panel = page.getByTestId('enroll-panel');
-    await panel.getByLabel('Enrollment code').fill(await enrollmentCode(server));
+    // A revoked device enrolls again only after an admin restores it, with a code issued for it (issue 12).
+    expect((await server.admin(`/api/v1/admin/devices/${deviceId}/restore`, { method: 'POST' })).status).toBe(200);
+    await panel.getByLabel('Enrollment code').fill(await enrollmentCode(server, deviceId));
     await panel.getByRole('button', { name: 'Enroll' }).click();
     await poll(async () => (await syncState(page)).pending, 30_000).toBe(0);
     expect(serverCounts(deviceId).logs).toBe(3);
