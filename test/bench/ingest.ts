@@ -181,6 +181,136 @@ async function freshPgDatabase(url: string, suffix: string): Promise<{ url: stri
   };
 }
 
+/** Enrolls a bench device on a running server; returns its token. */
+async function benchDevice(url: string, adminToken: string, deviceId: string): Promise<string> {
+  const code = (await (
+    await fetch(`${url}/api/v1/admin/enrollment-codes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    })
+  ).json()) as { code: string };
+  const r = await fetch(`${url}/api/v1/enroll`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: code.code, deviceId }),
+  });
+  return ((await r.json()) as { token: string }).token;
+}
+
+/** Loads one server with fresh 500-log batches for `seconds`; logs/s and latency. */
+async function loadServer(url: string, token: string, deviceId: string, seconds: number) {
+  const tpl = templates(deviceId, 12);
+  let n = 0;
+  const request = {
+    method: 'POST',
+    path: '/api/v1/logs',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
+  };
+  await autocannon({ url, connections: CONNECTIONS, duration: 2, requests: [request] });
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, timeout: 30, requests: [request] });
+  return {
+    logsPerS: (r['2xx'] * BATCH) / r.duration,
+    p99: r.latency.p99,
+    errors: r.errors + r.non2xx + r.timeouts,
+  };
+}
+
+/** Short rows added for issue 12; seconds each (ROW_DURATION). */
+const ROW_DURATION = Number(process.env.ROW_DURATION ?? 5);
+
+/**
+ * Acknowledged means durable: SQLite with synchronous=FULL (the default now) against NORMAL, one process each,
+ * measured back to back in this run.
+ */
+async function syncFullVsNormal(): Promise<void> {
+  const out: Record<string, { logsPerS: number; p99: number; errors: number }> = {};
+  for (const mode of ['FULL', 'NORMAL'] as const) {
+    const server = await spawnServer({
+      port: 8714,
+      model,
+      env: { RATE_LIMIT_PER_MINUTE: '100000000', SQLITE_SYNCHRONOUS: mode },
+    });
+    try {
+      const token = await benchDevice(server.url, server.adminToken, 'bench-sync');
+      out[mode] = await loadServer(server.url, token, 'bench-sync', ROW_DURATION);
+    } finally {
+      await server.stop();
+    }
+  }
+  const full = out.FULL as { logsPerS: number; p99: number; errors: number };
+  const normal = out.NORMAL as { logsPerS: number; p99: number; errors: number };
+  console.log(
+    `\nsqlite synchronous=FULL: ${f(full.logsPerS)} logs/s, p99 ${f(full.p99)} ms, errors ${full.errors}; NORMAL: ${f(normal.logsPerS)} logs/s, p99 ${f(normal.p99)} ms, errors ${normal.errors}; FULL/NORMAL ${f(full.logsPerS / normal.logsPerS, 2)}×`,
+  );
+  emitResult({
+    bench: 'ingest',
+    metric: `SQLite synchronous=FULL (every acknowledged batch synced to disk), 1 process, ${ROW_DURATION} s`,
+    ours: `${f(full.logsPerS)} logs/s, p99 ${f(full.p99)} ms`,
+    peer: `synchronous=NORMAL ${f(normal.logsPerS)} logs/s, p99 ${f(normal.p99)} ms`,
+    ratio: `${f(full.logsPerS / normal.logsPerS, 2)}×`,
+    target: `p99 ≤ 100 ms ${verdict(full.p99 <= TARGET_P99_MS)}`,
+  });
+}
+
+/**
+ * Several instances, one PostgreSQL: two server processes on one database, each loaded by its own device at the
+ * same time, against one process alone on a fresh database in the same run.
+ */
+async function twoInstancesPostgres(url: string): Promise<void> {
+  const one = await freshPgDatabase(url, 'one');
+  let single: { logsPerS: number; p99: number; errors: number };
+  try {
+    const server = await spawnServer({
+      port: 8715,
+      model,
+      env: { RATE_LIMIT_PER_MINUTE: '100000000', DATABASE_URL: one.url },
+    });
+    try {
+      const token = await benchDevice(server.url, server.adminToken, 'bench-one');
+      single = await loadServer(server.url, token, 'bench-one', ROW_DURATION);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await one.drop();
+  }
+  const two = await freshPgDatabase(url, 'two');
+  try {
+    const env = { RATE_LIMIT_PER_MINUTE: '100000000', DATABASE_URL: two.url };
+    const a = await spawnServer({ port: 8716, model, env });
+    const b = await spawnServer({ port: 8717, model, env: { ...env, ADMIN_TOKEN: a.adminToken } });
+    try {
+      const [ta, tb] = [
+        await benchDevice(a.url, a.adminToken, 'bench-a'),
+        await benchDevice(b.url, a.adminToken, 'bench-b'),
+      ];
+      const [ra, rb] = await Promise.all([
+        loadServer(a.url, ta, 'bench-a', ROW_DURATION),
+        loadServer(b.url, tb, 'bench-b', ROW_DURATION),
+      ]);
+      const total = ra.logsPerS + rb.logsPerS;
+      const p99 = Math.max(ra.p99, rb.p99);
+      console.log(
+        `\npostgres, 2 instances: ${f(total)} logs/s (${f(ra.logsPerS)} + ${f(rb.logsPerS)}), worst p99 ${f(p99)} ms, errors ${ra.errors + rb.errors}; 1 instance ${f(single.logsPerS)} logs/s, p99 ${f(single.p99)} ms`,
+      );
+      emitResult({
+        bench: 'ingest',
+        metric: `PostgreSQL, 2 server instances on one database, both loaded at once, ${ROW_DURATION} s`,
+        ours: `${f(total)} logs/s, worst p99 ${f(p99)} ms`,
+        peer: `1 instance ${f(single.logsPerS)} logs/s, p99 ${f(single.p99)} ms`,
+        ratio: `${f(total / single.logsPerS, 2)}×`,
+        target: `p99 ≤ 100 ms ${verdict(p99 <= TARGET_P99_MS)}`,
+      });
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  } finally {
+    await two.drop();
+  }
+}
+
+const f = (x: number, d = 0) => x.toFixed(d);
 const rows: Row[] = [];
 console.log(
   `ingest benchmark: ${BATCH}-log batches, ${CONNECTIONS} connections, ${DURATION} s per store (after a 3 s warm-up)`,
@@ -205,7 +335,10 @@ if (pgUrl) {
 }
 const bare = bareSqlite(5);
 
-const f = (x: number, d = 0) => x.toFixed(d);
+// Issue 12: durability (synchronous=FULL vs NORMAL) and two instances on one PostgreSQL, short rows.
+await syncFullVsNormal();
+if (pgUrl) await twoInstancesPostgres(pgUrl);
+
 console.log(
   '\n| store | batches/s | logs/s | p50 ms | p99 ms | max ms | errors | rows stored | logs/s ÷ target 30,000 | p99 ÷ target 100 ms | logs/s ÷ bare SQLite insert |',
 );
