@@ -152,6 +152,7 @@ export const ROUTES: RouteDoc[] = [
       'invalid-value',
       'validation-failed',
       'unknown-model-version',
+      'id-reused',
       'body-too-large',
       'unsupported-media-type',
       'unauthorized',
@@ -159,7 +160,7 @@ export const ROUTES: RouteDoc[] = [
       'rate-limited',
     ],
     description:
-      'The whole batch is stored or none of it. A rejected batch answers 422 with `details.items[]` = { index, id, code, message, path } per bad item. A device may only send its own logs. Event time = `createdAt` (device clock); arrival time is kept.',
+      'The whole batch is stored or none of it. A rejected batch answers 422 with `details.items[]` = { index, id, code, message, path } per bad item (item codes include `event-time-out-of-window`, `number-out-of-range`, `invalid-text`). A device may only send its own logs. Event time = `createdAt` (device clock), which must lie within EVENT_WINDOW_BACK_DAYS before and EVENT_WINDOW_AHEAD_DAYS after receipt; arrival time is kept. An id already stored with other content answers 409 `id-reused` (items listed); a byte-for-byte retry is a duplicate.',
   },
   {
     method: 'post',
@@ -169,6 +170,8 @@ export const ROUTES: RouteDoc[] = [
     request: OutcomeBatchRequestSchema,
     response: OutcomeBatchResponseSchema,
     errors: ['invalid-json', 'validation-failed', 'body-too-large', 'unauthorized', 'forbidden', 'rate-limited'],
+    description:
+      'Item codes include `invalid-text`, `invalid-date` and `event-time-out-of-window` (`recordedAt` outside the window of receipt, or a chart `date` after it).',
   },
   {
     method: 'post',
