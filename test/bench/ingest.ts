@@ -117,11 +117,11 @@ async function runServer(store: string, port: number, env: Record<string, string
 }
 
 /** The bare storage ceiling on SQLite: same table, prepared insert, one transaction per batch. */
-function bareSqlite(seconds: number): number {
+function bareSqlite(seconds: number, synchronous: 'FULL' | 'NORMAL' = 'NORMAL'): number {
   const dir = mkdtempSync(join(tmpdir(), 'jukebox-bare-'));
   const db = new SQLite(join(dir, 'bare.sqlite'));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${synchronous}`);
   db.exec(
     'CREATE TABLE logs (id text primary key, device_id text, model_version text, backend text, latency_ms real, created_at text, day text, received_at text, source text, song_id text, fingerprint text, inputs blob, outputs blob, shadow text)',
   );
@@ -352,6 +352,16 @@ if (pgUrl) {
 const bare = bareSqlite(5);
 
 // Issue 12: durability (synchronous=FULL vs NORMAL) and two instances on one PostgreSQL, short rows.
+{
+  // The storage floor alone, FULL and NORMAL alternating (1 s each, 6 rounds): what a synced commit costs here.
+  const bare: Record<'FULL' | 'NORMAL', number[]> = { FULL: [], NORMAL: [] };
+  for (let i = 0; i < 6; i++) for (const m of ['FULL', 'NORMAL'] as const) bare[m].push(bareSqlite(1, m));
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const [full, normal] = [med(bare.FULL), med(bare.NORMAL)];
+  console.log(
+    `\nbare SQLite insert, 500-row transactions, 6 alternating rounds of 1 s: FULL ${f(full)} logs/s (${f((BATCH / full) * 1000, 2)} ms per batch), NORMAL ${f(normal)} logs/s (${f((BATCH / normal) * 1000, 2)} ms); FULL/NORMAL ${f(full / normal, 2)}×`,
+  );
+}
 await syncFullVsNormal();
 if (pgUrl) await twoInstancesPostgres(pgUrl);
 
