@@ -16,6 +16,7 @@ import {
   publishBody,
 } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
+import { decidePinnedKey } from '../../web/src/lib/enrollment/key-pinning.ts';
 
 type ErrorBody = { error: { code: string; details?: { items?: { code: string; index: number }[] } } };
 
@@ -403,5 +404,45 @@ describe('trust boundary: static files, configuration, durability', () => {
     );
     expect(deps.store.sqlite?.pragma('synchronous', { simple: true })).toBe(2);
     await deps.store.close();
+  });
+});
+
+describe('trust boundary: the pinned label key', () => {
+  it('an enrollment marks a key reset only when the admin issued the code with one, and the device keeps its key otherwise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jukebox-key-'));
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const jwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    writeFileSync(join(dir, 'label.jwk.json'), JSON.stringify(jwk));
+    const s = await createTestServer({ config: { labelPublicKeyFile: join(dir, 'label.jwk.json') } });
+    try {
+      type Enrolled = { publicKey?: JsonWebKey; keyReset?: { at: string } };
+      const first = await newCode(s);
+      const r1 = (await (
+        await enrollWith(s, ((await first.json()) as { code: string }).code, 'dev-key')
+      ).json()) as Enrolled;
+      expect(r1.publicKey?.x).toBe(jwk.x);
+      expect(r1.keyReset).toBeUndefined();
+      const plain = ((await (await newCode(s, { deviceId: 'dev-key' })).json()) as { code: string }).code;
+      const r2 = (await (await enrollWith(s, plain, 'dev-key')).json()) as Enrolled;
+      expect(r2.keyReset).toBeUndefined();
+      // A device that had pinned another key refuses this one without a reset …
+      const pinnedElsewhere = { ...jwk, x: 'another-key' };
+      expect(decidePinnedKey(pinnedElsewhere, r2.publicKey, r2.keyReset).ok).toBe(false);
+      // … and takes it when the admin reset the key for this device.
+      const reset = ((await (await newCode(s, { deviceId: 'dev-key', resetKey: true })).json()) as { code: string })
+        .code;
+      const r3 = (await (await enrollWith(s, reset, 'dev-key')).json()) as Enrolled;
+      expect(typeof r3.keyReset?.at).toBe('string');
+      const d = decidePinnedKey(pinnedElsewhere, r3.publicKey, r3.keyReset);
+      expect(d.ok && d.value.action).toBe('replace');
+      // A reset needs a device to reset.
+      expect((await newCode(s, { resetKey: true })).status).toBe(400);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
