@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../server/config.ts';
+import { DEVICE_EVENTS_PER_DEVICE } from '../../server/routes/device-events.ts';
 import { createServices } from '../../server/services.ts';
 import {
   catalogueSongs,
@@ -217,6 +218,33 @@ describe('trust boundary: audit and garbage', () => {
     };
     expect(list.events).toHaveLength(100);
     expect(list.events.every((e) => e.receivedAt < '2099')).toBe(true);
+  });
+
+  it('one device cannot fill the telemetry table: it keeps its newest events up to the cap', async () => {
+    const flooder = await s.enroll('dev-flood');
+    for (let b = 0; b < 11; b++) {
+      const events = Array.from({ length: 100 }, (_, i) => ({
+        id: uuidv7At(Date.parse('2026-12-01T00:00:00Z') + b * 100 + i, b * 100 + i),
+        kind: 'drift-warning',
+        version,
+        at: new Date().toISOString(),
+      }));
+      expect((await s.req('/api/v1/devices/me/events', { token: flooder, json: { events } })).status).toBe(200);
+    }
+    const rows = await s.deps.store.db
+      .selectFrom('device_events')
+      .select('event_id')
+      .where('device_id', '=', 'dev-flood')
+      .execute();
+    expect(rows).toHaveLength(DEVICE_EVENTS_PER_DEVICE);
+    // The oldest went first; other devices' events are untouched.
+    expect(rows.map((r) => r.event_id)).not.toContain(uuidv7At(Date.parse('2026-12-01T00:00:00Z'), 0));
+    const others = await s.deps.store.db
+      .selectFrom('device_events')
+      .select('id')
+      .where('device_id', '=', 'dev-garbage')
+      .execute();
+    expect(others).toHaveLength(100);
   });
 
   async function postLogs(logs: unknown[]): Promise<Response> {
