@@ -62,6 +62,15 @@ export class TokenService {
   async ensureConfigured(token: string): Promise<number> {
     const hash = hashToken(token);
     await this.ensure(token, 'admin', CONFIGURED_ADMIN);
+    // A store from before this rule holds the configured token under subject `admin`: move it into its own
+    // subject, so the next rotation finds it.
+    await this.store.db
+      .updateTable('tokens')
+      .set({ subject: CONFIGURED_ADMIN })
+      .where('hash', '=', hash)
+      .where('role', '=', 'admin')
+      .where('subject', '=', 'admin')
+      .execute();
     const rows = await this.store.db
       .updateTable('tokens')
       .set({ revoked_at: new Date().toISOString() })

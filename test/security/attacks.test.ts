@@ -412,6 +412,8 @@ describe('trust boundary: static files, configuration, durability', () => {
     };
     const { bootstrap } = await import('../../server/services.ts');
     const first = await createServices(loadConfig({}, { ...base, adminToken: 'A'.repeat(40) }), { log: () => {} });
+    // As a store from before the rule holds it: under the plain `admin` subject.
+    await first.tokens.ensure('A'.repeat(40), 'admin', 'admin');
     await bootstrap(first);
     expect(await first.tokens.lookup('A'.repeat(40))).not.toBeNull();
     await first.store.close();
