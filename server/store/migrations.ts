@@ -277,6 +277,11 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
+/** The migrator over this file's migrations (tests move a store to an older one with `migrateTo`). */
+export function migrator(db: Kysely<unknown>, dialect: Dialect): Migrator {
+  return new Migrator({ db, provider: new InCodeProvider(dialect) });
+}
+
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const migrator = new Migrator({ db, provider: new InCodeProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
