@@ -12,4 +12,18 @@ describe('RateLimiter', () => {
     now += 40_000;
     expect(rl.hit('a')).toBe(0);
   });
+
+  it('says how long a key over its limit must wait, without counting the question', () => {
+    let now = 1_000_000;
+    const rl = new RateLimiter(2, () => now);
+    expect(rl.waitFor('ip')).toBe(0);
+    rl.hit('ip');
+    expect(rl.waitFor('ip')).toBe(0);
+    rl.hit('ip');
+    now += 15_000;
+    expect(rl.waitFor('ip')).toBe(45);
+    expect(rl.waitFor('ip')).toBe(45);
+    now += 45_000;
+    expect(rl.waitFor('ip')).toBe(0);
+  });
 });
