@@ -17,6 +17,7 @@ import {
   ModelVersionSchema,
   NUM_COUNTRIES,
   PREDICTION_SOURCES,
+  TRAFFIC_KINDS,
 } from '../../model/contract/index.ts';
 
 const LOG_KEYS = new Set([
@@ -31,9 +32,11 @@ const LOG_KEYS = new Set([
   'source',
   'songId',
   'shadow',
+  'traffic',
 ]);
 const BACKEND_SET = new Set<string>(BACKENDS);
 const SOURCE_SET = new Set<string>(PREDICTION_SOURCES);
+const TRAFFIC_SET = new Set<string>(TRAFFIC_KINDS);
 const CreatedAt = z.iso.datetime({ offset: true });
 const SongId = z.string().min(1).max(64);
 
@@ -103,6 +106,7 @@ function logOk(l: unknown): boolean {
   if (!inputsOk(l.inputs) || !probabilities(l.outputs)) return false;
   if (l.songId !== undefined && !cachedOk(SongId, 's', l.songId)) return false;
   if (l.shadow !== undefined && !shadowOk(l.shadow)) return false;
+  if (l.traffic !== undefined && (typeof l.traffic !== 'string' || !TRAFFIC_SET.has(l.traffic))) return false;
   return true;
 }
 
