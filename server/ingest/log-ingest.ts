@@ -104,10 +104,12 @@ function prepareSqlite(db: SQLite.Database) {
     fingerprint: db.prepare(
       'INSERT INTO day_fingerprints (model_version, day, fingerprint) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
-    // A song already known for this (version, kind) gains the day if it is new; first device and bins stay.
+    // A song already known for this (version, kind) gains the day if it is new; the device of its earliest
+    // day (by event time) is the one it is attributed to; its bins stay those of its first prediction.
     driftSong: db.prepare(
       `INSERT INTO drift_songs (model_version, kind, song_key, device_id, first_day, last_day, days, bins) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (model_version, kind, song_key) DO UPDATE SET
+         device_id = CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END,
          days = CASE WHEN instr(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END,
          first_day = min(drift_songs.first_day, excluded.first_day),
          last_day = max(drift_songs.last_day, excluded.last_day)`,
@@ -237,6 +239,7 @@ function kyselyWriter(isPg: boolean): BatchWriter {
           )
           .onConflict((oc) =>
             oc.columns(['model_version', 'kind', 'song_key']).doUpdateSet({
+              device_id: sql`CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END`,
               days: sql`CASE WHEN strpos(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`,
               first_day: sql`LEAST(drift_songs.first_day, excluded.first_day)`,
               last_day: sql`GREATEST(drift_songs.last_day, excluded.last_day)`,

@@ -28,7 +28,7 @@ export interface DriftSongsTable {
   kind: string;
   /** `s:<song id>`, or `f:<feature fingerprint>` for a song without an id. */
   song_key: string;
-  /** The device that first predicted it (for the per-device cap). */
+  /** The device of its earliest day (event time): the per-device cap attributes the song to it. */
   device_id: string;
   first_day: string;
   last_day: string;
