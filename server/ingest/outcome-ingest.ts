@@ -172,15 +172,15 @@ export class OutcomeIngest {
 }
 
 /** Rows per insert statement (3 columns: well under SQLite's 32,766 bound variables). */
-const CHART_CHUNK = 2000;
+const CHART_CHUNK = 500;
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * The CSV in blocks of about 256 KiB, each with the header line, cut only at a line end outside quotes, so
+ * The CSV in blocks of about 64 KiB, each with the header line, cut only at a line end outside quotes, so
  * parsing a large file yields to other requests between blocks.
  */
-export function* csvBlocks(text: string, size = 256 * 1024): Generator<string> {
+export function* csvBlocks(text: string, size = 64 * 1024): Generator<string> {
   const headerEnd = text.indexOf('\n');
   if (headerEnd < 0) {
     yield text;
