@@ -111,7 +111,7 @@ export function monitoringRoutes(deps: Deps) {
 
   app.get('/overview', admin, async (c) => {
     const db = deps.store.db;
-    const [logs, devices, outcomes, open, rollout] = await Promise.all([
+    const [logs, devices, outcomes, open, rollout, charts] = await Promise.all([
       db.selectFrom('drift_buckets').select(['model_version', 'stats']).execute(),
       db
         .selectFrom('devices')
@@ -124,6 +124,14 @@ export function monitoringRoutes(deps: Deps) {
         .executeTakeFirstOrThrow(),
       deps.alerts.list({ open: true }),
       deps.registry.rollout(),
+      // Chart uploads stand for songs × countries outcomes each (derived when read).
+      db
+        .selectFrom('chart_dates')
+        .innerJoin('chart_songs', 'chart_songs.date', 'chart_dates.date')
+        .select(['chart_dates.countries', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('chart_dates.complete', '=', 1)
+        .groupBy(['chart_dates.date', 'chart_dates.countries'])
+        .execute(),
     ]);
     const perVersion: Record<string, { rows: number; distinct: number }> = {};
     for (const b of logs) {
@@ -137,6 +145,7 @@ export function monitoringRoutes(deps: Deps) {
       logsPerVersion: perVersion,
       devices: Number(devices.n),
       outcomes: Number(outcomes.n),
+      chartOutcomes: charts.reduce((a, c) => a + Number(c.n) * (JSON.parse(c.countries) as string[]).length, 0),
       openAlerts: open.length,
       rollout,
     });
