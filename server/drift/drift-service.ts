@@ -21,7 +21,7 @@ export type { Granularity, PerformancePoint, Window };
 export { periodOf };
 
 export const COUNTING_RULE =
-  'Each song (its catalogue id, or its feature fingerprint when it has none) counts once per window, whatever the days, devices and repeats; only the traffic kinds shown are counted (interactive by default). A device that brought more than half of the songs is weighted down to half, and p-values use the effective sample size. Raw row counts (all kinds) are shown beside.';
+  'Each song (its catalogue id with its features, or its features alone when it has no id) counts once per window, whatever the days, devices and repeats; only the traffic kinds shown are counted (interactive by default). A device that brought more than half of the songs is weighted down to half, and p-values use the effective sample size. Raw row counts (all kinds) are shown beside.';
 
 /** Drift defaults to interactive traffic: what marketers asked about, not batch scoring or tests. */
 export const DEFAULT_KINDS: readonly TrafficKind[] = ['interactive'];

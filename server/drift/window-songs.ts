@@ -1,7 +1,7 @@
 /**
  * The songs of a drift window, each counted once. Ingest keeps one row per
- * (model version, traffic kind, song) with the days it was predicted on, the
- * device that first predicted it and its reference bins; a window selects the
+ * (model version, traffic kind, song and its inputs) with the days it was
+ * predicted on, the device of its earliest day and its reference bins; a window selects the
  * songs predicted on any of its days, in the chosen traffic kinds, and counts
  * each once however many days, devices and kinds predicted it. A device that
  * brought more than `maxDeviceShare` of a window's songs has its songs weighted
@@ -19,9 +19,13 @@ import { kishEffectiveN } from '../../model/drift/stats.ts';
 import type { Store } from '../store/store.ts';
 import type { Window } from './window.ts';
 
-/** A song is its catalogue id when the log has one, else its feature fingerprint. */
+/**
+ * What a window counts once: a song (its catalogue id) with its inputs (feature fingerprint), or the inputs
+ * alone when the log has no id. Two songs with identical features are two songs; a song whose features were
+ * edited is a new input; the same song predicted again, on any day, by any device, is not.
+ */
 export function songKey(songId: string | undefined | null, fingerprint: string): string {
-  return songId ? `s:${songId}` : `f:${fingerprint}`;
+  return songId ? `s:${songId}|${fingerprint}` : `f:${fingerprint}`;
 }
 
 /** JSON of the song's reference bin per feature, then its top-1 country index, then its entropy bin. */

@@ -26,7 +26,7 @@ export interface LogsTable {
 export interface DriftSongsTable {
   model_version: string;
   kind: string;
-  /** `s:<song id>`, or `f:<feature fingerprint>` for a song without an id. */
+  /** `s:<song id>|<feature fingerprint>`, or `f:<feature fingerprint>` for a song without an id (drift/window-songs.ts). */
   song_key: string;
   /** The device of its earliest day (event time): the per-device cap attributes the song to it. */
   device_id: string;
