@@ -60,34 +60,42 @@ export interface PerformancePoint {
 
 /** Outcomes dated in the window: device outcomes and stored rows, plus the ones derived from chart uploads. */
 export async function loadOutcomes(store: Store, w: Window): Promise<OutcomeRow[]> {
-  const db = store.db;
-  const stored = await db
+  const out = await storedOutcomes(store, w);
+  for await (const o of chartOutcomes(store, w)) out.push(o);
+  return out;
+}
+
+async function storedOutcomes(store: Store, w: Window): Promise<OutcomeRow[]> {
+  const rows = await store.db
     .selectFrom('outcomes')
     .select(['song_id', 'fingerprint', 'country', 'charted', 'date'])
     .where('date', '>=', w.from)
     .where('date', '<=', w.to)
     .execute();
-  const out: OutcomeRow[] = stored.map((o) => ({
+  return rows.map((o) => ({
     songId: o.song_id,
     fingerprint: o.fingerprint,
     country: o.country,
     charted: o.charted === 1,
     date: o.date,
   }));
-  for await (const o of chartOutcomes(store, w)) out.push(o);
-  return out;
 }
 
-/**
- * The outcomes a chart upload stands for, derived at query time: every song of the chart × every country
- * the chart covers, charted when the (song, country) entry exists. Only completely written charts count.
- */
-export async function* chartOutcomes(store: Store, w?: Window): AsyncGenerator<OutcomeRow> {
+interface StoredChart {
+  date: string;
+  countries: string[];
+  songs: string[];
+  /** `song|country` of every entry. */
+  entries: Set<string>;
+}
+
+/** The completely written charts dated in the window (or all of them). */
+async function loadCharts(store: Store, w?: Window): Promise<StoredChart[]> {
   const db = store.db;
   let q = db.selectFrom('chart_dates').select(['date', 'countries']).where('complete', '=', 1).orderBy('date');
   if (w) q = q.where('date', '>=', w.from).where('date', '<=', w.to);
+  const out: StoredChart[] = [];
   for (const c of await q.execute()) {
-    const countries = JSON.parse(c.countries) as string[];
     const songs = await db
       .selectFrom('chart_songs')
       .select('song_id')
@@ -99,17 +107,25 @@ export async function* chartOutcomes(store: Store, w?: Window): AsyncGenerator<O
       .select(['song_id', 'country'])
       .where('date', '=', c.date)
       .execute();
-    const charted = new Set(entries.map((e) => `${e.song_id}|${e.country}`));
-    for (const s of songs)
-      for (const country of countries)
-        yield {
-          songId: s.song_id,
-          fingerprint: null,
-          country,
-          charted: charted.has(`${s.song_id}|${country}`),
-          date: c.date,
-        };
+    out.push({
+      date: c.date,
+      countries: JSON.parse(c.countries) as string[],
+      songs: songs.map((s) => s.song_id),
+      entries: new Set(entries.map((e) => `${e.song_id}|${e.country}`)),
+    });
   }
+  return out;
+}
+
+/**
+ * The outcomes a chart upload stands for, derived at query time: every song of the chart × every country
+ * the chart covers, charted when the (song, country) entry exists. Only completely written charts count.
+ */
+export async function* chartOutcomes(store: Store, w?: Window): AsyncGenerator<OutcomeRow> {
+  for (const c of await loadCharts(store, w))
+    for (const song of c.songs)
+      for (const country of c.countries)
+        yield { songId: song, fingerprint: null, country, charted: c.entries.has(`${song}|${country}`), date: c.date };
 }
 
 interface Prediction {
@@ -332,11 +348,16 @@ export async function performance(
   g: Granularity | null,
   o: PerformanceOptions,
 ): Promise<PerformancePoint[]> {
-  const outcomes = await loadOutcomes(store, w);
-  if (outcomes.length === 0) return [];
+  // Stored outcomes one by one; chart uploads per song (one match per song and date, its countries at once),
+  // so a 20,000-song chart never becomes 1.4 million objects.
+  const stored = await storedOutcomes(store, w);
+  const charts = await loadCharts(store, w);
+  if (stored.length === 0 && charts.length === 0) return [];
   const kinds = new Set(o.kinds);
-  const songIds = [...new Set(outcomes.flatMap((x) => (x.songId ? [x.songId] : [])))];
-  const fps = [...new Set(outcomes.flatMap((x) => (!x.songId && x.fingerprint ? [x.fingerprint] : [])))];
+  const songIds = [
+    ...new Set([...stored.flatMap((x) => (x.songId ? [x.songId] : [])), ...charts.flatMap((c) => c.songs)]),
+  ];
+  const fps = [...new Set(stored.flatMap((x) => (!x.songId && x.fingerprint ? [x.fingerprint] : [])))];
   const bySong = await predictionsFor(store, version, 'song_id', songIds, kinds);
   const byFp = await predictionsFor(store, version, 'fingerprint', fps, kinds);
   interface Acc {
@@ -346,13 +367,25 @@ export async function performance(
     units: Map<string, Unit>;
   }
   const acc = new Map<string, Acc>();
-  for (const x of outcomes) {
-    const period = g ? periodOf(x.date, g) : w.from;
+  const accOf = (date: string) => {
+    const period = g ? periodOf(date, g) : w.from;
     let a = acc.get(period);
     if (!a) {
       a = { outcomes: 0, matched: 0, reasons: { noPrediction: 0, predictedAfter: 0, tooOld: 0 }, units: new Map() };
       acc.set(period, a);
     }
+    return a;
+  };
+  const unitOf = (a: Acc, key: string, outputs: number[]) => {
+    let u = a.units.get(key);
+    if (!u) {
+      u = { outputs, countries: new Map() };
+      a.units.set(key, u);
+    }
+    return u;
+  };
+  for (const x of stored) {
+    const a = accOf(x.date);
     a.outcomes++;
     const c = countryIndex(x.country);
     const list = x.songId ? bySong.get(x.songId) : x.fingerprint ? byFp.get(x.fingerprint) : undefined;
@@ -363,14 +396,27 @@ export async function performance(
     }
     if (c < 0) continue;
     a.matched++;
-    const key = `${x.songId ? `s:${x.songId}` : `f:${x.fingerprint}`}|${x.date}`;
-    let u = a.units.get(key);
-    if (!u) {
-      u = { outputs: m.outputs, countries: new Map() };
-      a.units.set(key, u);
-    }
+    const u = unitOf(a, `${x.songId ? `s:${x.songId}` : `f:${x.fingerprint}`}|${x.date}`, m.outputs);
     // A song's outcome for a country on a date is stated once; a repeat keeps "charted" if any says so.
     u.countries.set(c, (u.countries.get(c) ?? false) || x.charted);
+  }
+  for (const chart of charts) {
+    const a = accOf(chart.date);
+    const cs = chart.countries.map(countryIndex).filter((c) => c >= 0);
+    for (const song of chart.songs) {
+      a.outcomes += cs.length;
+      const m = matchPrediction(bySong.get(song), chart.date, o.horizonDays);
+      if ('reason' in m) {
+        a.reasons[m.reason] += cs.length;
+        continue;
+      }
+      a.matched += cs.length;
+      const u = unitOf(a, `s:${song}|${chart.date}`, m.outputs);
+      for (const c of cs) {
+        const y = chart.entries.has(`${song}|${COUNTRY_CODES[c]}`);
+        u.countries.set(c, (u.countries.get(c) ?? false) || y);
+      }
+    }
   }
   return [...acc]
     .sort((x, y) => (x[0] < y[0] ? -1 : 1))
