@@ -178,13 +178,17 @@ export class DriftService {
     w: Window,
     g: Granularity | null,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
+    /** Leave out the songs the model trained on (the alert's population: like the manifest's test split). */
+    heldOutOnly = false,
   ): Promise<PerformancePoint[]> {
     await this.ref(version);
     const t = this.thresholds();
+    const trained = heldOutOnly ? (await this.registry.get(version))?.manifest.lineage.trainingSongs : undefined;
     return performance(this.store, version, w, g, {
       kinds,
       horizonDays: t.matchHorizonDays,
       minSongs: t.minOutcomeSongs,
+      ...(trained ? { excludeSongKeys: new Set(trained) } : {}),
     });
   }
 }

@@ -14,7 +14,13 @@
  * somewhere: did a charted country rank in the model's top 5). Too few units
  * give "too few outcomes" and no numbers.
  */
-import { COUNTRY_CODES, countryIndex, type TrafficKind, trafficOf } from '../../model/contract/index.ts';
+import {
+  COUNTRY_CODES,
+  countryIndex,
+  type TrafficKind,
+  trafficOf,
+  trainingSongKey,
+} from '../../model/contract/index.ts';
 import type { PredictionSource } from '../../model/contract/prediction-log.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
@@ -338,6 +344,27 @@ export interface PerformanceOptions {
   kinds: readonly TrafficKind[];
   horizonDays: number;
   minSongs: number;
+  /**
+   * Songs to leave out, as `trainingSongKey` hashes: the model's training songs (`lineage.trainingSongs`),
+   * so the alert judges songs the model did not learn from, like the manifest's test-split figure.
+   */
+  excludeSongKeys?: ReadonlySet<string>;
+}
+
+// Song id → trainingSongKey; bounded, it only saves hashing.
+const songKeyCache = new Map<string, string>();
+async function excludedSongs(ids: readonly string[], keys: ReadonlySet<string>): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const id of ids) {
+    let k = songKeyCache.get(id);
+    if (k === undefined) {
+      k = await trainingSongKey(id);
+      if (songKeyCache.size > 200_000) songKeyCache.clear();
+      songKeyCache.set(id, k);
+    }
+    if (keys.has(k)) out.add(id);
+  }
+  return out;
 }
 
 /** Performance per period (or over the whole window with `g` = null) for one model version. */
@@ -358,6 +385,7 @@ export async function performance(
     ...new Set([...stored.flatMap((x) => (x.songId ? [x.songId] : [])), ...charts.flatMap((c) => c.songs)]),
   ];
   const fps = [...new Set(stored.flatMap((x) => (!x.songId && x.fingerprint ? [x.fingerprint] : [])))];
+  const trained = o.excludeSongKeys ? await excludedSongs(songIds, o.excludeSongKeys) : new Set<string>();
   const bySong = await predictionsFor(store, version, 'song_id', songIds, kinds);
   const byFp = await predictionsFor(store, version, 'fingerprint', fps, kinds);
   interface Acc {
@@ -385,6 +413,7 @@ export async function performance(
     return u;
   };
   for (const x of stored) {
+    if (x.songId && trained.has(x.songId)) continue;
     const a = accOf(x.date);
     a.outcomes++;
     const c = countryIndex(x.country);
@@ -404,6 +433,7 @@ export async function performance(
     const a = accOf(chart.date);
     const cs = chart.countries.map(countryIndex).filter((c) => c >= 0);
     for (const song of chart.songs) {
+      if (trained.has(song)) continue;
       a.outcomes += cs.length;
       const m = matchPrediction(bySong.get(song), chart.date, o.horizonDays);
       if ('reason' in m) {

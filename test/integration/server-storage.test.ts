@@ -7,7 +7,7 @@
 
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTRY_CODES } from '../../model/contract/index.ts';
+import { COUNTRY_CODES, trainingSongKey } from '../../model/contract/index.ts';
 import type { DriftBucket } from '../../server/drift/bucket.ts';
 import { performance } from '../../server/drift/performance.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
@@ -183,6 +183,15 @@ for (const d of dialects) {
       });
       expect(small[0]?.matched).toBe(80);
       expect(small[0]?.songsCharted).toBe(40);
+      // The songs a model trained on (lineage.trainingSongs) are left out when asked: 10 of the 40 here.
+      const trained = new Set(await Promise.all(songs.slice(0, 10).map((x) => trainingSongKey(x.id))));
+      const held = await performance(s.deps.store, v, { from: '2026-03-01', to: '2026-03-02' }, null, {
+        kinds: ['interactive'],
+        horizonDays: 90,
+        minSongs: 5,
+        excludeSongKeys: trained,
+      });
+      expect([held[0]?.matched, held[0]?.songsCharted]).toEqual([60, 30]);
       expect(small[0]?.note).toMatch(/0 countries with both classes|1 countries with both classes/);
     });
   });
