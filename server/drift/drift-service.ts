@@ -83,7 +83,7 @@ export class DriftService {
     const days = await this.buckets(version, w);
     const raw = days.reduce((acc, d) => mergeInto(acc, d.b), emptyBucket(ref));
     const t = this.thresholds();
-    const songs = await loadWindowSongs(this.store, version, w, kinds);
+    const songs = await loadWindowSongs(this.store, version, w, kinds, false);
     return {
       version,
       window: w,

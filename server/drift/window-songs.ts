@@ -76,37 +76,62 @@ export function emptySample(ref: ReferenceProfile): WindowSample {
 export interface WindowSong {
   key: string;
   device: string;
-  /** Days it was predicted on (any kind selected). */
+  /** Days in the window it was predicted on (any kind selected); may be empty when not asked for. */
   days: string[];
   bins: number[];
 }
 
-/** Songs predicted on a day of the window in one of the kinds, each once (first kind's row wins). */
+/**
+ * Songs predicted on a day of the window in one of the kinds, each once (first kind's row wins). `days`
+ * lists the song's days inside the window when `withDays` is set; a report that only needs the songs skips
+ * that work (a song whose first or last day is in the window needs no look at its days).
+ */
 export async function loadWindowSongs(
   store: Store,
   version: string,
   w: Window,
   kinds: readonly TrafficKind[],
+  withDays = true,
 ): Promise<WindowSong[]> {
   if (kinds.length === 0) return [];
-  const rows = await store.db
-    .selectFrom('drift_songs')
-    .select(['song_key', 'device_id', 'first_day', 'last_day', 'days', 'bins'])
-    .where('model_version', '=', version)
-    .where('kind', 'in', [...kinds])
-    .where('last_day', '>=', w.from)
-    .where('first_day', '<=', w.to)
-    .execute();
+  type Row = [string, string, string, string, string, string];
+  let rows: Row[];
+  if (store.sqlite) {
+    // The hot read of every report: raw rows straight from SQLite, no per-row objects.
+    rows = store.sqlite
+      .prepare(
+        `SELECT song_key, device_id, first_day, last_day, days, bins FROM drift_songs
+         WHERE model_version = ? AND kind IN (${kinds.map(() => '?').join(',')}) AND last_day >= ? AND first_day <= ?`,
+      )
+      .raw()
+      .all(version, ...kinds, w.from, w.to) as Row[];
+  } else {
+    rows = (
+      await store.db
+        .selectFrom('drift_songs')
+        .select(['song_key', 'device_id', 'first_day', 'last_day', 'days', 'bins'])
+        .where('model_version', '=', version)
+        .where('kind', 'in', [...kinds])
+        .where('last_day', '>=', w.from)
+        .where('first_day', '<=', w.to)
+        .execute()
+    ).map((r) => [r.song_key, r.device_id, r.first_day, r.last_day, r.days, r.bins]);
+  }
+  const inWindow = (d: string) => d !== '' && d >= w.from && d <= w.to;
   const out = new Map<string, WindowSong>();
-  for (const r of rows) {
-    const days = r.days.split(',').filter((d) => d !== '' && d >= w.from && d <= w.to);
-    if (days.length === 0) continue;
-    const seen = out.get(r.song_key);
+  for (const [key, device, first, last, daysText, bins] of rows) {
+    let days: string[] = [];
+    const edgeInside = (first >= w.from && first <= w.to) || (last >= w.from && last <= w.to);
+    if (withDays || !edgeInside) {
+      days = daysText.split(',').filter(inWindow);
+      if (days.length === 0) continue;
+    }
+    const seen = out.get(key);
     if (seen) {
       for (const d of days) if (!seen.days.includes(d)) seen.days.push(d);
       continue;
     }
-    out.set(r.song_key, { key: r.song_key, device: r.device_id, days, bins: JSON.parse(r.bins) as number[] });
+    out.set(key, { key, device, days, bins: JSON.parse(bins) as number[] });
   }
   return [...out.values()];
 }
