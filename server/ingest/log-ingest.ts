@@ -222,7 +222,18 @@ function kyselyWriter(isPg: boolean): BatchWriter {
       return out;
     },
     async upsertDriftSongs(tx, rows) {
-      for (const part of chunks(rows)) {
+      // One statement may not touch a row twice: a song with two new days in a batch goes in two rounds.
+      const rounds: DriftSongDelta[][] = [];
+      const seenKeys = new Map<string, number>();
+      for (const d of rows) {
+        const k = `${d.version}|${d.kind}|${d.key}`;
+        const i = seenKeys.get(k) ?? 0;
+        seenKeys.set(k, i + 1);
+        const round = rounds[i] ?? [];
+        round.push(d);
+        rounds[i] = round;
+      }
+      for (const part of rounds.flatMap((r) => chunks(r))) {
         await tx
           .insertInto('drift_songs')
           .values(
