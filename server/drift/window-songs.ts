@@ -100,11 +100,14 @@ export async function loadWindowSongs(
     // The hot read of every report: raw rows straight from SQLite, no per-row objects.
     rows = store.sqlite
       .prepare(
-        `SELECT song_key, device_id, first_day, last_day, days, bins FROM drift_songs
+        // The day list only travels when needed: for the days, or when neither end of the song's span is inside.
+        `SELECT song_key, device_id, first_day, last_day,
+           CASE WHEN ? = 0 AND ((first_day >= ? AND first_day <= ?) OR (last_day >= ? AND last_day <= ?)) THEN '' ELSE days END,
+           bins FROM drift_songs
          WHERE model_version = ? AND kind IN (${kinds.map(() => '?').join(',')}) AND last_day >= ? AND first_day <= ?`,
       )
       .raw()
-      .all(version, ...kinds, w.from, w.to) as Row[];
+      .all(withDays ? 1 : 0, w.from, w.to, w.from, w.to, version, ...kinds, w.from, w.to) as Row[];
   } else {
     rows = (
       await store.db
