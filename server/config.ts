@@ -7,24 +7,41 @@ import { z } from 'zod';
 import { sharedDataFile } from '../model/shared-data.ts';
 
 export const ThresholdsSchema = z.object({
-  /** Population Stability Index: 0.1 / 0.25 is the long-standing credit-scoring rule of thumb. */
+  /**
+   * Feature drift is decided on effect size: PSI or Jensen–Shannon distance at or above these. 0.1 / 0.25 is
+   * the credit-scoring rule of thumb for PSI; Evidently uses 0.1 for JS distance.
+   */
   psiWarn: z.number().positive().default(0.1),
   psiAlert: z.number().positive().default(0.25),
-  /** KS test on each feature, p-value after Holm correction across the 13 features (Evidently's default 0.05). */
+  jsWarn: z.number().positive().default(0.1),
+  jsAlert: z.number().positive().default(0.2),
+  /**
+   * …and only with enough independent evidence: the KS test on the window's distinct songs (each song once,
+   * Kish's effective n after device weights), p-value after correction across the 13 features, below this.
+   * KS alone never raises anything.
+   */
   ksPValue: z.number().positive().max(1).default(0.05),
   /** Multiple-testing correction of the 13 KS p-values: Holm (family-wise error) or Benjamini–Hochberg (false discovery rate). */
   ksCorrection: z.enum(['holm', 'bh']).default('holm'),
-  /** Jensen–Shannon distance (base 2, 0–1); Evidently uses 0.1 as its drift threshold. */
-  jsWarn: z.number().positive().default(0.1),
-  jsAlert: z.number().positive().default(0.2),
-  /** Prediction drift: PSI of the top-1 country distribution and of the output entropy histogram. */
+  /**
+   * Prediction drift: PSI of the top-1 country and of the output entropy histogram, *in excess of* what the
+   * reference alone gives at the same n (median of a bootstrap null), and above the null's 99th percentile.
+   */
   outputPsiWarn: z.number().positive().default(0.1),
   outputPsiAlert: z.number().positive().default(0.25),
-  /** Concept drift: drop of ROC-AUC below the manifest's evaluated macro AUC. */
+  /** Concept drift: drop of macro ROC-AUC below the manifest's macro AUC, beyond the confidence interval. */
   aucDropWarn: z.number().positive().default(0.05),
   aucDropAlert: z.number().positive().default(0.1),
-  /** Fewer distinct inputs than this in the window: statistics are shown but raise no alert. */
+  /** Fewer distinct songs than this in the window: "not enough data", no statistics, no alert. */
   minDistinct: z.number().int().positive().default(100),
+  /** A device's songs are weighted down to at most this share of a window (with two devices or more). */
+  maxDeviceShare: z.number().positive().max(1).default(0.5),
+  /** An outcome is judged against the latest prediction of its song made at most this many days before its chart date. */
+  matchHorizonDays: z.number().int().positive().default(90),
+  /** Fewer songs with outcomes than this (or fewer than 2 countries with both classes): "too few outcomes". */
+  minOutcomeSongs: z.number().int().positive().default(30),
+  /** The performance alert looks at outcomes dated in the last N days. */
+  performanceWindowDays: z.number().int().positive().default(28),
 });
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 

@@ -11,6 +11,12 @@ export const AlertViewSchema = z.object({
   metric: z.string(),
   feature: z.string().nullable(),
   severity: z.string(),
+  /**
+   * The statistic whose value and threshold these are: `psi` or `js` (feature drift, decided on effect size
+   * with a KS guard), `psi-excess` (output PSI above what chance gives at the window's n),
+   * `macro-auc-drop` (performance). Null on episodes stored before the field.
+   */
+  statistic: z.string().nullable().optional(),
   value: z.number(),
   threshold: z.number(),
   message: z.string(),

@@ -3,6 +3,7 @@
  * and monitor one immutable model version.
  */
 import { z } from 'zod';
+import { sha256Hex } from './canonical.ts';
 import { COUNTRY_CODES, CountryCodeSchema } from './countries.ts';
 import { FEATURE_NAMES } from './features.ts';
 import { ReferenceProfileSchema } from './reference.ts';
@@ -84,9 +85,20 @@ export const LineageSchema = z.object({
   sources: z.array(DataSourceSchema).optional(),
   /** Version this one was trained to replace, if any. */
   parent: z.string().optional(),
+  /**
+   * The songs the model learned from (train + validation), as `trainingSongKey` hashes, so monitoring can
+   * judge field performance on songs the model did not train on, like the evaluation's test split.
+   * Optional (models trained before the field have none).
+   */
+  trainingSongs: z.array(z.string().regex(/^[0-9a-f]{16}$/)).optional(),
   runId: z.string().optional(),
 });
 export type Lineage = z.infer<typeof LineageSchema>;
+
+/** The 16-hex key of a song id in `lineage.trainingSongs`: the first 16 hex digits of sha256(id). */
+export async function trainingSongKey(songId: string): Promise<string> {
+  return (await sha256Hex(songId)).slice(0, 16);
+}
 
 export const SignatureSchema = z.object({
   algorithm: z.literal('ECDSA-P256-SHA256'),

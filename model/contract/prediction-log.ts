@@ -24,6 +24,30 @@ export const PREDICTION_SOURCES = ['form', 'catalogue', 'batch'] as const;
 export const PredictionSourceSchema = z.enum(PREDICTION_SOURCES);
 export type PredictionSource = z.infer<typeof PredictionSourceSchema>;
 
+/**
+ * What produced a log. Drift and performance default to `interactive`; the others are shown on request.
+ * - interactive: a marketer asked for one song (typed, or picked from the catalogue)
+ * - batch: a CSV or the whole catalogue scored at once
+ * - shadow: a candidate model run on its own for comparison (a shadow result riding inside an
+ *   interactive log is not a log of its own: it counts only in the shadow comparison)
+ * - test: a warm-up, parity or smoke-test run
+ */
+export const TRAFFIC_KINDS = ['interactive', 'batch', 'shadow', 'test'] as const;
+export const TrafficKindSchema = z.enum(TRAFFIC_KINDS);
+export type TrafficKind = z.infer<typeof TrafficKindSchema>;
+
+/**
+ * The traffic kind of a log: its `traffic` field, or for logs from apps older than the field, derived from
+ * `source` (`batch` → batch, `form` and `catalogue` → interactive).
+ *
+ * @example
+ * trafficOf({ source: 'batch' }) // 'batch'
+ * trafficOf({ source: 'form', traffic: 'test' }) // 'test'
+ */
+export function trafficOf(log: { source: PredictionSource; traffic?: TrafficKind | undefined }): TrafficKind {
+  return log.traffic ?? (log.source === 'batch' ? 'batch' : 'interactive');
+}
+
 export const DeviceIdSchema = z
   .string()
   .min(1)
@@ -75,5 +99,7 @@ export const PredictionLogSchema = z.strictObject({
   source: PredictionSourceSchema,
   songId: safeText(64, 1).optional(),
   shadow: ShadowResultSchema.optional(),
+  /** What produced it; optional so logs from apps older than the field stay valid (see `trafficOf`). */
+  traffic: TrafficKindSchema.optional(),
 });
 export type PredictionLog = z.infer<typeof PredictionLogSchema>;

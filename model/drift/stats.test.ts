@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { bhAdjust, holmAdjust, jsDistance, kolmogorovQ, ksTest, psi, rocAuc } from './stats.ts';
+import { binIndex } from '../contract/reference.ts';
+import {
+  bhAdjust,
+  holmAdjust,
+  jsDistance,
+  kishEffectiveN,
+  kolmogorovQ,
+  ksTest,
+  psi,
+  psiNull,
+  rocAuc,
+} from './stats.ts';
 
 describe('psi', () => {
   it('is 0 for identical distributions and grows with a shift', () => {
@@ -61,5 +72,84 @@ describe('rocAuc', () => {
     expect(rocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true])).toBe(0.5);
     expect(rocAuc([0.1, 0.2], [true, true])).toBeNull();
     expect(rocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).toBe(0.75);
+  });
+});
+
+/*
+ * Reference values from a reference implementation: Debian's python3-scipy 1.10.1
+ * (`apt-get install -y python3-scipy`), computed on this machine with
+ *   from scipy import stats; from scipy.spatial import distance
+ *   stats.ks_2samp(X, Y, method='exact'); stats.kstwobign.sf(λ)
+ *   stats.entropy(pa, pe) + stats.entropy(pe, pa)      # PSI is the symmetric KL (Jeffreys) divergence
+ *   distance.jensenshannon(pe, pa, base=2)
+ *   stats.mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg))   # ROC-AUC
+ * and written here; the tests do not need scipy.
+ */
+describe('against scipy', () => {
+  const X = [1, 2, 2, 3, 3, 3, 4, 4, 5, 6, 6, 7, 8, 8, 8, 9, 10, 10, 11, 12];
+  const Y = [3, 4, 5, 5, 6, 7, 7, 8, 9, 9, 10, 11, 11, 12, 12, 13, 13, 14, 15, 15, 16, 16, 17, 18];
+  // One bin per integer, so the binned KS statistic is the exact one.
+  const edges = Array.from({ length: 18 }, (_, i) => i + 0.5);
+  const hist = (xs: number[]) => {
+    const c = new Array<number>(edges.length + 1).fill(0);
+    for (const x of xs) c[binIndex(edges, x)] = (c[binIndex(edges, x)] as number) + 1;
+    return c;
+  };
+
+  it('two-sample KS statistic equals ks_2samp; p within 0.002 of its exact p-value', () => {
+    const r = ksTest(hist(X), hist(Y));
+    expect(r.statistic).toBeCloseTo(0.44166666666666665, 12);
+    // scipy exact p 0.01956933948956345; ours is asymptotic with Stephens' correction.
+    expect(Math.abs(r.pValue - 0.01956933948956345)).toBeLessThan(0.002);
+  });
+
+  it('the Kolmogorov tail equals scipy.stats.kstwobign.sf', () => {
+    expect(kolmogorovQ(0.5)).toBeCloseTo(0.9639452436648751, 9);
+    expect(kolmogorovQ(1.0)).toBeCloseTo(0.26999967167735456, 9);
+    expect(kolmogorovQ(1.36)).toBeCloseTo(0.049485876755377876, 9);
+    expect(kolmogorovQ(2.0)).toBeCloseTo(0.0006709252557796953, 9);
+  });
+
+  it('an effective sample size lowers the evidence, not the statistic', () => {
+    const full = ksTest(hist(X), hist(Y));
+    const fewer = ksTest(hist(X), hist(Y), { actual: 6 });
+    expect(fewer.statistic).toBe(full.statistic);
+    expect(fewer.pValue).toBeGreaterThan(full.pValue);
+  });
+
+  it('PSI equals the symmetric KL divergence from scipy.stats.entropy', () => {
+    const e = [120, 95, 110, 100, 90, 105, 98, 102, 80, 100];
+    const a = [30, 28, 35, 25, 20, 31, 29, 22, 40, 40];
+    expect(psi(e, a)).toBeCloseTo(0.06044648483943918, 12);
+    expect(jsDistance(e, a)).toBeCloseTo(0.10405753119297607, 12);
+  });
+
+  it('ROC-AUC equals the Mann–Whitney U / (n₁·n₀)', () => {
+    const s = [0.1, 0.4, 0.35, 0.8, 0.7, 0.2, 0.9, 0.55, 0.35, 0.6];
+    const l = [0, 0, 1, 1, 1, 0, 1, 0, 0, 1].map((v) => v === 1);
+    expect(rocAuc(s, l)).toBeCloseTo(0.9, 12);
+  });
+});
+
+describe('PSI null at the same sample size', () => {
+  // 72 sparse bins, like the top-1 country histogram.
+  const ref = Array.from({ length: 72 }, (_, i) => (i < 10 ? 150 : i < 30 ? 5 : i % 3 === 0 ? 1 : 0));
+
+  it('is large at small n and shrinks as n grows', () => {
+    const small = psiNull(ref, 100);
+    const large = psiNull(ref, 10_000);
+    expect(small.median).toBeGreaterThan(0.2);
+    expect(large.median).toBeLessThan(small.median / 3);
+    expect(small.q99).toBeGreaterThanOrEqual(small.q95);
+    expect(small.q95).toBeGreaterThanOrEqual(small.median);
+  });
+
+  it('is deterministic', () => {
+    expect(psiNull(ref, 300)).toEqual(psiNull(ref, 300));
+  });
+
+  it("Kish's effective n is n for equal weights and less for unequal ones", () => {
+    expect(kishEffectiveN([1, 1, 1, 1])).toBeCloseTo(4, 12);
+    expect(kishEffectiveN([1, 1, 1, 0.1])).toBeLessThan(4);
   });
 });

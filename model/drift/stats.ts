@@ -75,16 +75,26 @@ export interface KsResult {
  * D a lower bound of the exact statistic (the test is conservative), and the
  * p-value is approximate for small samples and for categorical features.
  */
-export function ksTest(expected: readonly number[], actual: readonly number[]): KsResult {
-  const n = expected.reduce((a, b) => a + b, 0);
-  const m = actual.reduce((a, b) => a + b, 0);
-  if (n === 0 || m === 0) return { statistic: 0, pValue: 1 };
+export function ksTest(
+  expected: readonly number[],
+  actual: readonly number[],
+  /**
+   * Effective sample sizes for the p-value when the counts are weighted (e.g. Kish's n_eff of the
+   * observed songs); default: the sums of the counts.
+   */
+  effective: { expected?: number; actual?: number } = {},
+): KsResult {
+  const sumE = expected.reduce((a, b) => a + b, 0);
+  const sumA = actual.reduce((a, b) => a + b, 0);
+  if (sumE === 0 || sumA === 0) return { statistic: 0, pValue: 1 };
+  const n = effective.expected ?? sumE;
+  const m = effective.actual ?? sumA;
   let fe = 0;
   let fa = 0;
   let d = 0;
   for (let i = 0; i < expected.length; i++) {
-    fe += (expected[i] as number) / n;
-    fa += (actual[i] as number) / m;
+    fe += (expected[i] as number) / sumE;
+    fa += (actual[i] as number) / sumA;
     d = Math.max(d, Math.abs(fe - fa));
   }
   const ne = Math.sqrt((n * m) / (n + m));
@@ -135,4 +145,82 @@ export function rocAuc(scores: readonly number[], labels: readonly boolean[]): n
     i = j + 1;
   }
   return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/**
+ * Kish's effective sample size of weighted observations, (Σw)² / Σw²: n when all weights are equal,
+ * less when a few observations carry most of the weight.
+ */
+export function kishEffectiveN(weights: readonly number[]): number {
+  let s = 0;
+  let s2 = 0;
+  for (const w of weights) {
+    s += w;
+    s2 += w * w;
+  }
+  return s2 > 0 ? (s * s) / s2 : 0;
+}
+
+/** Deterministic PRNG (mulberry32) for the bootstrap: the same inputs always give the same null. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n draws from the categorical distribution with cumulative probabilities `cdf`, as counts per category. */
+function multinomial(cdf: readonly number[], n: number, random: () => number): number[] {
+  const out = new Array<number>(cdf.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    const u = random();
+    let lo = 0;
+    let hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cdf[mid] as number) < u) lo = mid + 1;
+      else hi = mid;
+    }
+    out[lo] = (out[lo] as number) + 1;
+  }
+  return out;
+}
+
+export interface NullDistribution {
+  /** Sample size the null was drawn for. */
+  n: number;
+  median: number;
+  q95: number;
+  q99: number;
+}
+
+/**
+ * What PSI looks like when nothing has changed, at sample size n: the observed window and a fresh
+ * reference of the same size as the stored one are both drawn from the reference's own shares, `draws`
+ * times, and PSI is computed between them. PSI over sparse bins is biased upwards at small n (72 top-1
+ * countries from 100 songs give ≈ 0.85 by chance alone), so an alarm compares the observed PSI with this
+ * null at the same n instead of with a fixed number.
+ */
+export function psiNull(reference: readonly number[], n: number, draws = 200, seed = 1): NullDistribution {
+  const total = reference.reduce((a, b) => a + b, 0);
+  if (n <= 0 || total <= 0) return { n, median: 0, q95: 0, q99: 0 };
+  const cdf: number[] = [];
+  let acc = 0;
+  for (const c of reference) {
+    acc += c / total;
+    cdf.push(acc);
+  }
+  cdf[cdf.length - 1] = 1;
+  const random = mulberry32(seed ^ Math.round(n));
+  const values: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    values.push(psi(multinomial(cdf, Math.round(total), random), multinomial(cdf, Math.round(n), random)));
+  }
+  values.sort((a, b) => a - b);
+  const q = (p: number) => values[Math.min(values.length - 1, Math.floor(p * values.length))] as number;
+  return { n, median: q(0.5), q95: q(0.95), q99: q(0.99) };
 }

@@ -18,6 +18,7 @@ import {
   type Manifest,
   ManifestSchema,
   type ModelFile,
+  trainingSongKey,
 } from '../contract/index.ts';
 import { parseDenseModel, predictReference } from '../runtime/dense-model.ts';
 import { useBackend } from './backend.ts';
@@ -549,6 +550,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         seed: o.seed,
         ...(production && production.version !== version ? { parent: production.version } : {}),
         runId,
+        // Which songs it learned from, so field performance can be judged on the others (server/alerts).
+        trainingSongs: (await Promise.all([...sp.train, ...sp.validation].map((x) => trainingSongKey(x.id)))).sort(),
       },
       reference: reference.value,
       parity: parity.value.section,

@@ -8,6 +8,7 @@ import { uuidv7 } from 'uuidv7';
 import type { AlertView } from '../../model/contract/admin-api.ts';
 import type { Thresholds } from '../config.ts';
 import type { DriftService } from '../drift/drift-service.ts';
+import { daysBefore } from '../drift/window.ts';
 import type { Metrics } from '../monitoring/metrics.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { AlertsTable } from '../store/schema.ts';
@@ -18,6 +19,8 @@ export interface Condition {
   metric: 'feature-drift' | 'prediction-drift' | 'performance';
   feature: string | null;
   severity: 'warn' | 'alert';
+  /** The statistic that crossed: psi, js, psi-excess (outputs, above chance at this n), macro-auc-drop. */
+  statistic: string;
   value: number;
   threshold: number;
   message: string;
@@ -47,6 +50,7 @@ function view(r: AlertsTable): AlertView {
     version: r.model_version,
     metric: r.metric,
     feature: r.feature,
+    statistic: r.statistic,
     severity: r.severity,
     value: r.value,
     threshold: r.threshold,
@@ -77,59 +81,75 @@ export class AlertService {
     },
   ) {}
 
-  /** What crosses a threshold now for one version, over the window ending today. */
+  /**
+   * What crosses a threshold now for one version: drift over the last `windowDays` and performance over
+   * the last `performanceWindowDays` (by chart date), interactive traffic. Each condition's message names
+   * the statistic that crossed and its threshold.
+   */
   async conditions(version: string, now: Date): Promise<Condition[]> {
     const t = this.opts.thresholds();
-    const from = new Date(now.getTime() - (this.opts.windowDays - 1) * 86_400_000);
-    const w = { from: day(from), to: day(now) };
+    const w = { from: daysBefore(day(now), this.opts.windowDays - 1), to: day(now) };
     const r = await this.drift.report(version, w);
     const out: Condition[] = [];
+    const span = `${r.distinct} songs (n_eff ${Math.round(r.effectiveN)}), ${w.from}…${w.to}`;
     for (const f of r.features) {
       this.metrics.featurePsi.set({ version, feature: f.name }, f.psi);
       this.metrics.featureKsP.set({ version, feature: f.name }, f.ksPValueAdjusted);
       this.metrics.featureJs.set({ version, feature: f.name }, f.jsDistance);
-      if (f.status !== 'warn' && f.status !== 'alert') continue;
-      const threshold = f.status === 'alert' ? t.psiAlert : t.psiWarn;
+      if ((f.status !== 'warn' && f.status !== 'alert') || !f.decision) continue;
       out.push({
         version,
         metric: 'feature-drift',
         feature: f.name,
         severity: f.status,
-        value: f.psi,
-        threshold,
-        message: `${f.name}: PSI ${f.psi.toFixed(3)}, JS ${f.jsDistance.toFixed(3)}, KS p(adj) ${f.ksPValueAdjusted.toExponential(2)} over ${r.distinct} distinct inputs (${w.from}…${w.to})`,
+        statistic: f.decision.statistic,
+        value: f.decision.value,
+        threshold: f.decision.threshold,
+        message: `${f.name}: ${f.decision.reason} (${span})`,
       });
     }
     this.metrics.outputPsi.set({ version, statistic: 'top1' }, r.outputs.top1Psi);
     this.metrics.outputPsi.set({ version, statistic: 'entropy' }, r.outputs.entropyPsi);
-    if (r.outputs.status === 'warn' || r.outputs.status === 'alert') {
-      const value = Math.max(r.outputs.top1Psi, r.outputs.entropyPsi);
+    if ((r.outputs.status === 'warn' || r.outputs.status === 'alert') && r.outputs.decision) {
       out.push({
         version,
         metric: 'prediction-drift',
         feature: null,
         severity: r.outputs.status,
-        value,
-        threshold: r.outputs.status === 'alert' ? t.outputPsiAlert : t.outputPsiWarn,
-        message: `outputs: top-1 country PSI ${r.outputs.top1Psi.toFixed(3)}, entropy PSI ${r.outputs.entropyPsi.toFixed(3)}`,
+        statistic: r.outputs.decision.statistic,
+        value: r.outputs.decision.value,
+        threshold: r.outputs.decision.threshold,
+        message: `outputs: ${r.outputs.decision.reason} (${span})`,
       });
     }
     const m = await this.registry.get(version);
-    const perf = await this.drift.performance(version, w, 'week');
-    const matched = perf.reduce((a, p) => a + p.matched, 0);
-    const latest = perf.filter((p) => p.auc !== null).at(-1);
-    if (m && latest?.auc != null && matched >= t.minDistinct) {
-      const drop = m.manifest.evaluation.model.macroAuc - latest.auc;
-      if (drop >= t.aucDropWarn) {
+    const pw = { from: daysBefore(day(now), t.performanceWindowDays - 1), to: day(now) };
+    // Songs the model trained on are left out when the manifest lists them: the manifest's figure is on held-out songs.
+    const [perf] = await this.drift.performance(version, pw, null, undefined, true);
+    const evaluated = m?.manifest.evaluation.model.macroAuc;
+    const macro = perf?.macroAuc;
+    if (m && evaluated !== undefined && macro && perf?.enough) {
+      const drop = evaluated - macro.value;
+      // The same definition (macro over countries with both classes) as the manifest's figure, and only
+      // when the whole interval is below it: a drop inside the sampling error is not a finding.
+      if (drop >= t.aucDropWarn && macro.hi < evaluated) {
         const severity = drop >= t.aucDropAlert ? 'alert' : 'warn';
+        const inputsQuiet = r.status === 'ok';
+        const drifted = r.features.filter((f) => f.status === 'warn' || f.status === 'alert').map((f) => f.name);
+        const inputs = inputsQuiet
+          ? `Inputs look like training (no feature or output drift on ${r.distinct} songs in the last ${this.opts.windowDays} days)`
+          : r.status === 'insufficient-data'
+            ? 'Too few recent inputs to say whether they changed'
+            : `Inputs have drifted too (${drifted.length > 0 ? drifted.join(', ') : 'outputs'})`;
         out.push({
           version,
           metric: 'performance',
           feature: null,
           severity,
-          value: latest.auc,
-          threshold: m.manifest.evaluation.model.macroAuc - (severity === 'alert' ? t.aucDropAlert : t.aucDropWarn),
-          message: `ROC-AUC ${latest.auc.toFixed(3)} in week of ${latest.period}, ${drop.toFixed(3)} below the evaluated ${m.manifest.evaluation.model.macroAuc.toFixed(3)}`,
+          statistic: 'macro-auc-drop',
+          value: macro.value,
+          threshold: evaluated - (severity === 'alert' ? t.aucDropAlert : t.aucDropWarn),
+          message: `${inputs}; accuracy fell from ${evaluated.toFixed(3)} (macro ROC-AUC at evaluation) to ${macro.value.toFixed(3)} [95 % ${macro.lo.toFixed(3)}–${macro.hi.toFixed(3)}] on ${perf.songs} songs charted ${pw.from}…${pw.to}: a drop of ${drop.toFixed(3)} ≥ ${severity} threshold ${severity === 'alert' ? t.aucDropAlert : t.aucDropWarn}, beyond the interval.`,
         });
       }
     }
@@ -154,11 +174,25 @@ export class AlertService {
       if (existing) {
         await this.store.db
           .updateTable('alerts')
-          .set({ severity: c.severity, value: c.value, threshold: c.threshold, message: c.message, updated_at: at })
+          .set({
+            severity: c.severity,
+            statistic: c.statistic,
+            value: c.value,
+            threshold: c.threshold,
+            message: c.message,
+            updated_at: at,
+          })
           .where('id', '=', existing.id)
           .execute();
         if (!existing.notified_at)
-          toNotify.push({ ...existing, severity: c.severity, value: c.value, message: c.message });
+          toNotify.push({
+            ...existing,
+            severity: c.severity,
+            statistic: c.statistic,
+            value: c.value,
+            threshold: c.threshold,
+            message: c.message,
+          });
       } else {
         const row: AlertsTable = {
           id: uuidv7(),
@@ -167,6 +201,7 @@ export class AlertService {
           metric: c.metric,
           feature: c.feature,
           severity: c.severity,
+          statistic: c.statistic,
           value: c.value,
           threshold: c.threshold,
           message: c.message,

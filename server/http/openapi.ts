@@ -40,6 +40,11 @@ const windowQuery = [
   { name: 'from', description: 'First UTC day (YYYY-MM-DD), inclusive. Default: `to` minus the alert window.' },
   { name: 'to', description: 'Last UTC day (YYYY-MM-DD), inclusive. Default: today.' },
   { name: 'granularity', description: '`day` (default) or `week` (ISO weeks, starting Monday).' },
+  {
+    name: 'kind',
+    description:
+      'Traffic kinds, comma-separated (`interactive`, `batch`, `shadow`, `test`) or `all`. Default: `interactive`.',
+  },
 ];
 
 /** Every route the server answers (the route test checks this list against the app). */
@@ -393,7 +398,7 @@ export const ROUTES: RouteDoc[] = [
     role: 'admin',
     query: windowQuery,
     errors: ['unknown-model-version', 'validation-failed'],
-    description: `Per feature: PSI (proportions floored at 1e-4), KS statistic and p-value — computed on binned CDFs over the reference bin edges with the asymptotic Kolmogorov distribution (conservative; approximate for small samples and categorical features) — Holm-adjusted across the 13 features, and Jensen–Shannon distance (base 2). Outputs: top-1 country distribution PSI, entropy PSI on the reference entropy edges, mean probability per country. ${COUNTING_RULE} Merged from daily buckets: cost independent of the number of logs.`,
+    description: `Per feature: PSI (proportions floored at 1e-4), Jensen–Shannon distance (base 2) and the KS statistic and p-value — on binned CDFs over the reference bin edges, asymptotic Kolmogorov distribution, n = the effective number of distinct songs — Holm-adjusted across the 13 features; a feature warns or alerts when PSI or JS reaches its threshold and the adjusted KS p-value is below ksPValue, and its \`decision\` names the statistic. Outputs: top-1 country and entropy PSI against a bootstrap null from the reference at the same n (\`top1Null\`, \`entropyNull\`). ${COUNTING_RULE} Fewer than minDistinct songs: status insufficient-data, no decisions.`,
   },
   {
     method: 'get',
@@ -406,12 +411,13 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/performance',
-    summary: 'ROC-AUC and top-5 hit per period from outcomes (concept drift)',
+    summary:
+      'Macro and pooled ROC-AUC and top-5 hit with 95 % intervals, per period and over the window (concept drift)',
     role: 'admin',
     query: windowQuery,
     errors: ['unknown-model-version', 'validation-failed'],
     description:
-      'Outcomes (by chart date) matched to the version’s prediction of the same song (song id, else feature fingerprint). AUC over matched (song, country) pairs; top-5 hit over songs with at least one charted country.',
+      'Outcomes (by chart date; chart uploads derived from the stored chart) matched to the latest prediction of the same song id (its fingerprint only when the outcome has no id) by this version, in the chosen traffic kinds, made on or before the chart date and within matchHorizonDays. Unit: a song on a chart date. Macro AUC: per-country AUC averaged over countries with both classes; pooled AUC: over every (song, country) pair; top-5 hit: songs with a charted country. Each { value, lo, hi } (95 % bootstrap over songs), or null with `note` ("too few outcomes"). Unmatched outcomes are counted with the reason.',
   },
   {
     method: 'get',
@@ -419,7 +425,7 @@ export const ROUTES: RouteDoc[] = [
     summary:
       'Shadow comparison of candidates run beside a version: top-1 agreement, top-1 in the active top 5, mean |Δp|',
     role: 'admin',
-    query: windowQuery.filter((q) => q.name !== 'granularity'),
+    query: windowQuery.filter((q) => q.name !== 'granularity' && q.name !== 'kind'),
     errors: ['validation-failed'],
     description:
       'Every logged row with a shadow result counts (the question is how the two models differ on the traffic they see). Sums per (active version, shadow version, UTC day), merged for the window, with one point per day.',

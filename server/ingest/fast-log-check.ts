@@ -20,6 +20,7 @@ import {
   NUM_COUNTRIES,
   PREDICTION_SOURCES,
   safeText,
+  TRAFFIC_KINDS,
 } from '../../model/contract/index.ts';
 
 const LOG_KEYS = new Set([
@@ -34,10 +35,12 @@ const LOG_KEYS = new Set([
   'source',
   'songId',
   'shadow',
+  'traffic',
 ]);
 const BACKEND_SET = new Set<string>(BACKENDS);
 const SOURCE_SET = new Set<string>(PREDICTION_SOURCES);
 const SongId = safeText(64, 1);
+const TRAFFIC_SET = new Set<string>(TRAFFIC_KINDS);
 const CreatedAt = z.iso.datetime({ offset: true });
 
 /** EventTimeSchema without a Date.parse in the common case: years 2001–2099 are inside 2000–2100 whatever the offset. */
@@ -114,6 +117,7 @@ function logOk(l: unknown): boolean {
   if (!inputsOk(l.inputs) || !probabilities(l.outputs)) return false;
   if (l.songId !== undefined && !cachedOk(SongId, 's', l.songId)) return false;
   if (l.shadow !== undefined && !shadowOk(l.shadow)) return false;
+  if (l.traffic !== undefined && (typeof l.traffic !== 'string' || !TRAFFIC_SET.has(l.traffic))) return false;
   return true;
 }
 

@@ -5,20 +5,25 @@
  * SQLite, multi-row inserts with RETURNING on PostgreSQL), then
  * for the new logs the per-day distinct fingerprints, the drift bucket
  * deltas computed in memory and merged into each (version, day) row once,
- * the per-song predictions used for performance, and the device's last-seen.
+ * the (version, traffic kind, song) rows that drift windows count songs by
+ * (`drift/window-songs.ts`), and the device's last-seen. Every log row is
+ * kept: performance matches outcomes to them (`drift/performance.ts`).
  */
 
 import type SQLite from 'better-sqlite3';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import {
   featureFingerprint,
   type LogBatchResponse,
   type PredictionLog,
   type ReferenceProfile,
+  type TrafficKind,
   toVector,
+  trafficOf,
 } from '../../model/contract/index.ts';
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
 import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
+import { type DriftSongDelta, songBins, songKey } from '../drift/window-songs.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
@@ -38,6 +43,7 @@ interface Prepared {
   day: string;
   fingerprint: string;
   inputs: number[];
+  traffic: TrafficKind;
 }
 
 interface Delta {
@@ -62,7 +68,7 @@ interface BatchWriter {
   insertLogs(tx: Tx, rows: readonly Prepared[], receivedAt: string): Promise<string[]>;
   /** Returns the "version|day|fingerprint" keys that were new. */
   insertDayFingerprints(tx: Tx, rows: readonly Prepared[]): Promise<Set<string>>;
-  insertSongPredictions(tx: Tx, rows: readonly Prepared[]): Promise<void>;
+  upsertDriftSongs(tx: Tx, rows: readonly DriftSongDelta[]): Promise<void>;
   mergeBucket(tx: Tx, d: Delta, now: string): Promise<void>;
   mergeShadow(tx: Tx, d: ShadowDelta, now: string): Promise<void>;
   touchDevice(tx: Tx, id: string, count: number, version: string, now: string, lastEvent: string): Promise<void>;
@@ -84,6 +90,7 @@ function logRow(p: Prepared, receivedAt: string) {
     inputs: encodeVector(p.inputs),
     outputs: encodeVector(p.log.outputs),
     shadow: p.log.shadow ? JSON.stringify(p.log.shadow) : null,
+    traffic: p.traffic,
   };
 }
 
@@ -91,15 +98,22 @@ const sqliteStatements = new WeakMap<SQLite.Database, ReturnType<typeof prepareS
 function prepareSqlite(db: SQLite.Database) {
   return {
     log: db.prepare(
-      `INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source, song_id, fingerprint, inputs, outputs, shadow)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source, song_id, fingerprint, inputs, outputs, shadow, traffic)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     ),
     fingerprint: db.prepare(
       'INSERT INTO day_fingerprints (model_version, day, fingerprint) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
     ),
-    song: db.prepare(
-      'INSERT INTO song_predictions (model_version, fingerprint, song_id, outputs) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    // A song already known for this (version, kind) gains the day if it is new; the device of its earliest
+    // day (by event time) is the one it is attributed to; its bins stay those of its first prediction.
+    driftSong: db.prepare(
+      `INSERT INTO drift_songs (model_version, kind, song_key, device_id, first_day, last_day, days, bins) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (model_version, kind, song_key) DO UPDATE SET
+         device_id = CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END,
+         days = CASE WHEN instr(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END,
+         first_day = min(drift_songs.first_day, excluded.first_day),
+         last_day = max(drift_songs.last_day, excluded.last_day)`,
     ),
     bucketGet: db.prepare('SELECT stats FROM drift_buckets WHERE model_version = ? AND day = ?'),
     bucketPut: db.prepare(
@@ -145,6 +159,7 @@ function sqliteWriter(db: SQLite.Database): BatchWriter {
           encodeVector(p.inputs),
           encodeVector(l.outputs),
           l.shadow ? JSON.stringify(l.shadow) : null,
+          p.traffic,
         );
         if (r.changes === 1) out.push(l.id);
       }
@@ -159,9 +174,8 @@ function sqliteWriter(db: SQLite.Database): BatchWriter {
       }
       return out;
     },
-    async insertSongPredictions(_tx, rows) {
-      for (const p of rows)
-        s.song.run(p.log.modelVersion, p.fingerprint, p.log.songId ?? null, encodeVector(p.log.outputs));
+    async upsertDriftSongs(_tx, rows) {
+      for (const d of rows) s.driftSong.run(d.version, d.kind, d.key, d.device, d.day, d.day, `,${d.day},`, d.bins);
     },
     async mergeBucket(_tx, d, now) {
       const row = s.bucketGet.get(d.version, d.day) as { stats: string } | undefined;
@@ -208,19 +222,41 @@ function kyselyWriter(isPg: boolean): BatchWriter {
       }
       return out;
     },
-    async insertSongPredictions(tx, rows) {
-      for (const part of chunks(rows)) {
+    async upsertDriftSongs(tx, rows) {
+      // One statement may not touch a row twice: a song with two new days in a batch goes in two rounds.
+      const rounds: DriftSongDelta[][] = [];
+      const seenKeys = new Map<string, number>();
+      for (const d of rows) {
+        const k = `${d.version}|${d.kind}|${d.key}`;
+        const i = seenKeys.get(k) ?? 0;
+        seenKeys.set(k, i + 1);
+        const round = rounds[i] ?? [];
+        round.push(d);
+        rounds[i] = round;
+      }
+      for (const part of rounds.flatMap((r) => chunks(r))) {
         await tx
-          .insertInto('song_predictions')
+          .insertInto('drift_songs')
           .values(
-            part.map((p) => ({
-              model_version: p.log.modelVersion,
-              fingerprint: p.fingerprint,
-              song_id: p.log.songId ?? null,
-              outputs: encodeVector(p.log.outputs),
+            part.map((d) => ({
+              model_version: d.version,
+              kind: d.kind,
+              song_key: d.key,
+              device_id: d.device,
+              first_day: d.day,
+              last_day: d.day,
+              days: `,${d.day},`,
+              bins: d.bins,
             })),
           )
-          .onConflict((oc) => oc.columns(['model_version', 'fingerprint']).doNothing())
+          .onConflict((oc) =>
+            oc.columns(['model_version', 'kind', 'song_key']).doUpdateSet({
+              device_id: sql`CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END`,
+              days: sql`CASE WHEN strpos(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`,
+              first_day: sql`LEAST(drift_songs.first_day, excluded.first_day)`,
+              last_day: sql`GREATEST(drift_songs.last_day, excluded.last_day)`,
+            }),
+          )
           .execute();
       }
     },
@@ -328,6 +364,8 @@ export class LogIngest {
    * store, which decides.
    */
   private readonly knownKeys = new Set<string>();
+  /** (version, kind, song key, day) this process has seen committed to drift_songs (same rule as knownKeys). */
+  private readonly knownSongDays = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -376,6 +414,7 @@ export class LogIngest {
         day: utcDay(log.createdAt),
         fingerprint: featureFingerprint(log.inputs),
         inputs: toVector(log.inputs),
+        traffic: trafficOf(log),
       });
     }
     // Sorted keys keep concurrent PostgreSQL transactions from deadlocking on each other's rows.
@@ -385,6 +424,7 @@ export class LogIngest {
 
     const inserted = new Set<string>();
     let committedKeys: string[] = [];
+    let committedSongDays: string[] = [];
     const writer = this.store.sqlite ? sqliteWriter(this.store.sqlite) : kyselyWriter(isPg);
     await this.store.db.transaction().execute(async (tx) => {
       for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
@@ -422,15 +462,34 @@ export class LogIngest {
         const d = delta(p.log.modelVersion, p.day);
         addRow(d.b, d.ref, p.inputs);
       }
-      const newSongs: Prepared[] = [];
       for (const k of keys) {
         if (!newKeys.has(k)) continue;
         const p = firstOfKey.get(k) as Prepared;
         const d = delta(p.log.modelVersion, p.day);
         addDistinct(d.b, d.ref, p.inputs, p.log.outputs);
-        newSongs.push(p);
       }
-      await writer.insertSongPredictions(tx, newSongs);
+      // Drift counts songs per window: one row per (version, kind, song) gains each new day.
+      const songDays = new Map<string, DriftSongDelta>();
+      for (const p of fresh) {
+        const key = songKey(p.log.songId, p.fingerprint);
+        const k = `${p.log.modelVersion}|${p.traffic}|${key}|${p.day}`;
+        if (songDays.has(k) || this.knownSongDays.has(k)) continue;
+        const ref = refs.get(p.log.modelVersion) as ReferenceProfile;
+        songDays.set(k, {
+          version: p.log.modelVersion,
+          kind: p.traffic,
+          key,
+          device: p.log.deviceId,
+          day: p.day,
+          bins: songBins(ref, p.inputs, p.log.outputs),
+        });
+      }
+      const songDayKeys = [...songDays.keys()].sort();
+      await writer.upsertDriftSongs(
+        tx,
+        songDayKeys.map((k) => songDays.get(k) as DriftSongDelta),
+      );
+      committedSongDays = songDayKeys;
       const now = new Date().toISOString();
       for (const k of [...deltas.keys()].sort()) await writer.mergeBucket(tx, deltas.get(k) as Delta, now);
       // Shadow comparison for logs that carry a candidate's result.
@@ -467,6 +526,8 @@ export class LogIngest {
     // Only after the commit: a rolled-back key must not be remembered as stored.
     if (this.knownKeys.size + committedKeys.length > KNOWN_KEYS_MAX) this.knownKeys.clear();
     for (const k of committedKeys) this.knownKeys.add(k);
+    if (this.knownSongDays.size + committedSongDays.length > KNOWN_KEYS_MAX) this.knownSongDays.clear();
+    for (const k of committedSongDays) this.knownSongDays.add(k);
     const stored = prepared.map((p) => p.log.id);
     return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
   }

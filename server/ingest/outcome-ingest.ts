@@ -1,7 +1,8 @@
 /**
  * Ground-truth outcomes: device batches (idempotent by id) and an admin's
- * chart CSV in the Kaggle schema, which becomes one outcome per (song,
- * country) it covers: charted = the song appears in that country's rows.
+ * chart CSV in the Kaggle schema, stored as the chart (songs, countries,
+ * entries); it stands for one outcome per (song, country) it covers:
+ * charted = the song appears in that country's rows.
  */
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
@@ -72,57 +73,137 @@ export class OutcomeIngest {
   }
 
   /**
-   * Kaggle chart CSV (spotify_id, country, optional snapshot_date, …). The
-   * outcomes are dated by `date`, else the latest snapshot_date in the file.
+   * Kaggle chart CSV (spotify_id, country, optional snapshot_date, …), stored as the chart: which songs it
+   * lists, which countries it covers, and who charted where, dated by `date`, else the latest
+   * snapshot_date in the file. The "did not chart" outcomes (every song × every covered country without
+   * an entry) are derived when read (`drift/performance.ts`), so a 20,000-song chart writes 20,000 song
+   * rows and its entries instead of 1.4 million outcomes. Parsing and writing go in bounded chunks with a
+   * yield to the event loop between them, so device ingest is never stalled behind an upload. Uploading
+   * the same date again adds to it (idempotent); the chart counts only once completely written.
    */
   async ingestChartCsv(
     text: string,
     date: string | undefined,
   ): Promise<{ outcomes: number; stored: number; songs: number; countries: number; date: string }> {
     if (text.trim() === '') throw new ApiError('file-empty');
-    const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy' });
-    const fields = parsed.meta.fields ?? [];
-    const missing = ['spotify_id', 'country'].filter((f) => !fields.includes(f));
-    if (missing.length > 0) throw new ApiError('csv-missing-column', { missing });
     const charted = new Map<string, Set<string>>();
     const songs = new Set<string>();
     let latest = '';
-    for (const row of parsed.data) {
-      const id = row.spotify_id?.trim();
-      if (!id) continue;
-      songs.add(id);
-      const snap = row.snapshot_date?.slice(0, 10) ?? '';
-      if (isCalendarDate(snap) && snap > latest) latest = snap; // 9999-99-99 would date every outcome
-      const c = row.country?.trim() ?? '';
-      if (!isCountryCode(c)) continue; // the global chart (empty country) is not an output
-      let set = charted.get(c);
-      if (!set) {
-        set = new Set();
-        charted.set(c, set);
+    let fields: string[] | null = null;
+    for (const block of csvBlocks(text)) {
+      const parsed = Papa.parse<Record<string, string>>(block, { header: true, skipEmptyLines: 'greedy' });
+      if (fields === null) {
+        fields = parsed.meta.fields ?? [];
+        const missing = ['spotify_id', 'country'].filter((f) => !(fields as string[]).includes(f));
+        if (missing.length > 0) throw new ApiError('csv-missing-column', { missing });
       }
-      set.add(id);
+      for (const row of parsed.data) {
+        const id = row.spotify_id?.trim();
+        if (!id) continue;
+        songs.add(id);
+        const snap = row.snapshot_date?.slice(0, 10) ?? '';
+        if (isCalendarDate(snap) && snap > latest) latest = snap; // 9999-99-99 would date every outcome
+        const c = row.country?.trim() ?? '';
+        if (!isCountryCode(c)) continue; // the global chart (empty country) is not an output
+        let set = charted.get(c);
+        if (!set) {
+          set = new Set();
+          charted.set(c, set);
+        }
+        set.add(id);
+      }
+      await yieldToEventLoop();
     }
     if (songs.size === 0) throw new ApiError('no-usable-rows', undefined, { status: 400 });
     const day = date ?? (latest || new Date().toISOString().slice(0, 10));
     const now = new Date().toISOString();
-    const rows: OutcomesTable[] = [];
-    for (const [country, set] of charted) {
-      for (const song of songs) {
-        rows.push({
-          id: nameUuid(`chart|${song}|${country}|${day}`),
-          song_id: song,
-          fingerprint: null,
-          country,
-          charted: set.has(song) ? 1 : 0,
-          date: day,
-          source: 'chart-upload',
-          device_id: null,
-          recorded_at: now,
-          received_at: now,
-        });
+    const db = this.store.db;
+    const before = await this.chartSize(day);
+    const countries = [...new Set([...before.countries, ...charted.keys()])].sort();
+    await db
+      .insertInto('chart_dates')
+      .values({ date: day, countries: JSON.stringify(countries), complete: 0, uploaded_at: now })
+      .onConflict((oc) => oc.column('date').doUpdateSet({ countries: JSON.stringify(countries), complete: 0 }))
+      .execute();
+    const songRows = [...songs].map((song_id) => ({ date: day, song_id }));
+    for (let i = 0; i < songRows.length; i += CHART_CHUNK) {
+      await db
+        .insertInto('chart_songs')
+        .values(songRows.slice(i, i + CHART_CHUNK))
+        .onConflict((oc) => oc.columns(['date', 'song_id']).doNothing())
+        .execute();
+      await yieldToEventLoop();
+    }
+    const entries = [...charted].flatMap(([country, set]) =>
+      [...set].map((song_id) => ({ date: day, song_id, country })),
+    );
+    for (let i = 0; i < entries.length; i += CHART_CHUNK) {
+      await db
+        .insertInto('chart_entries')
+        .values(entries.slice(i, i + CHART_CHUNK))
+        .onConflict((oc) => oc.columns(['date', 'song_id', 'country']).doNothing())
+        .execute();
+      await yieldToEventLoop();
+    }
+    await db.updateTable('chart_dates').set({ complete: 1, uploaded_at: now }).where('date', '=', day).execute();
+    const after = await this.chartSize(day);
+    return {
+      outcomes: songs.size * charted.size,
+      stored: after.outcomes - before.outcomes,
+      songs: songs.size,
+      countries: charted.size,
+      date: day,
+    };
+  }
+
+  /** Outcomes a stored chart stands for (songs × countries); 0 when there is none for the date. */
+  private async chartSize(day: string): Promise<{ outcomes: number; countries: string[] }> {
+    const db = this.store.db;
+    const row = await db.selectFrom('chart_dates').select('countries').where('date', '=', day).executeTakeFirst();
+    if (!row) return { outcomes: 0, countries: [] };
+    const countries = JSON.parse(row.countries) as string[];
+    const n = await db
+      .selectFrom('chart_songs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('date', '=', day)
+      .executeTakeFirstOrThrow();
+    return { outcomes: Number(n.n) * countries.length, countries };
+  }
+}
+
+/** Rows per insert statement (3 columns: well under SQLite's 32,766 bound variables). */
+const CHART_CHUNK = 500;
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * The CSV in blocks of about 64 KiB, each with the header line, cut only at a line end outside quotes, so
+ * parsing a large file yields to other requests between blocks.
+ */
+export function* csvBlocks(text: string, size = 64 * 1024): Generator<string> {
+  const headerEnd = text.indexOf('\n');
+  if (headerEnd < 0) {
+    yield text;
+    return;
+  }
+  const header = text.slice(0, headerEnd + 1);
+  let start = headerEnd + 1;
+  let quoted = false;
+  let i = start;
+  while (start < text.length) {
+    const target = Math.min(text.length, start + size);
+    let cut = -1;
+    for (; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === 34) quoted = !quoted;
+      else if (ch === 10 && !quoted && i >= target - 1) {
+        cut = i + 1;
+        i++;
+        break;
       }
     }
-    const inserted = await this.insert(rows);
-    return { outcomes: rows.length, stored: inserted.size, songs: songs.size, countries: charted.size, date: day };
+    const end = cut < 0 ? text.length : cut;
+    yield header + text.slice(start, end);
+    start = end;
   }
 }

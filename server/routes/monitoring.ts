@@ -5,9 +5,9 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ModelVersionSchema } from '../../model/contract/index.ts';
+import { ModelVersionSchema, TRAFFIC_KINDS, type TrafficKind, TrafficKindSchema } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
-import { COUNTING_RULE, type Window } from '../drift/drift-service.ts';
+import { COUNTING_RULE, DEFAULT_KINDS, type Window } from '../drift/drift-service.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { ApiError } from '../http/errors.ts';
 
@@ -17,6 +17,24 @@ const QuerySchema = z.object({
   from: Day.optional(),
   to: Day.optional(),
   granularity: z.enum(['day', 'week']).default('day'),
+  /** Traffic kinds, comma-separated (`interactive,batch`), or `all`; default interactive. */
+  kind: z
+    .string()
+    .optional()
+    .transform((v, ctx): TrafficKind[] => {
+      if (v === undefined || v === '') return [...DEFAULT_KINDS];
+      if (v === 'all') return [...TRAFFIC_KINDS];
+      const out: TrafficKind[] = [];
+      for (const k of v.split(',')) {
+        const r = TrafficKindSchema.safeParse(k.trim());
+        if (!r.success) {
+          ctx.addIssue({ code: 'custom', message: `kind must be all or a list of ${TRAFFIC_KINDS.join(', ')}` });
+          return z.NEVER;
+        }
+        out.push(r.data);
+      }
+      return out;
+    }),
 });
 
 function query(c: { req: { query: () => Record<string, string> } }, windowDays: number) {
@@ -32,7 +50,7 @@ function query(c: { req: { query: () => Record<string, string> } }, windowDays: 
     r.data.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (windowDays - 1) * 86_400_000).toISOString().slice(0, 10);
   if (from > to) throw new ApiError('invalid-value', { problem: 'from is after to', from, to });
   const window: Window = { from, to };
-  return { version: r.data.version, window, granularity: r.data.granularity };
+  return { version: r.data.version, window, granularity: r.data.granularity, kinds: r.data.kind };
 }
 
 export function monitoringRoutes(deps: Deps) {
@@ -43,7 +61,7 @@ export function monitoringRoutes(deps: Deps) {
   app.get('/drift/report', admin, async (c) => {
     const q = query(c, days);
     const t0 = performance.now();
-    const r = await deps.drift.report(q.version, q.window);
+    const r = await deps.drift.report(q.version, q.window, q.kinds);
     return c.json({
       ...r,
       countingRule: COUNTING_RULE,
@@ -58,8 +76,9 @@ export function monitoringRoutes(deps: Deps) {
       version: q.version,
       window: q.window,
       granularity: q.granularity,
+      kinds: q.kinds,
       countingRule: COUNTING_RULE,
-      points: await deps.drift.timeseries(q.version, q.window, q.granularity),
+      points: await deps.drift.timeseries(q.version, q.window, q.granularity, q.kinds),
     });
   });
 
@@ -70,8 +89,12 @@ export function monitoringRoutes(deps: Deps) {
       version: q.version,
       window: q.window,
       granularity: q.granularity,
+      kinds: q.kinds,
       evaluated: m?.manifest.evaluation.model ?? null,
-      points: await deps.drift.performance(q.version, q.window, q.granularity),
+      evaluatedSongs: m?.manifest.evaluation.songs ?? null,
+      matching: `Each outcome is judged by the latest prediction of its song id (its fingerprint only when it has no id) by this version, in these traffic kinds, made on or before its chart date and at most ${deps.config.thresholds.matchHorizonDays} days before it.`,
+      total: (await deps.drift.performance(q.version, q.window, null, q.kinds))[0] ?? null,
+      points: await deps.drift.performance(q.version, q.window, q.granularity, q.kinds),
     });
   });
 
@@ -88,7 +111,7 @@ export function monitoringRoutes(deps: Deps) {
 
   app.get('/overview', admin, async (c) => {
     const db = deps.store.db;
-    const [logs, devices, outcomes, open, rollout] = await Promise.all([
+    const [logs, devices, outcomes, open, rollout, charts] = await Promise.all([
       db.selectFrom('drift_buckets').select(['model_version', 'stats']).execute(),
       db
         .selectFrom('devices')
@@ -101,6 +124,14 @@ export function monitoringRoutes(deps: Deps) {
         .executeTakeFirstOrThrow(),
       deps.alerts.list({ open: true }),
       deps.registry.rollout(),
+      // Chart uploads stand for songs × countries outcomes each (derived when read).
+      db
+        .selectFrom('chart_dates')
+        .innerJoin('chart_songs', 'chart_songs.date', 'chart_dates.date')
+        .select(['chart_dates.countries', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('chart_dates.complete', '=', 1)
+        .groupBy(['chart_dates.date', 'chart_dates.countries'])
+        .execute(),
     ]);
     const perVersion: Record<string, { rows: number; distinct: number }> = {};
     for (const b of logs) {
@@ -114,6 +145,7 @@ export function monitoringRoutes(deps: Deps) {
       logsPerVersion: perVersion,
       devices: Number(devices.n),
       outcomes: Number(outcomes.n),
+      chartOutcomes: charts.reduce((a, c) => a + Number(c.n) * (JSON.parse(c.countries) as string[]).length, 0),
       openAlerts: open.length,
       rollout,
     });

@@ -267,6 +267,57 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await sql`CREATE UNIQUE INDEX jobs_one_active ON jobs (kind) WHERE status IN ('queued', 'running')`.execute(db);
       },
     },
+    '005-monitoring': {
+      async up(db: Kysely<unknown>) {
+        // What produced each log (null on rows stored before the field: derived from `source`).
+        await db.schema.alterTable('logs').addColumn('traffic', 'text').execute();
+        // Which statistic an alert episode is about (its value and threshold are that statistic's).
+        await db.schema.alterTable('alerts').addColumn('statistic', 'text').execute();
+        // Outcomes are matched to every stored prediction of a song id (or fingerprint), not one per fingerprint.
+        await db.schema.createIndex('logs_version_song').on('logs').columns(['model_version', 'song_id']).execute();
+        await db.schema
+          .createIndex('logs_version_fingerprint')
+          .on('logs')
+          .columns(['model_version', 'fingerprint'])
+          .execute();
+        // One row per (version, traffic kind, song): the days it was predicted on, the device that first
+        // predicted it, its reference bins. A drift window counts each song once, whatever the days.
+        await db.schema
+          .createTable('drift_songs')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('song_key', 'text', (c) => c.notNull())
+          .addColumn('device_id', 'text', (c) => c.notNull())
+          .addColumn('first_day', 'text', (c) => c.notNull())
+          .addColumn('last_day', 'text', (c) => c.notNull())
+          .addColumn('days', 'text', (c) => c.notNull())
+          .addColumn('bins', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('drift_songs_pk', ['model_version', 'kind', 'song_key'])
+          .execute();
+        // A chart upload stored as the chart: who charted where on a date, and which songs and countries it
+        // covers. "Did not chart" outcomes are derived at query time (songs × countries − entries).
+        await db.schema
+          .createTable('chart_dates')
+          .addColumn('date', 'text', (c) => c.primaryKey())
+          .addColumn('countries', 'text', (c) => c.notNull())
+          .addColumn('complete', 'integer', (c) => c.notNull())
+          .addColumn('uploaded_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('chart_songs')
+          .addColumn('date', 'text', (c) => c.notNull())
+          .addColumn('song_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('chart_songs_pk', ['date', 'song_id'])
+          .execute();
+        await db.schema
+          .createTable('chart_entries')
+          .addColumn('date', 'text', (c) => c.notNull())
+          .addColumn('song_id', 'text', (c) => c.notNull())
+          .addColumn('country', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('chart_entries_pk', ['date', 'song_id', 'country'])
+          .execute();
+      },
+    },
   };
 }
 

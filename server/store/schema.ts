@@ -18,6 +18,43 @@ export interface LogsTable {
   inputs: Uint8Array;
   outputs: Uint8Array;
   shadow: string | null;
+  /** Traffic kind (model/contract/prediction-log.ts); null on rows stored before the field. */
+  traffic: string | null;
+}
+
+/** One row per (version, traffic kind, song key): see server/drift/window-songs.ts. */
+export interface DriftSongsTable {
+  model_version: string;
+  kind: string;
+  /** `s:<song id>|<feature fingerprint>`, or `f:<feature fingerprint>` for a song without an id (drift/window-songs.ts). */
+  song_key: string;
+  /** The device of its earliest day (event time): the per-device cap attributes the song to it. */
+  device_id: string;
+  first_day: string;
+  last_day: string;
+  /** The UTC days it was predicted on, as `,YYYY-MM-DD,YYYY-MM-DD,`. */
+  days: string;
+  /** JSON: reference bin per feature, then the top-1 country index, then the entropy bin. */
+  bins: string;
+}
+
+/** A chart for one date: the countries it covers; `complete` once every song and entry is written. */
+export interface ChartDatesTable {
+  date: string;
+  countries: string;
+  complete: number;
+  uploaded_at: string;
+}
+
+export interface ChartSongsTable {
+  date: string;
+  song_id: string;
+}
+
+export interface ChartEntriesTable {
+  date: string;
+  song_id: string;
+  country: string;
 }
 
 export interface DayFingerprintsTable {
@@ -162,6 +199,8 @@ export interface AlertsTable {
   metric: string;
   feature: string | null;
   severity: string;
+  /** The statistic that crossed (psi, js, psi-excess, macro-auc-drop); null on episodes stored before it. */
+  statistic: string | null;
   value: number;
   threshold: number;
   message: string;
@@ -215,6 +254,10 @@ export interface MigrationsTable {
 
 export interface Database {
   logs: LogsTable;
+  drift_songs: DriftSongsTable;
+  chart_dates: ChartDatesTable;
+  chart_songs: ChartSongsTable;
+  chart_entries: ChartEntriesTable;
   day_fingerprints: DayFingerprintsTable;
   drift_buckets: DriftBucketsTable;
   shadow_buckets: ShadowBucketsTable;

@@ -7,9 +7,13 @@
  * no validation, no drift statistics.
  *
  * SQLite runs twice: one process, and SERVER_WORKERS=2 (node:cluster, both
- * cores parse and validate; SQLite serialises the writes).
+ * cores parse and validate; SQLite serialises the writes). A third SQLite row
+ * measures the p99 of the same ingest while an admin uploads a chart CSV of
+ * 20,000 songs × 72 countries (again and again, for UPLOAD_DURATION seconds),
+ * beside the same ingest without the upload.
  *
  *   npx tsx test/bench/ingest.ts            (DURATION=15 CONNECTIONS=2 to change)
+ *   UPLOAD_ONLY=1 npx tsx test/bench/ingest.ts   (only the chart-upload rows)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +22,7 @@ import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
-import { featureFingerprint, toVector } from '../../model/contract/index.ts';
+import { COUNTRY_CODES, featureFingerprint, toVector } from '../../model/contract/index.ts';
 import { encodeVector } from '../../server/store/vectors.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { spawnServer } from '../../server/testing/spawn-server.ts';
@@ -111,6 +115,92 @@ async function runServer(store: string, port: number, env: Record<string, string
       errors: r.errors + r.non2xx + r.timeouts,
       stored: overview.logsPerVersion[version]?.rows ?? 0,
     };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** A chart of `songs` songs covering all 72 countries, each song charted in 3 of them (`spotify_id,country`). */
+function chartCsv(songs: number, seed: number): string {
+  const lines = ['spotify_id,country'];
+  for (let i = 0; i < songs; i++) {
+    const id = `bench${seed}x${i.toString(36).padStart(8, '0')}`;
+    for (let k = 0; k < 3; k++) lines.push(`${id},${COUNTRY_CODES[(i * 7 + k * 24) % COUNTRY_CODES.length]}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface UploadRow {
+  quiet: Row;
+  busy: Row;
+  uploads: number;
+  uploadMs: number[];
+}
+
+/** Ingest p99 with and without chart uploads of 20,000 songs × 72 countries running beside it. */
+async function runUploadContention(port: number, seconds: number): Promise<UploadRow> {
+  const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
+  try {
+    const admin = { authorization: `Bearer ${server.adminToken}` };
+    const code = (await (
+      await fetch(`${server.url}/api/v1/admin/enrollment-codes`, { method: 'POST', headers: admin })
+    ).json()) as { code: string };
+    const enrolled = (await (
+      await fetch(`${server.url}/api/v1/enroll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code: code.code, deviceId: 'bench-device' }),
+      })
+    ).json()) as { token: string };
+    const tpl = templates('bench-device', 24);
+    let n = 0;
+    const request = {
+      method: 'POST',
+      path: '/api/v1/logs',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${enrolled.token}` },
+      setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
+    };
+    const measure = async (label: string): Promise<Row> => {
+      const r = await autocannon({
+        url: server.url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        timeout: 30,
+        requests: [request],
+      });
+      const ok = r['2xx'];
+      return {
+        store: label,
+        batchesPerS: ok / r.duration,
+        logsPerS: (ok * BATCH) / r.duration,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        max: r.latency.max,
+        errors: r.errors + r.non2xx + r.timeouts,
+        stored: 0,
+      };
+    };
+    await autocannon({ url: server.url, connections: CONNECTIONS, duration: 2, requests: [request] });
+    const quiet = await measure('sqlite, 1 process, no upload');
+    const csvs = [0, 1, 2].map((k) => chartCsv(20_000, k));
+    let stop = false;
+    const uploadMs: number[] = [];
+    const uploader = (async () => {
+      for (let k = 0; !stop; k++) {
+        const t = performance.now();
+        const r = await fetch(`${server.url}/api/v1/outcomes/chart-csv?date=2026-0${1 + (k % 9)}-1${k % 10}`, {
+          method: 'POST',
+          headers: { ...admin, 'content-type': 'text/csv' },
+          body: csvs[k % csvs.length],
+        });
+        if (r.status !== 200) throw new Error(`chart upload failed: ${r.status} ${await r.text()}`);
+        uploadMs.push(performance.now() - t);
+      }
+    })();
+    const busy = await measure('sqlite, 1 process, while a 20,000 × 72 chart uploads');
+    stop = true;
+    await uploader;
+    return { quiet, busy, uploads: uploadMs.length, uploadMs };
   } finally {
     await server.stop();
   }
@@ -327,13 +417,17 @@ async function twoInstancesPostgres(url: string): Promise<void> {
 }
 
 const f = (x: number, d = 0) => x.toFixed(d);
+const UPLOAD_ONLY = process.env.UPLOAD_ONLY === '1';
 const rows: Row[] = [];
 console.log(
   `ingest benchmark: ${BATCH}-log batches, ${CONNECTIONS} connections, ${DURATION} s per store (after a 3 s warm-up)`,
 );
-rows.push(await runServer('sqlite, 1 process', 8710, {}));
-rows.push(await runServer('sqlite, SERVER_WORKERS=2', 8712, { SERVER_WORKERS: '2' }));
-const pgUrl = process.env.TEST_DATABASE_URL;
+if (!UPLOAD_ONLY) {
+  rows.push(await runServer('sqlite, 1 process', 8710, {}));
+  rows.push(await runServer('sqlite, SERVER_WORKERS=2', 8712, { SERVER_WORKERS: '2' }));
+}
+const upload = await runUploadContention(8714, Number(process.env.UPLOAD_DURATION ?? 5));
+const pgUrl = UPLOAD_ONLY ? undefined : process.env.TEST_DATABASE_URL;
 if (pgUrl) {
   for (const [label, port, workers] of [
     ['postgres, 1 process', 8711, '1'],
@@ -349,7 +443,7 @@ if (pgUrl) {
 } else {
   console.warn('postgres: SKIPPED (set TEST_DATABASE_URL, e.g. `source .ci/postgres.sh && start_test_postgres`)');
 }
-const bare = bareSqlite(5);
+const bare = bareSqlite(UPLOAD_ONLY ? 1 : 5);
 
 // Issue 12: durability (synchronous=FULL vs NORMAL) and two instances on one PostgreSQL, short rows.
 {
@@ -377,6 +471,26 @@ for (const r of rows) {
 console.log(
   `| bare SQLite insert (no HTTP, no validation, no drift stats; one process) | — | ${f(bare)} | — | — | — | — | — | ${f(bare / TARGET_LOGS_PER_S, 2)}× | — | 1.00× |`,
 );
+const up = upload.uploadMs.sort((a, b) => a - b);
+console.log(
+  `\n| ingest while a chart uploads | logs/s | p50 ms | p99 ms | max ms | errors | p99 ÷ no upload | p99 ÷ target 100 ms |\n|---|---|---|---|---|---|---|---|`,
+);
+for (const r of [upload.quiet, upload.busy]) {
+  console.log(
+    `| ${r.store} | ${f(r.logsPerS)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} | ${r.errors} | ${f(r.p99 / upload.quiet.p99, 2)}× | ${f(r.p99 / TARGET_P99_MS, 2)}× |`,
+  );
+}
+console.log(
+  `${upload.uploads} chart uploads of 20,000 songs × 72 countries (60,000 chart rows, 1.44 M outcomes) completed during the run; each took ${f(up[0] ?? 0)}–${f(up[up.length - 1] ?? 0)} ms.`,
+);
+emitResult({
+  bench: 'ingest',
+  metric: `POST /api/v1/logs p99 while a 20,000-song × 72-country chart CSV uploads (${upload.uploads} uploads in the run)`,
+  ours: `p99 ${f(upload.busy.p99)} ms (${f(upload.busy.logsPerS)} logs/s)`,
+  peer: `no upload: p99 ${f(upload.quiet.p99)} ms`,
+  ratio: `${f(upload.busy.p99 / upload.quiet.p99, 2)}×`,
+  target: `p99 ≤ 100 ms ${verdict(upload.busy.p99 <= TARGET_P99_MS)}; uploads complete ${verdict(upload.uploads > 0)}`,
+});
 for (const r of rows) {
   emitResult({
     bench: 'ingest',

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Features, parseFeatures, toVector } from '../../model/contract/index.ts';
 import { syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
 import { parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
+import { ThresholdsSchema } from '../../server/config.ts';
 import type { RetrainChain } from '../../server/jobs/job-routes.ts';
 import type { JobView } from '../../server/jobs/job-runner.ts';
 import { deviceBucket } from '../../server/registry/registry.ts';
@@ -70,7 +71,7 @@ beforeAll(async () => {
       retrainCommand: command,
       retrainTimeoutS: 120,
       ...(webDist ? { webDist } : {}),
-      thresholds: {
+      thresholds: ThresholdsSchema.parse({
         psiWarn: 0.1,
         psiAlert: 0.25,
         ksPValue: 0.05,
@@ -82,7 +83,7 @@ beforeAll(async () => {
         aucDropWarn: 0.05,
         aucDropAlert: 0.1,
         minDistinct: 50,
-      },
+      }),
     },
   });
   await publishProduction(server, join(dir, 'production'));

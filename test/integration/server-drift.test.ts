@@ -163,32 +163,39 @@ describe('drift detection', () => {
     await s.req(`/api/v1/models/${v}/promote`, { method: 'POST' });
     const logs = training.slice(0, 200).map((t) => makeLog(t, { deviceId: 'd1', modelVersion: v }));
     await send(s, logs);
-    // The country the model rates lowest charted, the one it rates highest did not: AUC 0.
-    const outcomes = logs.flatMap((l) => {
-      const lo = l.outputs.indexOf(Math.min(...l.outputs));
-      const hi = l.outputs.indexOf(Math.max(...l.outputs));
-      const base = {
+    // In every country, the songs the model rates below that country's median charted and the others did
+    // not: every per-country AUC is 0.
+    const medians = COUNTRY_CODES.map((_, c) => {
+      const xs = logs.map((l) => l.outputs[c]!).sort((a, b) => a - b);
+      return (xs[99]! + xs[100]!) / 2;
+    });
+    const outcomes = logs.flatMap((l) =>
+      COUNTRY_CODES.map((country, c) => ({
+        id: uuidv7(),
         song: { songId: l.songId! },
+        country,
+        charted: l.outputs[c]! < medians[c]!,
         date: today,
         source: 'chart-upload' as const,
         recordedAt: new Date().toISOString(),
-      };
-      return [
-        { ...base, id: uuidv7(), country: COUNTRY_CODES[lo]!, charted: true },
-        { ...base, id: uuidv7(), country: COUNTRY_CODES[hi]!, charted: false },
-      ];
-    });
-    expect((await s.req('/api/v1/outcomes', { json: { outcomes } })).status).toBe(200);
+      })),
+    );
+    for (let i = 0; i < outcomes.length; i += 1000) {
+      expect((await s.req('/api/v1/outcomes', { json: { outcomes: outcomes.slice(i, i + 1000) } })).status).toBe(200);
+    }
     const perf = (await (await s.req(`/api/v1/performance?version=${v}&from=${today}&to=${today}`)).json()) as {
-      points: { auc: number; matched: number }[];
+      points: { auc: number; matched: number; macroAuc: { value: number; hi: number } }[];
     };
-    expect(perf.points[0]?.matched).toBe(400);
+    expect(perf.points[0]?.matched).toBe(200 * COUNTRY_CODES.length);
     expect(perf.points[0]?.auc).toBe(0);
+    expect(perf.points[0]?.macroAuc.hi).toBe(0);
     const open = (
       (await (await s.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as {
         open: { metric: string; severity: string; version: string }[];
       }
     ).open;
-    expect(open).toContainEqual(expect.objectContaining({ metric: 'performance', severity: 'alert', version: v }));
+    expect(open).toContainEqual(
+      expect.objectContaining({ metric: 'performance', severity: 'alert', version: v, statistic: 'macro-auc-drop' }),
+    );
   });
 });

@@ -4,10 +4,12 @@
  * idempotent atomic ingest, per-day distinct counting, concurrent batches,
  * registry round trip, outcomes and performance.
  */
+
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTRY_CODES } from '../../model/contract/index.ts';
+import { COUNTRY_CODES, trainingSongKey } from '../../model/contract/index.ts';
 import type { DriftBucket } from '../../server/drift/bucket.ts';
+import { performance } from '../../server/drift/performance.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 
@@ -72,9 +74,10 @@ for (const d of dialects) {
       expect(b1?.top1.reduce((a, x) => a + x, 0)).toBe(50);
       const b2 = await bucket('2026-03-02');
       expect([b2?.rows, b2?.distinct]).toEqual([10, 10]);
-      // A two-day window counts the 10 songs seen on both days once per day.
+      // A two-day window counts each song once (issue 11: p-values on distinct songs, never song-days);
+      // the daily buckets above still count per day.
       const rep = await s.deps.drift.report(v, { from: '2026-03-01', to: '2026-03-02' });
-      expect([rep.rows, rep.distinct, rep.days]).toEqual([110, 60, 2]);
+      expect([rep.rows, rep.distinct, rep.days]).toEqual([110, 50, 2]);
       const dev = await s.deps.store.db
         .selectFrom('devices')
         .selectAll()
@@ -166,9 +169,30 @@ for (const d of dialects) {
       expect(perf.map((p) => p.period)).toEqual(['2026-03-01', '2026-03-02']);
       for (const p of perf) {
         expect(p.matched).toBe(40);
-        expect(p.auc).toBe(1);
-        expect(p.top5Hit).toBe(1);
+        // 20 songs a day is under the minimum sample (issue 11): "too few outcomes" and no numbers.
+        expect(p.enough).toBe(false);
+        expect(p.note).toMatch(/too few outcomes/);
+        expect([p.auc, p.macroAuc, p.top5Hit]).toEqual([null, null, null]);
       }
+      // With the minimum lowered, the 40 songs count, but the fixture model's top and bottom countries are the
+      // same for every song, so no country has both classes: still no AUC, and the note says why.
+      const small = await performance(s.deps.store, v, { from: '2026-03-01', to: '2026-03-02' }, null, {
+        kinds: ['interactive'],
+        horizonDays: 90,
+        minSongs: 5,
+      });
+      expect(small[0]?.matched).toBe(80);
+      expect(small[0]?.songsCharted).toBe(40);
+      // The songs a model trained on (lineage.trainingSongs) are left out when asked: 10 of the 40 here.
+      const trained = new Set(await Promise.all(songs.slice(0, 10).map((x) => trainingSongKey(x.id))));
+      const held = await performance(s.deps.store, v, { from: '2026-03-01', to: '2026-03-02' }, null, {
+        kinds: ['interactive'],
+        horizonDays: 90,
+        minSongs: 5,
+        excludeSongKeys: trained,
+      });
+      expect([held[0]?.matched, held[0]?.songsCharted]).toEqual([60, 30]);
+      expect(small[0]?.note).toMatch(/0 countries with both classes|1 countries with both classes/);
     });
   });
 }

@@ -25,6 +25,24 @@ export interface ModelSummary {
   manifest: Manifest;
 }
 
+export type TrafficKind = 'interactive' | 'batch' | 'shadow' | 'test';
+
+/** Which statistic decided a status, against which threshold, with what evidence (server/drift/report.ts). */
+export interface Decision {
+  statistic: 'psi' | 'js' | 'psi-excess';
+  value: number;
+  threshold: number;
+  evidence: string;
+  reason: string;
+}
+
+export interface NullDistribution {
+  n: number;
+  median: number;
+  q95: number;
+  q99: number;
+}
+
 export interface FeatureDrift {
   name: string;
   psi: number;
@@ -33,6 +51,7 @@ export interface FeatureDrift {
   ksPValueAdjusted: number;
   jsDistance: number;
   status: Status;
+  decision: Decision | null;
   edges: number[];
   reference: number[];
   observed: number[];
@@ -42,16 +61,24 @@ export interface FeatureDrift {
 export interface DriftReport {
   version: string;
   window: { from: string; to: string };
+  kinds: TrafficKind[];
   rows: number;
   distinct: number;
+  effectiveN: number;
+  devices: Record<string, number>;
+  deviceWeights: Record<string, number>;
   days: number;
   status: Status;
+  note: string | null;
   features: FeatureDrift[];
   outputs: {
     top1Psi: number;
     top1JsDistance: number;
+    top1Null: NullDistribution;
     entropyPsi: number;
+    entropyNull: NullDistribution;
     status: Status;
+    decision: Decision | null;
     top1Reference: number[];
     top1Observed: number[];
     meanProbabilityReference: number[];
@@ -59,6 +86,7 @@ export interface DriftReport {
     maxMeanShift: { country: string; delta: number };
   };
   countingRule: string;
+  thresholds: Record<string, number | string>;
   computeMs: number;
 }
 
@@ -67,17 +95,45 @@ export interface PeriodSummary {
   rows: number;
   distinct: number;
   status: Status;
-  features: { name: string; psi: number; ksPValueAdjusted: number; jsDistance: number; status: Status }[];
-  outputs: { top1Psi: number; entropyPsi: number; status: Status; maxMeanShift: { country: string; delta: number } };
+  features: {
+    name: string;
+    psi: number;
+    ksPValueAdjusted: number;
+    jsDistance: number;
+    status: Status;
+    decision: Decision | null;
+  }[];
+  outputs: {
+    top1Psi: number;
+    top1PsiExcess: number;
+    entropyPsi: number;
+    entropyPsiExcess: number;
+    status: Status;
+    maxMeanShift: { country: string; delta: number };
+  };
+}
+
+export interface Interval {
+  value: number;
+  lo: number;
+  hi: number;
 }
 
 export interface PerformancePoint {
   period: string;
   outcomes: number;
   matched: number;
-  auc: number | null;
-  top5Hit: number | null;
+  unmatched: number;
+  unmatchedReasons: { noPrediction: number; predictedAfter: number; tooOld: number };
   songs: number;
+  songsCharted: number;
+  countries: number;
+  enough: boolean;
+  note: string | null;
+  macroAuc: Interval | null;
+  pooledAuc: Interval | null;
+  top5Hit: Interval | null;
+  auc: number | null;
 }
 
 export interface Device {

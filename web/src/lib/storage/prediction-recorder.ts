@@ -12,6 +12,7 @@ import {
   type PredictionLog,
   PredictionLogSchema,
   type PredictionSource,
+  trafficOf,
 } from '../../../../model/contract/prediction-log.ts';
 import type { DeviceStore, StorageErrorCode } from './device-store.ts';
 
@@ -43,6 +44,8 @@ export function buildLog(ctx: LogContext, input: LogInput, createdAt = new Date(
     inputs: input.inputs,
     outputs: Array.from(input.outputs, (v) => Math.min(1, Math.max(0, v))),
     source: input.source,
+    // Every log says what produced it: a batch (CSV or catalogue) or one interactive prediction.
+    traffic: trafficOf(input),
   };
   return input.songId ? { ...log, songId: input.songId } : log;
 }
