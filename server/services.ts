@@ -3,6 +3,7 @@
  * bootstrap: admin token, default model as the first production version,
  * catalogue from its CSV.
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyManifest } from '../model/signing/manifest-signature.ts';
@@ -13,6 +14,7 @@ import { CatalogueService, parseCatalogueCsv } from './catalogue/catalogue.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { DriftService } from './drift/drift-service.ts';
+import { backfillDriftSongs } from './drift/window-songs.ts';
 import { LogIngest } from './ingest/log-ingest.ts';
 import { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import { JobRunner } from './jobs/job-runner.ts';
@@ -122,6 +124,10 @@ export async function bootstrap(deps: Deps): Promise<BootstrapResult> {
       };
     }
   }
+
+  // A store from before per-window song counting: fill the song rows from the stored logs once.
+  const backfilled = await backfillDriftSongs(deps.store, (v) => deps.registry.reference(v));
+  if (backfilled > 0) deps.log(`drift: counted the songs of ${backfilled} stored logs for per-window drift`);
 
   let catalogue: BootstrapResult['catalogue'];
   const count = await deps.catalogue.count();

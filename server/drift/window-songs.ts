@@ -8,15 +8,21 @@
  * down to that share (when at least two devices are in the window), and the
  * p-values use Kish's effective sample size of those weights.
  */
+
+import { sql, type Transaction } from 'kysely';
 import {
   binIndex,
   COUNTRY_CODES,
   outputEntropy,
+  type PredictionSource,
   type ReferenceProfile,
   type TrafficKind,
+  trafficOf,
 } from '../../model/contract/index.ts';
 import { kishEffectiveN } from '../../model/drift/stats.ts';
-import type { Store } from '../store/store.ts';
+import type { Database } from '../store/schema.ts';
+import type { Dialect, Store } from '../store/store.ts';
+import { decodeVector } from '../store/vectors.ts';
 import type { Window } from './window.ts';
 
 /**
@@ -44,6 +50,110 @@ export interface DriftSongDelta {
   device: string;
   day: string;
   bins: string;
+}
+
+/**
+ * Upserts through Kysely (PostgreSQL, and SQLite outside the ingest hot path): a known song gains the day if
+ * it is new and takes the device of an earlier day; its bins stay. One statement may not touch a row twice,
+ * so a song with two new days goes in two rounds.
+ */
+export async function upsertDriftSongs(
+  tx: Transaction<Database>,
+  rows: readonly DriftSongDelta[],
+  dialect: Dialect,
+): Promise<void> {
+  const rounds: DriftSongDelta[][] = [];
+  const seenKeys = new Map<string, number>();
+  for (const d of rows) {
+    const k = `${d.version}|${d.kind}|${d.key}`;
+    const i = seenKeys.get(k) ?? 0;
+    seenKeys.set(k, i + 1);
+    const round = rounds[i] ?? [];
+    round.push(d);
+    rounds[i] = round;
+  }
+  const pg = dialect === 'postgres';
+  for (const round of rounds) {
+    for (let i = 0; i < round.length; i += 500) {
+      await tx
+        .insertInto('drift_songs')
+        .values(
+          round.slice(i, i + 500).map((d) => ({
+            model_version: d.version,
+            kind: d.kind,
+            song_key: d.key,
+            device_id: d.device,
+            first_day: d.day,
+            last_day: d.day,
+            days: `,${d.day},`,
+            bins: d.bins,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['model_version', 'kind', 'song_key']).doUpdateSet({
+            device_id: sql`CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END`,
+            days: pg
+              ? sql`CASE WHEN strpos(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`
+              : sql`CASE WHEN instr(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`,
+            first_day: pg
+              ? sql`LEAST(drift_songs.first_day, excluded.first_day)`
+              : sql`min(drift_songs.first_day, excluded.first_day)`,
+            last_day: pg
+              ? sql`GREATEST(drift_songs.last_day, excluded.last_day)`
+              : sql`max(drift_songs.last_day, excluded.last_day)`,
+          }),
+        )
+        .execute();
+    }
+  }
+}
+
+/**
+ * Fills `drift_songs` from the stored logs when it is empty but logs exist (a store upgraded from before
+ * issue 11), so drift windows keep their history. Idempotent; pages through the logs in id (time) order.
+ */
+export async function backfillDriftSongs(
+  store: Store,
+  reference: (version: string) => Promise<ReferenceProfile | null>,
+): Promise<number> {
+  const db = store.db;
+  if (await db.selectFrom('drift_songs').select('song_key').limit(1).executeTakeFirst()) return 0;
+  const refs = new Map<string, ReferenceProfile | null>();
+  let after = '';
+  let logs = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('logs')
+      .select(['id', 'model_version', 'device_id', 'day', 'song_id', 'fingerprint', 'inputs', 'outputs', 'source'])
+      .select('traffic')
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(5000)
+      .execute();
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1]?.id as string;
+    logs += rows.length;
+    const deltas = new Map<string, DriftSongDelta>();
+    for (const r of rows) {
+      if (!refs.has(r.model_version)) refs.set(r.model_version, await reference(r.model_version));
+      const ref = refs.get(r.model_version);
+      if (!ref) continue;
+      const kind = (r.traffic as TrafficKind | null) ?? trafficOf({ source: r.source as PredictionSource });
+      const key = songKey(r.song_id, r.fingerprint);
+      const k = `${r.model_version}|${kind}|${key}|${r.day}`;
+      if (deltas.has(k)) continue;
+      deltas.set(k, {
+        version: r.model_version,
+        kind,
+        key,
+        device: r.device_id,
+        day: r.day,
+        bins: songBins(ref, decodeVector(r.inputs), decodeVector(r.outputs)),
+      });
+    }
+    await db.transaction().execute((tx) => upsertDriftSongs(tx, [...deltas.values()], store.dialect));
+  }
+  return logs;
 }
 
 /** Weighted histograms of a window's songs on the reference bins. */

@@ -11,7 +11,7 @@
  */
 
 import type SQLite from 'better-sqlite3';
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import {
   featureFingerprint,
   type LogBatchResponse,
@@ -23,7 +23,7 @@ import {
 } from '../../model/contract/index.ts';
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
 import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
-import { type DriftSongDelta, songBins, songKey } from '../drift/window-songs.ts';
+import { type DriftSongDelta, songBins, songKey, upsertDriftSongs } from '../drift/window-songs.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
@@ -223,42 +223,7 @@ function kyselyWriter(isPg: boolean): BatchWriter {
       return out;
     },
     async upsertDriftSongs(tx, rows) {
-      // One statement may not touch a row twice: a song with two new days in a batch goes in two rounds.
-      const rounds: DriftSongDelta[][] = [];
-      const seenKeys = new Map<string, number>();
-      for (const d of rows) {
-        const k = `${d.version}|${d.kind}|${d.key}`;
-        const i = seenKeys.get(k) ?? 0;
-        seenKeys.set(k, i + 1);
-        const round = rounds[i] ?? [];
-        round.push(d);
-        rounds[i] = round;
-      }
-      for (const part of rounds.flatMap((r) => chunks(r))) {
-        await tx
-          .insertInto('drift_songs')
-          .values(
-            part.map((d) => ({
-              model_version: d.version,
-              kind: d.kind,
-              song_key: d.key,
-              device_id: d.device,
-              first_day: d.day,
-              last_day: d.day,
-              days: `,${d.day},`,
-              bins: d.bins,
-            })),
-          )
-          .onConflict((oc) =>
-            oc.columns(['model_version', 'kind', 'song_key']).doUpdateSet({
-              device_id: sql`CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END`,
-              days: sql`CASE WHEN strpos(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`,
-              first_day: sql`LEAST(drift_songs.first_day, excluded.first_day)`,
-              last_day: sql`GREATEST(drift_songs.last_day, excluded.last_day)`,
-            }),
-          )
-          .execute();
-      }
+      await upsertDriftSongs(tx, rows, isPg ? 'postgres' : 'sqlite');
     },
     async mergeBucket(tx, d, now) {
       // Make sure the row exists, then lock it so concurrent instances merge in turn.

@@ -63,6 +63,8 @@ describe.skipIf(!present)('replay on real data: quiet inputs, matched outcomes',
     // The catalogue batch is another traffic kind: not in the default (interactive) window, shown on request.
     const batch = await report(r, r.day(13), r.day(0), '&kind=batch');
     expect(batch.distinct).toBeGreaterThan(10_000);
+    // Output drift at real window sizes from ~140 to ~14,000 songs: quiet at each (the null follows n).
+    expect(batch.outputs.status, batch.outputs.decision?.reason).toBe('ok');
     // Each week on its own (the alert window's size) is quiet too.
     for (const [from, to] of [
       [13, 7],
@@ -71,6 +73,7 @@ describe.skipIf(!present)('replay on real data: quiet inputs, matched outcomes',
       const w = await report(r, r.day(from), r.day(to));
       expect(w.distinct).toBeGreaterThanOrEqual(100);
       expect(w.status, `${r.day(from)}…${r.day(to)}`).toBe('ok');
+      expect(w.outputs.status).toBe('ok');
     }
     const open = await evaluate(r);
     expect(open, JSON.stringify(open)).toEqual([]);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES, trainingSongKey } from '../../model/contract/index.ts';
 import type { DriftBucket } from '../../server/drift/bucket.ts';
 import { performance } from '../../server/drift/performance.ts';
+import { backfillDriftSongs } from '../../server/drift/window-songs.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 
@@ -130,6 +131,20 @@ for (const d of dialects) {
         .where('day', '=', '2026-03-10')
         .execute();
       expect(fps.length).toBe(200);
+    });
+
+    it('fills the per-window song rows from stored logs for a store upgraded from before them', async () => {
+      const w = { from: '2026-03-01', to: '2026-03-10' };
+      const before = await s.deps.drift.report(v, w);
+      expect(before.distinct).toBeGreaterThan(0);
+      await s.deps.store.db.deleteFrom('drift_songs').execute();
+      expect((await s.deps.drift.report(v, w)).distinct).toBe(0);
+      expect(await backfillDriftSongs(s.deps.store, (x) => s.deps.registry.reference(x))).toBeGreaterThan(0);
+      const after = await s.deps.drift.report(v, w);
+      expect([after.distinct, after.devices]).toEqual([before.distinct, before.devices]);
+      expect(after.features.map((f) => f.psi)).toEqual(before.features.map((f) => f.psi));
+      // Once filled, it does nothing again.
+      expect(await backfillDriftSongs(s.deps.store, (x) => s.deps.registry.reference(x))).toBe(0);
     });
 
     it('keeps registry files byte-exact and outcomes feed performance', async () => {
