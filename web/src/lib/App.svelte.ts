@@ -16,6 +16,7 @@ import { Inference, type Prediction } from './inference/Inference.svelte.ts';
 import { BackendBenchmarkSchema } from './inference/protocol.ts';
 import { attachShadow } from './inference/shadow-log.ts';
 import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
+import { buildPercentiles, type CataloguePercentiles } from './relative/catalogue-percentiles.ts';
 import { DeviceStore } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
 import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
@@ -57,6 +58,9 @@ export class App {
   unsaved = $state(0);
   storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
   busy = $state(false);
+  /** The catalogue scored by the active model, sorted per country: a song's percentile there (null until done). */
+  percentiles = $state.raw<CataloguePercentiles | null>(null);
+  #percentilesRunning = '';
   #recorder = new PredictionRecorder(null);
   #storageCheckedAt = 0;
 
@@ -79,6 +83,45 @@ export class App {
     addEventListener('offline', () => {
       this.online = false;
     });
+    // Once per model and catalogue: score the catalogue for the per-country percentiles.
+    $effect.root(() => {
+      $effect(() => {
+        const version = this.inference.status === 'ready' ? this.inference.modelVersion : null;
+        const catalogueVersion = this.catalogueVersion;
+        if (version && catalogueVersion && this.catalogue) this.#schedulePercentiles(`${version}|${catalogueVersion}`);
+      });
+    });
+  }
+
+  /** The manifest of the model in use: its country facts and feature bounds put each answer in context. */
+  readonly activeManifest: Manifest | null = $derived.by(() => this.models.state.activeManifest ?? this.manifest);
+
+  #schedulePercentiles(key: string): void {
+    if (this.percentiles?.key === key || this.#percentilesRunning === key) return;
+    this.#percentilesRunning = key;
+    // After start-up settles (the first prediction comes first), and never while a batch holds the model.
+    const run = async () => {
+      if (this.#percentilesRunning !== key) return;
+      if (this.busy) {
+        setTimeout(run, 2_000);
+        return;
+      }
+      const songs = this.catalogue?.all() ?? [];
+      const n = FEATURE_NAMES.length;
+      const x = new Float32Array(songs.length * n);
+      songs.forEach((s, i) => {
+        x.set(toVector(s.features), i * n);
+      });
+      const p = await this.inference.predict(x, songs.length);
+      if (!p.ok || this.#percentilesRunning !== key) {
+        this.#percentilesRunning = '';
+        return;
+      }
+      const built = await buildPercentiles(key, p.value.outputs, songs.length, p.value.outputs.length / songs.length);
+      if (this.#percentilesRunning === key) this.percentiles = built;
+      this.#percentilesRunning = '';
+    };
+    setTimeout(run, 1_500);
   }
 
   async start(): Promise<void> {

@@ -1,0 +1,161 @@
+/**
+ * What a field marketer needs to act on an answer, on a 390×844 phone and a laptop: locale-proof input
+ * (decimal comma, Unicode minus, durations read and echoed), each probability against what is typical for its
+ * country, counterfactuals toward a goal the user picks that stay inside the manifest's bounds of real
+ * charting songs, and a phone map that zooms so a small European country can be tapped.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Manifest, ManifestSchema } from '../../model/contract/manifest.ts';
+import { launchChromium } from './browser.ts';
+import { poll, readLogs, screenshot, waitReady } from './helpers.ts';
+import { startTestServer, type TestServer } from './static-server.ts';
+
+const manifest: Manifest = ManifestSchema.parse(
+  JSON.parse(readFileSync(resolve(import.meta.dirname, '../../public/models/default/manifest.json'), 'utf8')),
+);
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startTestServer(8641);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function open(viewport: { width: number; height: number }, query = ''): Promise<Page> {
+  const context = await browser.newContext({
+    viewport,
+    hasTouch: viewport.width < 600,
+    isMobile: viewport.width < 600,
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  await page.goto(`${server.url}/${query}`);
+  await waitReady(page);
+  return page;
+}
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 900 };
+
+describe('locale-proof input', () => {
+  it('accepts a decimal comma and a Unicode minus, and reads a duration of 3.5 as 3:30, never 3.5 s', async () => {
+    const page = await open(PHONE);
+    await page.locator('#f-danceability').fill('0,5');
+    await page.locator('#f-loudness').fill('−6');
+    await page.locator('#f-duration_ms').fill('3.5');
+    // The slider follows the comma value instead of jumping to 0.
+    expect(await page.locator('[data-field="danceability"] input[type="range"]').inputValue()).toBe('0.5');
+    await poll(() => page.getByTestId('duration-echo').textContent()).toBe('3.5 → 3:30 (read as minutes)');
+    await screenshot(page, 'marketer-01-phone-input-echo', false);
+    await page.getByRole('button', { name: 'Predict where it charts' }).click();
+    await page.getByTestId('result').waitFor();
+    expect(await page.locator('[data-field] .error').count()).toBe(0);
+    await poll(async () => (await readLogs(page)).length).toBe(1);
+    const log = (await readLogs(page))[0]!.log;
+    expect(log.inputs.duration_ms).toBe(210_000);
+    expect(log.inputs.danceability).toBe(0.5);
+    expect(log.inputs.loudness).toBe(-6);
+    // Milliseconds, the data's own unit, are read as such and echoed too.
+    await page.locator('#f-duration_ms').fill('200000');
+    await poll(() => page.getByTestId('duration-echo').textContent()).toBe('200000 → 3:20 (read as milliseconds)');
+    await page.context().close();
+  });
+
+  it('reads feature values from the address with the same parser', async () => {
+    const page = await open(DESKTOP, '?danceability=0,71&loudness=%E2%88%925,5&duration_ms=3:07');
+    expect(await page.locator('#f-danceability').inputValue()).toBe('0,71');
+    await page.getByRole('button', { name: 'Predict where it charts' }).click();
+    await poll(async () => (await readLogs(page)).length).toBe(1);
+    const log = (await readLogs(page))[0]!.log;
+    expect([log.inputs.danceability, log.inputs.loudness, log.inputs.duration_ms]).toEqual([0.71, -5.5, 187_000]);
+    await page.context().close();
+  });
+});
+
+describe('relative answers and counterfactual goals', () => {
+  it('shows each country against what is typical there, marks weak countries and reaches a chosen goal within bounds', async () => {
+    const page = await open(DESKTOP);
+    const search = page.getByRole('combobox', { name: /Find a song/ });
+    await search.fill('Flowers Miley');
+    await page
+      .getByRole('option', { name: /Flowers/ })
+      .first()
+      .click();
+    const result = page.getByTestId('result');
+    await poll(() => result.textContent()).toContain('Flowers');
+    // The catalogue is scored once in the background: then every row says lift and percentile.
+    await page.waitForFunction(() => (globalThis as { __jukebox?: { percentiles: unknown } }).__jukebox?.percentiles);
+    await poll(() => page.locator('.ranked-list li').first().locator('.rel').textContent()).toMatch(
+      /×\d+(\.\d)? · top \d+%/,
+    );
+    expect(await page.getByTestId('reading-guide').textContent()).toMatch(/twice as likely as a typical\s+song/);
+    const weakCountries = Object.entries(manifest.countryFacts!.byCountry)
+      .filter(([, f]) => f.auc === null || f.auc < 0.6)
+      .map(([c]) => c);
+    expect(weakCountries.length).toBeGreaterThan(0);
+    await page.getByRole('button', { name: /Show all 72 countries/ }).click();
+    await poll(() => page.locator('.ranked-list li').count()).toBe(72);
+    await poll(() => page.locator('.ranked-list li .weak-tag:not([hidden])').count()).toBe(weakCountries.length);
+    for (const c of weakCountries) {
+      expect(await page.locator(`.ranked-list li[data-country="${c}"] .weak-tag`).isVisible(), c).toBe(true);
+    }
+    const strong = Object.entries(manifest.countryFacts!.byCountry).find(([, f]) => (f.auc ?? 0) > 0.8)![0];
+    expect(await page.locator(`.ranked-list li[data-country="${strong}"] .weak-tag`).isVisible()).toBe(false);
+    // The map is coloured by the relative score: more than one colour for a global hit.
+    const fills = await page
+      .locator('.world-map path.country')
+      .evaluateAll((els) => new Set(els.map((e) => e.getAttribute('fill'))).size);
+    expect(fills).toBeGreaterThan(2);
+    await screenshot(page, 'marketer-02-relative-desktop');
+
+    // Counterfactual toward the country's top 10%, for a country where the song is far from it (the last row):
+    // every changed value inside the stored bounds.
+    const explain = page.locator('.explain');
+    const last = page.locator('.ranked-list li').last();
+    const lastName = (await last.locator('.name').textContent())!;
+    await last.getByRole('button').click();
+    await poll(() => explain.locator('h2').textContent()).toContain(lastName);
+    await explain.getByTestId('country-reading').waitFor();
+    expect(await explain.getByTestId('country-reading').textContent()).toMatch(/AUC 0\.\d\d/);
+    const goal = explain.getByTestId('cf-goal');
+    const options = await goal.locator('option').allTextContents();
+    expect(options.some((o) => /Top 10% of catalogue songs/.test(o))).toBe(true);
+    await goal.selectOption({ label: options.find((o) => /Top 10%/.test(o))! });
+    await explain.getByRole('button', { name: /Find the smallest change/ }).click();
+    const cf = explain.getByTestId('cf-result');
+    await cf.waitFor({ timeout: 60_000 });
+    const target = Number(await cf.getAttribute('data-target'));
+    const reached = Number(await cf.getAttribute('data-probability'));
+    const found = (await cf.getAttribute('class'))?.includes('counterfactual-none') !== true;
+    if (found) expect(reached).toBeGreaterThanOrEqual(target);
+    else expect(await cf.textContent()).toMatch(/best reachable is|No change found/);
+    const changes = await explain
+      .locator('.changes li')
+      .evaluateAll((els) =>
+        els.map((e) => ({
+          feature: e.getAttribute('data-feature')!,
+          to: Number(e.getAttribute('data-to')),
+          text: e.textContent,
+        })),
+      );
+    expect(changes.length).toBeGreaterThan(0);
+    for (const c of changes) {
+      const b = manifest.featureBounds!.byFeature[c.feature as keyof typeof manifest.featureBounds.byFeature];
+      expect(c.to, c.feature).toBeGreaterThanOrEqual(Math.floor(b.low));
+      expect(c.to, c.feature).toBeLessThanOrEqual(Math.ceil(b.high));
+      expect(c.text).toMatch(/→|key/);
+    }
+    await explain.scrollIntoViewIfNeeded();
+    await screenshot(page, 'marketer-03-counterfactual-desktop', false);
+    await page.context().close();
+  });
+});
