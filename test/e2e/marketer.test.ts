@@ -138,15 +138,13 @@ describe('relative answers and counterfactual goals', () => {
     const found = (await cf.getAttribute('class'))?.includes('counterfactual-none') !== true;
     if (found) expect(reached).toBeGreaterThanOrEqual(target);
     else expect(await cf.textContent()).toMatch(/best reachable is|No change found/);
-    const changes = await explain
-      .locator('.changes li')
-      .evaluateAll((els) =>
-        els.map((e) => ({
-          feature: e.getAttribute('data-feature')!,
-          to: Number(e.getAttribute('data-to')),
-          text: e.textContent,
-        })),
-      );
+    const changes = await explain.locator('.changes li').evaluateAll((els) =>
+      els.map((e) => ({
+        feature: e.getAttribute('data-feature')!,
+        to: Number(e.getAttribute('data-to')),
+        text: e.textContent,
+      })),
+    );
     expect(changes.length).toBeGreaterThan(0);
     for (const c of changes) {
       const b = manifest.featureBounds!.byFeature[c.feature as keyof typeof manifest.featureBounds.byFeature];
@@ -156,6 +154,51 @@ describe('relative answers and counterfactual goals', () => {
     }
     await explain.scrollIntoViewIfNeeded();
     await screenshot(page, 'marketer-03-counterfactual-desktop', false);
+    await page.context().close();
+  });
+});
+
+describe('phone-first result', () => {
+  it('zooms the map so a tap on the Netherlands (24 px or more) selects it and shows its detail in view', async () => {
+    const page = await open(PHONE);
+    await page.getByRole('button', { name: 'Predict where it charts' }).click();
+    await page.getByTestId('result').waitFor();
+    const nl = page.locator('.world-map path[data-country="NL"]');
+    await nl.scrollIntoViewIfNeeded();
+    const before = (await nl.boundingBox())!;
+    // At the world view the Netherlands is a few pixels: too small to tap.
+    expect(Math.min(before.width, before.height)).toBeLessThan(24);
+    await page.getByTestId('zoom-europe').tap();
+    await poll(async () => {
+      const b = (await nl.boundingBox())!;
+      return Math.min(b.width, b.height);
+    }).toBeGreaterThanOrEqual(24);
+    const box = (await nl.boundingBox())!;
+    // Tap inside the shape (its bounding box centre may be sea for a concave coastline: use elementFromPoint).
+    const point = await page.evaluate(
+      ({ x, y, w, h }) => {
+        for (let dy = 0.3; dy <= 0.7; dy += 0.1)
+          for (let dx = 0.3; dx <= 0.7; dx += 0.1) {
+            const px = x + w * dx;
+            const py = y + h * dy;
+            if ((document.elementFromPoint(px, py) as Element | null)?.getAttribute('data-country') === 'NL')
+              return { px, py };
+          }
+        return null;
+      },
+      { x: box.x, y: box.y, w: box.width, h: box.height },
+    );
+    expect(point).not.toBeNull();
+    await page.touchscreen.tap(point!.px, point!.py);
+    const detail = page.getByTestId('selected-detail');
+    await poll(() => detail.textContent()).toContain('Netherlands');
+    const d = (await detail.boundingBox())!;
+    expect(d.y).toBeGreaterThanOrEqual(0);
+    expect(d.y + d.height).toBeLessThanOrEqual(PHONE.height);
+    await poll(() => page.locator('.explain h2').textContent()).toContain('Netherlands');
+    await screenshot(page, 'marketer-04-phone-map-zoomed', false);
+    // No horizontal overflow on the phone.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.context().close();
   });
 });
