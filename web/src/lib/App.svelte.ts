@@ -58,6 +58,8 @@ export class App {
   unsaved = $state(0);
   storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
   busy = $state(false);
+  /** Set when this device has just enrolled: the app confirms it (and says what changes) until dismissed. */
+  enrolledNotice = $state(false);
   /** The catalogue scored by the active model, sorted per country: a song's percentile there (null until done). */
   percentiles = $state.raw<CataloguePercentiles | null>(null);
   #percentilesRunning = '';
@@ -71,6 +73,7 @@ export class App {
     this.sync = new DeviceSync({
       ...syncOptionsFromQuery(location.search),
       onEnrolled: () => {
+        this.enrolledNotice = true;
         void this.refreshCatalogue();
         void this.models.check();
       },
