@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FEATURE_NAMES } from '../../model/contract/features.ts';
 import { type Manifest, ManifestSchema } from '../../model/contract/manifest.ts';
 import { launchChromium } from './browser.ts';
 import { poll, readLogs, screenshot, waitReady } from './helpers.ts';
@@ -147,7 +148,7 @@ describe('relative answers and counterfactual goals', () => {
     );
     expect(changes.length).toBeGreaterThan(0);
     for (const c of changes) {
-      const b = manifest.featureBounds!.byFeature[c.feature as keyof typeof manifest.featureBounds.byFeature];
+      const b = manifest.featureBounds!.byFeature[c.feature as (typeof FEATURE_NAMES)[number]];
       expect(c.to, c.feature).toBeGreaterThanOrEqual(Math.floor(b.low));
       expect(c.to, c.feature).toBeLessThanOrEqual(Math.ceil(b.high));
       expect(c.text).toMatch(/→|key/);

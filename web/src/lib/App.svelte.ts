@@ -236,7 +236,11 @@ export class App {
    */
   async predictAndLog(
     items: readonly Omit<LogInput, 'outputs'>[],
-    options: { onProgress?: (done: number, total: number) => void } = {},
+    options: {
+      onProgress?: (done: number, total: number) => void;
+      /** Logs written to IndexedDB so far (a batch is saved a few thousand at a time). */
+      onSaveProgress?: (saved: number, total: number) => void;
+    } = {},
   ): Promise<
     { ok: true; prediction: Prediction; logIds: string[]; saved: Promise<boolean> } | { ok: false; notice: Notice }
   > {
@@ -272,6 +276,7 @@ export class App {
         return this.#recorder.record(
           await attachShadow(logs, p.value.shadow),
           items.map((it) => it.label),
+          options.onSaveProgress,
         );
       })
       .then(async (r) => {
