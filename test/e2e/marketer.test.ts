@@ -203,3 +203,86 @@ describe('phone-first result', () => {
     await page.context().close();
   });
 });
+
+describe('history and search', () => {
+  it('ranks search results for a marketer, and the history shows names, one date style, honest empty states and reopens', async () => {
+    const page = await open(DESKTOP);
+    const search = page.getByRole('combobox', { name: /Find a song/ });
+    await search.fill('Miley');
+    const first = page.getByRole('option').first();
+    await first.waitFor();
+    expect(await first.textContent()).toContain('Miley Cyrus');
+    expect(await first.locator('.song-name').textContent()).not.toContain('feat.');
+    await search.fill('flowrs');
+    await page
+      .getByRole('option', { name: /Flowers/ })
+      .first()
+      .click();
+    await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
+    const prediction = (await readLogs(page))[0]!.log;
+
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    const row = page.locator(`tr[data-log-id="${prediction.id}"]`);
+    await row.waitFor();
+    // Country names, not ISO codes; the device's one date format.
+    const chips = await row.locator('.chip').allTextContents();
+    expect(chips.every((c) => /^[A-Z][a-z]/.test(c) && !/^[A-Z]{2} /.test(c))).toBe(true);
+    const when = await row.locator('.c-when').textContent();
+    expect(when).toBe(
+      await page.evaluate(
+        (iso) => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso)),
+        prediction.createdAt,
+      ),
+    );
+    // A filter that matches nothing says so (not "No predictions yet").
+    await page.getByLabel('Filter by song').fill('no such song at all');
+    await poll(() => page.getByTestId('history-empty').textContent()).toContain('No prediction on this device matches');
+    await page.getByLabel('Filter by song').fill('');
+    await row.waitFor();
+    await screenshot(page, 'marketer-05-history');
+
+    // Reopen: the Predict view shows that result, from the history, without a new log.
+    const before = (await readLogs(page)).length;
+    await row.getByTestId('reopen').click();
+    await poll(() => page.getByTestId('reopened').textContent()).toContain('From the history');
+    expect(await page.getByTestId('result').getAttribute('data-result-id')).toBe(prediction.id);
+    expect(await page.getByTestId('result').textContent()).toContain('Flowers');
+    expect((await readLogs(page)).length).toBe(before);
+    await page.context().close();
+  });
+});
+
+describe('accessibility', () => {
+  it('has no serious or critical axe-core violations on any screen, on a phone and a laptop', async () => {
+    const { AxeBuilder } = await import('@axe-core/playwright');
+    const found: string[] = [];
+    for (const viewport of [PHONE, DESKTOP]) {
+      const page = await open(viewport);
+      const check = async (screen: string) => {
+        const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+        for (const v of r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')) {
+          found.push(
+            `${viewport.width}px ${screen}: ${v.id} (${v.impact}) ${v.nodes
+              .slice(0, 3)
+              .map((n) => n.target.join(' '))
+              .join(' | ')}`,
+          );
+        }
+      };
+      await check('predict, empty');
+      await page.getByRole('button', { name: 'Predict where it charts' }).click();
+      await page.locator('.explain .attributions li').first().waitFor();
+      await check('predict, result and explanation');
+      await page.getByRole('button', { name: 'Batch', exact: true }).click();
+      await check('batch');
+      await page.getByRole('button', { name: 'History', exact: true }).click();
+      await page.locator('tr[data-log-id]').first().waitFor();
+      await page.getByRole('button', { name: 'Record outcome' }).first().click();
+      await check('history with the outcome form');
+      await page.getByRole('button', { name: 'Model', exact: true }).click();
+      await check('model');
+      await page.context().close();
+    }
+    expect(found).toEqual([]);
+  });
+});

@@ -17,7 +17,7 @@ import { BackendBenchmarkSchema } from './inference/protocol.ts';
 import { attachShadow } from './inference/shadow-log.ts';
 import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
 import { buildPercentiles, type CataloguePercentiles } from './relative/catalogue-percentiles.ts';
-import { DeviceStore } from './storage/device-store.ts';
+import { DeviceStore, type StoredLog } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
 import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
 import { afterPaint } from './ui/after-paint.ts';
@@ -58,6 +58,8 @@ export class App {
   unsaved = $state(0);
   storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
   busy = $state(false);
+  /** A past prediction reopened from the history: the Predict view shows it (nothing is predicted or logged). */
+  reopened = $state.raw<StoredLog | null>(null);
   /** Set when this device has just enrolled: the app confirms it (and says what changes) until dismissed. */
   enrolledNotice = $state(false);
   /** The catalogue scored by the active model, sorted per country: a song's percentile there (null until done). */
@@ -98,6 +100,10 @@ export class App {
 
   /** The manifest of the model in use: its country facts and feature bounds put each answer in context. */
   readonly activeManifest: Manifest | null = $derived.by(() => this.models.state.activeManifest ?? this.manifest);
+
+  reopen(log: StoredLog): void {
+    this.reopened = log;
+  }
 
   #schedulePercentiles(key: string): void {
     if (this.percentiles?.key === key || this.#percentilesRunning === key) return;
@@ -175,9 +181,15 @@ export class App {
   }
 
   #setCatalogue(c: Catalogue): void {
-    this.catalogue = buildSongIndex(c.songs);
+    const index = buildSongIndex(c.songs);
+    this.catalogue = index;
     this.catalogueVersion = c.version;
     this.catalogueStatus = 'ready';
+    // The search index takes a moment to build (~0.3 s): when the page is idle, not while it starts.
+    const idle = (globalThis as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void })
+      .requestIdleCallback;
+    if (idle) idle(() => index.warm(), { timeout: 5_000 });
+    else setTimeout(() => index.warm(), 2_000);
   }
 
   async loadCatalogue(): Promise<void> {

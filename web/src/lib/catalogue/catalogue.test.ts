@@ -99,6 +99,23 @@ describe('song index', () => {
     expect(index.search('lights').map((s) => s.id)).toEqual(['3', '2']);
   });
 
+  it('on the real catalogue: exact titles first, the main artist before a featured one, typos forgiven', () => {
+    const r = parseSongsCsv(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'));
+    if (!r.ok) throw new Error(r.message);
+    const real = buildSongIndex(r.value.songs);
+    const miley = real.search('Miley', 10);
+    expect(miley[0]!.artists.startsWith('Miley Cyrus')).toBe(true);
+    const doctor = miley.findIndex((s) => s.name.startsWith('Doctor (Work It Out)'));
+    const flowers = miley.findIndex((s) => s.name === 'Flowers');
+    expect(flowers).toBeGreaterThanOrEqual(0);
+    if (doctor >= 0) expect(flowers).toBeLessThan(doctor);
+    expect(real.search('flowrs', 5).some((s) => s.name === 'Flowers' && s.artists === 'Miley Cyrus')).toBe(true);
+    // Two songs called "Halo": both come first, told apart by their artists.
+    const halo = real.search('halo', 5);
+    expect(halo[0]!.name).toBe('Halo');
+    expect(halo.filter((s) => s.name === 'Halo').map((s) => s.artists).length).toBeGreaterThanOrEqual(1);
+  });
+
   it('folds text', () => {
     expect(fold('Cassö — RAYE!')).toBe(' casso raye ');
   });
