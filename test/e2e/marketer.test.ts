@@ -286,3 +286,56 @@ describe('accessibility', () => {
     expect(found).toEqual([]);
   });
 });
+
+describe('walkthrough screens (phone)', () => {
+  it('shows the relative answer and a counterfactual that reaches a chosen goal on a 390×844 phone', async () => {
+    const page = await open(PHONE);
+    await page.waitForFunction(() => (globalThis as { __jukebox?: { percentiles: unknown } }).__jukebox?.percentiles);
+    await page.getByRole('combobox', { name: /Find a song/ }).fill('Flowers Miley');
+    await page
+      .getByRole('option', { name: /Flowers/ })
+      .first()
+      .click();
+    await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
+    await page.locator('#result-title').scrollIntoViewIfNeeded();
+    await page.evaluate(() => document.getElementById('result-title')?.scrollIntoView({ block: 'start' }));
+    await jpeg(page, 'walkthrough-02-phone-relative');
+    // A country in the middle of the list, toward "double its chance": a change that reaches it.
+    const explain = page.locator('.explain');
+    let reached = false;
+    for (const rank of [6, 8, 10, 3, 4]) {
+      const row = page.locator('.ranked-list li').nth(rank);
+      const name = (await row.locator('.name').textContent())!;
+      await row.getByRole('button').click();
+      await poll(() => explain.locator('h2').textContent()).toContain(name);
+      const goal = explain.getByTestId('cf-goal');
+      const labels = await goal.locator('option').allTextContents();
+      const wanted = labels.find((l) => l.startsWith('Top 25%')) ?? labels.find((l) => l.startsWith('Double'));
+      if (!wanted) continue;
+      await goal.selectOption({ label: wanted });
+      await explain.getByRole('button', { name: /Find the smallest change/ }).click();
+      const cf = explain.getByTestId('cf-result');
+      await cf.waitFor({ timeout: 60_000 });
+      if ((await cf.getAttribute('class'))?.includes('counterfactual-none')) continue;
+      expect(Number(await cf.getAttribute('data-probability'))).toBeGreaterThanOrEqual(
+        Number(await cf.getAttribute('data-target')),
+      );
+      reached = true;
+      break;
+    }
+    expect(reached).toBe(true);
+    await explain
+      .getByRole('heading', { name: 'What would it take?' })
+      .evaluate((h) => h.scrollIntoView({ block: 'start' }));
+    await page.evaluate(() => window.scrollBy(0, -260));
+    await jpeg(page, 'walkthrough-04-phone-counterfactual');
+    await page.context().close();
+  });
+});
+
+async function jpeg(page: Page, name: string): Promise<void> {
+  const { mkdirSync } = await import('node:fs');
+  const { SCREENS } = await import('./helpers.ts');
+  mkdirSync(SCREENS, { recursive: true });
+  await page.screenshot({ path: resolve(SCREENS, `${name}.jpg`), type: 'jpeg', quality: 82 });
+}

@@ -121,7 +121,7 @@ export class App {
       songs.forEach((s, i) => {
         x.set(toVector(s.features), i * n);
       });
-      const p = await this.inference.predict(x, songs.length);
+      const p = await this.inference.score(x, songs.length);
       if (!p.ok || this.#percentilesRunning !== key) {
         this.#percentilesRunning = '';
         return;
