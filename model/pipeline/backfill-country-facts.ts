@@ -21,7 +21,8 @@ export async function backfillCountryFacts(modelDir: string, dataFiles: readonly
   const manifest = ManifestSchema.parse(JSON.parse(await readFile(path, 'utf8')));
   if (manifest.signature) throw new Error('the manifest is signed: re-run the pipeline (or sign again) instead');
   const ing = await ingestFiles(dataFiles);
-  if (!ing.ok) throw new Error(`data could not be read: ${ing.problems[0]?.message ?? ''}`);
+  if (!ing.ok)
+    throw new Error(`data could not be read: ${ing.problems[0]?.code ?? 'unknown'} ${ing.problems[0]?.detail ?? ''}`);
   const want = manifest.lineage.datasets.map((d) => d.sha256).sort();
   const got = ing.tables.map((t) => t.sha256).sort();
   if (want.join() !== got.join()) throw new Error(`the data files are not the ones the model was trained on`);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FEATURE_NAMES } from '../../model/contract/features.ts';
 import { type Manifest, ManifestSchema } from '../../model/contract/manifest.ts';
@@ -324,18 +324,18 @@ describe('walkthrough screens (phone)', () => {
       break;
     }
     expect(reached).toBe(true);
-    await explain
-      .getByRole('heading', { name: 'What would it take?' })
-      .evaluate((h) => h.scrollIntoView({ block: 'start' }));
-    await page.evaluate(() => window.scrollBy(0, -260));
-    await jpeg(page, 'walkthrough-04-phone-counterfactual');
+    // The whole answer (goal, changes in words), as the phone shows it.
+    await jpeg(page, 'walkthrough-04-phone-counterfactual', explain.getByTestId('cf-block'));
     await page.context().close();
   });
 });
 
-async function jpeg(page: Page, name: string): Promise<void> {
+async function jpeg(page: Page, name: string, element?: Locator): Promise<void> {
   const { mkdirSync } = await import('node:fs');
   const { SCREENS } = await import('./helpers.ts');
   mkdirSync(SCREENS, { recursive: true });
-  await page.screenshot({ path: resolve(SCREENS, `${name}.jpg`), type: 'jpeg', quality: 82 });
+  // JPEG for the README (small), PNG beside it to review.
+  const target = element ?? page;
+  await target.screenshot({ path: resolve(SCREENS, `${name}.jpg`), type: 'jpeg', quality: 82 });
+  await target.screenshot({ path: resolve(SCREENS, `${name}.png`) });
 }
