@@ -10,6 +10,8 @@ export const FIELD_ERROR_MESSAGES = {
   'feature-not-an-integer': 'Must be a whole number.',
   'feature-not-boolean': 'Must be yes or no (true/false).',
   'feature-out-of-range': 'Is outside the valid range.',
+  'feature-duration-unclear':
+    'Write the duration as m:ss (3:30), minutes (3.5), seconds (210) or milliseconds (210000).',
 } as const;
 
 export type FieldErrorCode = keyof typeof FIELD_ERROR_MESSAGES;

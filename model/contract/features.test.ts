@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { FEATURE_NAMES, type Features, featureFingerprint, fromVector, parseFeatures, toVector } from './features.ts';
+import {
+  FEATURE_NAMES,
+  type Features,
+  featureFingerprint,
+  fromVector,
+  parseDurationText,
+  parseFeatures,
+  parseNumberText,
+  toVector,
+} from './features.ts';
 
 const good: Record<string, unknown> = {
   is_explicit: 'TRUE',
@@ -85,5 +94,38 @@ describe('featureFingerprint', () => {
   it('round-trips vectors in input order', () => {
     const v = FEATURE_NAMES.map((_, i) => i);
     expect(toVector(fromVector(v))).toEqual(v);
+  });
+});
+
+describe('locale-proof numbers and durations', () => {
+  it('reads decimal commas, Unicode minus and grouped digits, and refuses what no one means', () => {
+    expect(parseNumberText('0,5')).toBe(0.5);
+    expect(parseNumberText(' −6 ')).toBe(-6);
+    expect(parseNumberText('−6,25')).toBe(-6.25);
+    expect(parseNumberText('200 000')).toBe(200_000);
+    expect(parseNumberText('200\u202f000')).toBe(200_000);
+    for (const bad of ['1,234.5', '1,2,3', '0x10', 'Infinity', '', '−', '5 dB', '12 34']) {
+      expect(parseNumberText(bad), bad).toBeNull();
+    }
+    const r = parseFeatures({ ...good, danceability: '0,62', loudness: '−6,1' });
+    expect(r.ok && [r.value.danceability, r.value.loudness]).toEqual([0.62, -6.1]);
+  });
+
+  it('reads a typed duration as m:ss, minutes, seconds or milliseconds, never 3.5 as seconds', () => {
+    expect(parseDurationText('3:30')).toEqual({ ms: 210_000, reading: 'm:ss' });
+    expect(parseDurationText('3:07,5')).toEqual({ ms: 187_500, reading: 'm:ss' });
+    expect(parseDurationText('3.5')).toEqual({ ms: 210_000, reading: 'minutes' });
+    expect(parseDurationText('3,5')).toEqual({ ms: 210_000, reading: 'minutes' });
+    expect(parseDurationText('210')).toEqual({ ms: 210_000, reading: 'seconds' });
+    expect(parseDurationText('200000')).toEqual({ ms: 200_000, reading: 'milliseconds' });
+    expect(parseDurationText('5000')).toBeNull();
+    expect(parseDurationText('3 min')).toBeNull();
+    const flexible = parseFeatures({ ...good, duration_ms: '3.5' }, { durations: 'flexible' });
+    expect(flexible.ok && [flexible.value.duration_ms, flexible.durationReading]).toEqual([210_000, 'minutes']);
+    const unclear = parseFeatures({ ...good, duration_ms: '5000' }, { durations: 'flexible' });
+    expect(!unclear.ok && unclear.errors.map((e) => e.code)).toEqual(['feature-duration-unclear']);
+    // The pipeline and server keep milliseconds: 3.5 there is not a duration.
+    const strict = parseFeatures({ ...good, duration_ms: '3.5' });
+    expect(!strict.ok && strict.errors.map((e) => e.code)).toEqual(['feature-not-an-integer']);
   });
 });

@@ -165,12 +165,82 @@ export interface FieldError {
   readonly value: unknown;
 }
 
-export type ParseResult = { ok: true; value: Features } | { ok: false; errors: FieldError[] };
+/**
+ * How a duration typed as text was read: "3:30" (m:ss), "3.5" (minutes), "210" (seconds) or "210000"
+ * (milliseconds, the data's own unit). The UI echoes it ("3.5 → 3:30") so nothing is read silently.
+ */
+export type DurationReading = 'm:ss' | 'minutes' | 'seconds' | 'milliseconds';
+
+export type ParseResult =
+  | { ok: true; value: Features; durationReading?: DurationReading }
+  | { ok: false; errors: FieldError[] };
+
+export interface ParseOptions {
+  /**
+   * 'milliseconds' (default: pipeline, server, JSON): duration_ms is a number of ms.
+   * 'flexible' (form, batch CSV, URL): a duration typed as text may be m:ss, minutes, seconds or ms.
+   */
+  readonly durations?: 'milliseconds' | 'flexible';
+}
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'y']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'n']);
+// U+2212 minus (the one typographic text and this app's own help use), en dash, small/full-width hyphen-minus.
+const MINUS_SIGNS = /^[\u2212\u2013\ufe63\uff0d]/;
+// Thousands grouped by a (no-break, thin) space: "200 000".
+const GROUPED = /^[+-]?\d{1,3}(?:[ \u00a0\u202f\u2009]\d{3})+(?:[.,]\d+)?$/;
 
-function parseOne(spec: FeatureSpec, raw: unknown): number | FieldErrorCode {
+/**
+ * A number as people type it in any locale: decimal point or decimal comma ("0,5"), a Unicode minus
+ * ("−6"), digits grouped by spaces ("200 000"). Refuses anything JS's Number() would accept but a person
+ * did not mean (hex, "Infinity", "1e", empty). A comma with a point in the same number ("1,234.5") is refused
+ * rather than guessed.
+ *
+ * @example
+ * parseNumberText('0,5') // 0.5
+ * parseNumberText('−6')  // -6
+ * parseNumberText('0x10') // null
+ */
+export function parseNumberText(text: string): number | null {
+  let t = text.trim().replace(MINUS_SIGNS, '-');
+  if (GROUPED.test(t)) t = t.replace(/[ \u00a0\u202f\u2009]/g, '');
+  const commas = t.split(',').length - 1;
+  if (commas === 1 && !t.includes('.')) t = t.replace(',', '.');
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Longest bare number read as minutes ("3.5" → 3:30); up to an hour, seconds; from 10,000 on, milliseconds. */
+const MAX_MINUTES = 15;
+const MAX_SECONDS = 3600;
+const MIN_MILLISECONDS = 10_000;
+
+/**
+ * A duration typed as text, in milliseconds, and how it was read; null when it is not a duration or a bare
+ * number sits between the units (e.g. 5000: seconds would be 83 minutes, milliseconds 5 s).
+ *
+ * @example
+ * parseDurationText('3:30')   // { ms: 210000, reading: 'm:ss' }
+ * parseDurationText('3,5')    // { ms: 210000, reading: 'minutes' }
+ * parseDurationText('210')    // { ms: 210000, reading: 'seconds' }
+ * parseDurationText('200000') // { ms: 200000, reading: 'milliseconds' }
+ */
+export function parseDurationText(text: string): { ms: number; reading: DurationReading } | null {
+  const t = text.trim();
+  const m = /^(\d{1,3}):([0-5]?\d(?:[.,]\d+)?)$/.exec(t);
+  if (m) {
+    return { ms: Math.round((Number(m[1]) * 60 + Number(m[2]!.replace(',', '.'))) * 1000), reading: 'm:ss' };
+  }
+  const n = parseNumberText(t);
+  if (n === null || n <= 0) return null;
+  if (n <= MAX_MINUTES) return { ms: Math.round(n * 60_000), reading: 'minutes' };
+  if (n <= MAX_SECONDS) return { ms: Math.round(n * 1000), reading: 'seconds' };
+  if (n >= MIN_MILLISECONDS) return { ms: Math.round(n), reading: 'milliseconds' };
+  return null;
+}
+
+function parseOne(spec: FeatureSpec, raw: unknown, options: ParseOptions): number | FieldErrorCode {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) {
     return 'feature-missing';
   }
@@ -184,12 +254,16 @@ function parseOne(spec: FeatureSpec, raw: unknown): number | FieldErrorCode {
   }
   if (typeof raw === 'number') n = raw;
   else if (typeof raw === 'string') {
-    const t = raw.trim();
-    // Number('') and Number('0x10') are accepted by JS; a CSV value must be a plain decimal.
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return 'feature-not-a-number';
-    n = Number(t);
-  } else if (typeof raw === 'boolean') return 'feature-not-a-number';
-  else return 'feature-not-a-number';
+    if (spec.name === 'duration_ms' && options.durations === 'flexible') {
+      const d = parseDurationText(raw);
+      if (!d) return 'feature-duration-unclear';
+      n = d.ms;
+    } else {
+      const parsed = parseNumberText(raw);
+      if (parsed === null) return 'feature-not-a-number';
+      n = parsed;
+    }
+  } else return 'feature-not-a-number';
   if (!Number.isFinite(n)) return 'feature-not-a-number';
   if (spec.kind === 'integer' && !Number.isInteger(n)) return 'feature-not-an-integer';
   if (n < spec.min || n > spec.max) return 'feature-out-of-range';
@@ -197,23 +271,31 @@ function parseOne(spec: FeatureSpec, raw: unknown): number | FieldErrorCode {
 }
 
 /**
- * Turns raw values (form strings, CSV cells, JSON numbers) into validated
- * features, or every field's problem at once.
+ * Turns raw values (form strings, CSV cells, URL parameters, JSON numbers) into validated features, or every
+ * field's problem at once. The one parser for the form, the batch CSV and the URL (`durations: 'flexible'`),
+ * and for the pipeline and server (durations in ms).
  *
  * @example
  * parseFeatures({ is_explicit: 'TRUE', duration_ms: '200000', … }) // { ok: true, value }
  * parseFeatures({ danceability: '1.4' }) // { ok: false, errors: [{ field: 'danceability', code: 'feature-out-of-range' }, …] }
+ * parseFeatures({ …, danceability: '0,62', duration_ms: '3.5' }, { durations: 'flexible' })
+ * // { ok: true, value: { danceability: 0.62, duration_ms: 210000, … }, durationReading: 'minutes' }
  */
-export function parseFeatures(raw: Readonly<Record<string, unknown>>): ParseResult {
+export function parseFeatures(raw: Readonly<Record<string, unknown>>, options: ParseOptions = {}): ParseResult {
   const errors: FieldError[] = [];
   const out: Partial<Record<FeatureName, number>> = {};
   for (const spec of FEATURE_SPECS) {
     const name = spec.name as FeatureName;
-    const r = parseOne(spec, raw[name]);
+    const r = parseOne(spec, raw[name], options);
     if (typeof r === 'number') out[name] = r;
     else errors.push({ field: name, code: r, value: raw[name] });
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: out as Features };
+  if (errors.length > 0) return { ok: false, errors };
+  const d = raw.duration_ms;
+  const reading = options.durations === 'flexible' && typeof d === 'string' ? parseDurationText(d)?.reading : undefined;
+  return reading
+    ? { ok: true, value: out as Features, durationReading: reading }
+    : { ok: true, value: out as Features };
 }
 
 /** Range text for the UI, e.g. "0–1" or "−60 to 5 dB". */

@@ -125,6 +125,40 @@ export const ModelCardSummarySchema = z.object({
 export type ModelCardSummary = z.infer<typeof ModelCardSummarySchema>;
 
 /**
+ * What a prediction for one country should be read against: how often songs chart there at all, and how well
+ * the model ranks songs there on held-out songs (AUC with a 95% interval, so a device can say where it is weak).
+ */
+export const CountryFactSchema = z.object({
+  /** Share of the training songs (train + validation) that charted in this country. */
+  baseRate: z.number().min(0).max(1),
+  /** Held-out AUC (as `evaluation.perCountryAuc`); null where the split has no positive or no negative song. */
+  auc: z.number().min(0).max(1).nullable(),
+  /** 95% interval of that AUC (Hanley–McNeil), clipped to [0, 1]; null with `auc`. */
+  aucLow: z.number().min(0).max(1).nullable(),
+  aucHigh: z.number().min(0).max(1).nullable(),
+  /** Held-out songs that charted / did not chart here: how much evidence the AUC rests on. */
+  positives: z.number().int().nonnegative(),
+  negatives: z.number().int().nonnegative(),
+});
+export type CountryFact = z.infer<typeof CountryFactSchema>;
+
+export const CountryFactsSchema = z.object({
+  /** Songs the base rates were counted on. */
+  songs: z.number().int().positive(),
+  byCountry: z.record(CountryCodeSchema, CountryFactSchema),
+});
+export type CountryFacts = z.infer<typeof CountryFactsSchema>;
+
+/** What real charting songs look like, per feature: changes the app suggests stay within these. */
+export const FeatureBoundsSchema = z.object({
+  songs: z.number().int().positive(),
+  /** The quantiles taken, e.g. [0.01, 0.99]. */
+  quantiles: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]),
+  byFeature: z.record(z.enum(FEATURE_NAMES), z.object({ low: z.number().finite(), high: z.number().finite() })),
+});
+export type FeatureBounds = z.infer<typeof FeatureBoundsSchema>;
+
+/**
  * Model version ids are content-addressed: "v" + first 12 hex of the sha256
  * over the sorted file hashes (see model/contract/canonical.ts).
  */
@@ -166,6 +200,10 @@ export const ManifestSchema = z.object({
     outputs: z.array(z.array(z.number()).length(COUNTRY_CODES.length)).min(1),
   }),
   card: ModelCardSummarySchema.optional(),
+  /** Per-country base rate and AUC with interval. Optional: versions before it have none. */
+  countryFacts: CountryFactsSchema.optional(),
+  /** Per-feature bounds of real charting songs (1st–99th percentile of training songs). Optional likewise. */
+  featureBounds: FeatureBoundsSchema.optional(),
   signature: SignatureSchema.optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

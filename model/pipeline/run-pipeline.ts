@@ -25,6 +25,7 @@ import { useBackend } from './backend.ts';
 import { cachedStep, createCache, type StepCache } from './cache.ts';
 import { applyCalibration, fitCalibration } from './calibrate.ts';
 import { buildCard, type ModelCard, renderCardMarkdown } from './card.ts';
+import { countryFacts, featureBounds } from './country-facts.ts';
 import { buildEvaluation, type ProductionScore, predictInMemory, priorPredictions } from './evaluate.ts';
 import { exportLayersModel, foldScaler } from './export-model.ts';
 import type { RecentOutcome } from './from-server.ts';
@@ -515,6 +516,17 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       return referenceProfile(raw, await predictExported(exported.value, raw, rows), rows);
     });
 
+    // What a device reads a prediction against: base rates and bounds on the training songs (train +
+    // validation, as the reference), AUC intervals on the held-out songs.
+    const fitY = new Float32Array(train.y.length + val.y.length);
+    fitY.set(train.y, 0);
+    fitY.set(val.y, train.y.length);
+    const fitRaw = new Float32Array(train.raw.length + val.raw.length);
+    fitRaw.set(train.raw, 0);
+    fitRaw.set(val.raw, train.raw.length);
+    const facts = countryFacts(fitY, train.rows + val.rows, test.y, test.rows, ev.perCountryAuc);
+    const bounds = featureBounds(fitRaw, train.rows + val.rows);
+
     // Manifest and card.
     const files: ModelFile[] = [
       {
@@ -555,6 +567,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       },
       reference: reference.value,
       parity: parity.value.section,
+      countryFacts: facts,
+      featureBounds: bounds,
     }) as Manifest;
     const card = buildCard({
       manifest: bare,

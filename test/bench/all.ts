@@ -21,6 +21,7 @@ const BENCHES: Record<string, string> = {
   ingest: 'test/bench/ingest.ts',
   drift: 'test/bench/drift.ts',
   shadow: 'test/bench/shadow.ts',
+  batch: 'test/bench/field-batch.ts',
 };
 
 function runOne(name: string, script: string): Promise<{ results: BenchResult[]; code: number; seconds: number }> {

@@ -80,13 +80,14 @@ describe('Jukebox Edge PWA', () => {
     await page.locator('#f-danceability').fill('1.4');
     await page.locator('#f-duration_ms').fill('three minutes');
     await page.locator('#f-tempo').fill('');
-    await page.locator('#f-loudness').fill('-5,2');
+    // A decimal comma is fine now (issue 13); two decimal separators are not.
+    await page.locator('#f-loudness').fill('-5,2.1');
     await submit();
     expect(await page.getByTestId('stale').textContent()).toContain('4 fields need fixing');
     const err = (f: string) => page.locator(`[data-field="${f}"] .error`).textContent();
     expect(await err('danceability')).toContain('outside the valid range');
     expect(await err('danceability')).toContain('0 to 1');
-    expect(await err('duration_ms')).toContain('Must be a number');
+    expect(await err('duration_ms')).toContain('Write the duration as m:ss');
     expect(await err('tempo')).toContain('A value is required');
     expect(await err('loudness')).toContain('Must be a number');
     expect(await page.locator('[data-field="energy"] .error').count()).toBe(0);

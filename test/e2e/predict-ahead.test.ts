@@ -39,6 +39,8 @@ beforeAll(async () => {
   await waitReady(page);
   // Let the once-per-device benchmark settle which backend serves single rows.
   await page.waitForFunction(() => (globalThis as unknown as G).__jukebox.inference.benchmark !== null);
+  // And the one background scoring of the catalogue (per-country percentiles, issue 13) has run.
+  await page.waitForFunction(() => (globalThis as unknown as G).__jukebox.percentiles !== null);
 });
 
 afterAll(async () => {

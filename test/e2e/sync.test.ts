@@ -157,7 +157,8 @@ describe('sync with the real server', () => {
     await form.locator('select[name=country]').selectOption('GB');
     await form.getByRole('button', { name: 'Save outcome' }).click();
     await poll(() => page.locator(`tr[data-log-id="${template.id}"] .outcome`).textContent()).toContain(
-      'did not chart in GB',
+      // Country names, not ISO codes (issue 13).
+      'did not chart in United Kingdom',
     );
     await page.evaluate(() =>
       (globalThis as { __jukebox?: { sync: { refreshCounts(): Promise<void> } } }).__jukebox!.sync.refreshCounts(),

@@ -16,7 +16,8 @@ import { Inference, type Prediction } from './inference/Inference.svelte.ts';
 import { BackendBenchmarkSchema } from './inference/protocol.ts';
 import { attachShadow } from './inference/shadow-log.ts';
 import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
-import { DeviceStore } from './storage/device-store.ts';
+import { buildPercentiles, type CataloguePercentiles } from './relative/catalogue-percentiles.ts';
+import { DeviceStore, type StoredLog } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
 import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
 import { afterPaint } from './ui/after-paint.ts';
@@ -57,6 +58,13 @@ export class App {
   unsaved = $state(0);
   storage = $state<{ usage: number; quota: number; persisted: boolean } | null>(null);
   busy = $state(false);
+  /** A past prediction reopened from the history: the Predict view shows it (nothing is predicted or logged). */
+  reopened = $state.raw<StoredLog | null>(null);
+  /** Set when this device has just enrolled: the app confirms it (and says what changes) until dismissed. */
+  enrolledNotice = $state(false);
+  /** The catalogue scored by the active model, sorted per country: a song's percentile there (null until done). */
+  percentiles = $state.raw<CataloguePercentiles | null>(null);
+  #percentilesRunning = '';
   #recorder = new PredictionRecorder(null);
   #storageCheckedAt = 0;
 
@@ -67,6 +75,7 @@ export class App {
     this.sync = new DeviceSync({
       ...syncOptionsFromQuery(location.search),
       onEnrolled: () => {
+        this.enrolledNotice = true;
         void this.refreshCatalogue();
         void this.models.check();
       },
@@ -79,6 +88,49 @@ export class App {
     addEventListener('offline', () => {
       this.online = false;
     });
+    // Once per model and catalogue: score the catalogue for the per-country percentiles.
+    $effect.root(() => {
+      $effect(() => {
+        const version = this.inference.status === 'ready' ? this.inference.modelVersion : null;
+        const catalogueVersion = this.catalogueVersion;
+        if (version && catalogueVersion && this.catalogue) this.#schedulePercentiles(`${version}|${catalogueVersion}`);
+      });
+    });
+  }
+
+  /** The manifest of the model in use: its country facts and feature bounds put each answer in context. */
+  readonly activeManifest: Manifest | null = $derived.by(() => this.models.state.activeManifest ?? this.manifest);
+
+  reopen(log: StoredLog): void {
+    this.reopened = log;
+  }
+
+  #schedulePercentiles(key: string): void {
+    if (this.percentiles?.key === key || this.#percentilesRunning === key) return;
+    this.#percentilesRunning = key;
+    // After start-up settles (the first prediction comes first), and never while a batch holds the model.
+    const run = async () => {
+      if (this.#percentilesRunning !== key) return;
+      if (this.busy) {
+        setTimeout(run, 2_000);
+        return;
+      }
+      const songs = this.catalogue?.all() ?? [];
+      const n = FEATURE_NAMES.length;
+      const x = new Float32Array(songs.length * n);
+      songs.forEach((s, i) => {
+        x.set(toVector(s.features), i * n);
+      });
+      const p = await this.inference.score(x, songs.length);
+      if (!p.ok || this.#percentilesRunning !== key) {
+        this.#percentilesRunning = '';
+        return;
+      }
+      const built = await buildPercentiles(key, p.value.outputs, songs.length, p.value.outputs.length / songs.length);
+      if (this.#percentilesRunning === key) this.percentiles = built;
+      this.#percentilesRunning = '';
+    };
+    setTimeout(run, 1_500);
   }
 
   async start(): Promise<void> {
@@ -129,9 +181,15 @@ export class App {
   }
 
   #setCatalogue(c: Catalogue): void {
-    this.catalogue = buildSongIndex(c.songs);
+    const index = buildSongIndex(c.songs);
+    this.catalogue = index;
     this.catalogueVersion = c.version;
     this.catalogueStatus = 'ready';
+    // The search index takes a moment to build (~0.3 s): when the page is idle, not while it starts.
+    const idle = (globalThis as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void })
+      .requestIdleCallback;
+    if (idle) idle(() => index.warm(), { timeout: 5_000 });
+    else setTimeout(() => index.warm(), 2_000);
   }
 
   async loadCatalogue(): Promise<void> {
@@ -190,7 +248,11 @@ export class App {
    */
   async predictAndLog(
     items: readonly Omit<LogInput, 'outputs'>[],
-    options: { onProgress?: (done: number, total: number) => void } = {},
+    options: {
+      onProgress?: (done: number, total: number) => void;
+      /** Logs written to IndexedDB so far (a batch is saved a few thousand at a time). */
+      onSaveProgress?: (saved: number, total: number) => void;
+    } = {},
   ): Promise<
     { ok: true; prediction: Prediction; logIds: string[]; saved: Promise<boolean> } | { ok: false; notice: Notice }
   > {
@@ -226,6 +288,7 @@ export class App {
         return this.#recorder.record(
           await attachShadow(logs, p.value.shadow),
           items.map((it) => it.label),
+          options.onSaveProgress,
         );
       })
       .then(async (r) => {

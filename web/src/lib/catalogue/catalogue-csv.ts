@@ -7,7 +7,13 @@
 import Papa from 'papaparse';
 import type { CatalogueSong } from '../../../../model/contract/api.ts';
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
-import { FEATURE_NAMES, type FieldError, parseFeatures } from '../../../../model/contract/features.ts';
+import {
+  type DurationReading,
+  FEATURE_NAMES,
+  type FieldError,
+  type ParseOptions,
+  parseFeatures,
+} from '../../../../model/contract/features.ts';
 
 export interface BadRow {
   /** 1-based line number in the file (the header is line 1). */
@@ -20,12 +26,18 @@ export interface CsvSongs {
   readonly songs: CatalogueSong[];
   readonly bad: BadRow[];
   readonly total: number;
+  /** Rows whose duration was read as minutes, seconds or m:ss rather than milliseconds (flexible durations only). */
+  readonly durationReadings: Partial<Record<DurationReading, number>>;
 }
 
 const ID_COLUMNS = ['spotify_id', 'id', 'song_id'];
 
-/** Parses CSV text; fails only when the file as a whole is unusable (empty, malformed, missing columns). */
-export function parseSongsCsv(text: string): Result<CsvSongs> {
+/**
+ * Parses CSV text; fails only when the file as a whole is unusable (empty, malformed, missing columns).
+ * A marketer's upload uses `{ durations: 'flexible' }` (the form's parser: decimal comma, Unicode minus,
+ * durations as m:ss, minutes, seconds or ms, each reading counted); the catalogue itself is in ms.
+ */
+export function parseSongsCsv(text: string, options: ParseOptions = {}): Result<CsvSongs> {
   if (text.trim() === '') return fail('file-empty');
   const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy' });
   const fields = parsed.meta.fields ?? [];
@@ -39,13 +51,14 @@ export function parseSongsCsv(text: string): Result<CsvSongs> {
   const songs: CatalogueSong[] = [];
   const bad: BadRow[] = [];
   const seen = new Set<string>();
+  const durationReadings: Partial<Record<DurationReading, number>> = {};
   parsed.data.forEach((row, i) => {
     const line = i + 2;
     const name = (row.name ?? '').trim();
     const artists = (row.artists ?? '').trim();
     let id = idColumn ? (row[idColumn] ?? '').trim() : '';
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) id = `row-${line}`;
-    const r = parseFeatures(row);
+    const r = parseFeatures(row, options);
     if (!r.ok) {
       bad.push({ line, label: name || id, errors: r.errors });
       return;
@@ -53,8 +66,11 @@ export function parseSongsCsv(text: string): Result<CsvSongs> {
     // The catalogue repeats a few songs; the first occurrence wins so ids stay unique.
     if (seen.has(id)) return;
     seen.add(id);
+    if (r.durationReading && r.durationReading !== 'milliseconds') {
+      durationReadings[r.durationReading] = (durationReadings[r.durationReading] ?? 0) + 1;
+    }
     songs.push({ id, name: name || id, artists, features: r.value });
   });
   if (songs.length === 0 && bad.length > 0) return fail('no-usable-rows', { bad: bad.slice(0, 20) });
-  return ok({ songs, bad, total: parsed.data.length });
+  return ok({ songs, bad, total: parsed.data.length, durationReadings });
 }

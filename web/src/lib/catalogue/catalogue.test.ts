@@ -31,6 +31,27 @@ describe('parseSongsCsv', () => {
     expect(r.value.total).toBe(3);
   });
 
+  it('reads an upload with the form parser: decimal commas, Unicode minus, durations in other units counted', () => {
+    const csv = [
+      HEADER,
+      's1,One,A,TRUE,3:30,"0,62",0.6,5,−6.1,1,0.05,0.2,0,0.1,0.4,120',
+      's2,Two,A,TRUE,3.5,0.5,0.6,5,-6,1,0.05,0.2,0,0.1,0.4,120',
+      's3,Three,A,TRUE,200000,0.5,0.6,5,-6,1,0.05,0.2,0,0.1,0.4,120',
+    ].join('\n');
+    const r = parseSongsCsv(csv, { durations: 'flexible' });
+    expect(
+      r.ok && r.value.songs.map((s) => [s.features.duration_ms, s.features.danceability, s.features.loudness]),
+    ).toEqual([
+      [210_000, 0.62, -6.1],
+      [210_000, 0.5, -6],
+      [200_000, 0.5, -6],
+    ]);
+    expect(r.ok && r.value.durationReadings).toEqual({ 'm:ss': 1, minutes: 1 });
+    // The catalogue itself is in milliseconds: 3.5 there is a bad row, not 3 min 30 s.
+    const strict = parseSongsCsv(csv);
+    expect(strict.ok && strict.value.bad.map((b) => b.line)).toEqual([2, 3]);
+  });
+
   it('fails the whole file only when it is unusable', () => {
     expect(parseSongsCsv('')).toMatchObject({ ok: false, code: 'file-empty' });
     expect(parseSongsCsv('name,artists\nx,y')).toMatchObject({ ok: false, code: 'csv-missing-column' });
@@ -76,6 +97,23 @@ describe('song index', () => {
 
   it('ranks a name prefix above a word inside the name', () => {
     expect(index.search('lights').map((s) => s.id)).toEqual(['3', '2']);
+  });
+
+  it('on the real catalogue: exact titles first, the main artist before a featured one, typos forgiven', () => {
+    const r = parseSongsCsv(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'));
+    if (!r.ok) throw new Error(r.message);
+    const real = buildSongIndex(r.value.songs);
+    const miley = real.search('Miley', 10);
+    expect(miley[0]!.artists.startsWith('Miley Cyrus')).toBe(true);
+    const doctor = miley.findIndex((s) => s.name.startsWith('Doctor (Work It Out)'));
+    const flowers = miley.findIndex((s) => s.name === 'Flowers');
+    expect(flowers).toBeGreaterThanOrEqual(0);
+    if (doctor >= 0) expect(flowers).toBeLessThan(doctor);
+    expect(real.search('flowrs', 5).some((s) => s.name === 'Flowers' && s.artists === 'Miley Cyrus')).toBe(true);
+    // Two songs called "Halo": both come first, told apart by their artists.
+    const halo = real.search('halo', 5);
+    expect(halo[0]!.name).toBe('Halo');
+    expect(halo.filter((s) => s.name === 'Halo').map((s) => s.artists).length).toBeGreaterThanOrEqual(1);
   });
 
   it('folds text', () => {

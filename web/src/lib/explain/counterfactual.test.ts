@@ -42,7 +42,11 @@ describe('searchCounterfactual', () => {
   it('says none was found when the target is out of reach within the ranges', async () => {
     const r = await searchCounterfactual(logistic([1, 1], -10), [0, 0], [unit, unit], { target: 0.3 });
     expect(r).toMatchObject({ found: false, reason: 'none-within-ranges' });
-    if (!r.found) expect(r.best).toBeLessThan(0.3);
+    if (r.found) return;
+    expect(r.best).toBeLessThan(0.3);
+    // The best reachable is shown: both features at their maximum, and its probability is the one reported.
+    expect(r.closest?.input).toEqual([1, 1]);
+    expect(r.best).toBeCloseTo(sigmoid(-8), 6);
   });
 
   it('leaves immutable features alone and uses whole numbers for integer features', async () => {

@@ -1,7 +1,9 @@
 /**
  * Counterfactual search: the smallest change to at most a few features that
- * lifts one country's probability to a target (default 30%), staying inside
- * each feature's valid range. A beam search over single-feature moves on a
+ * lifts one country's probability to a target the user chose (e.g. double
+ * the odds, or the country's top 10%), staying inside each feature's domain
+ * (what real charting songs look like). When nothing reaches the target, the
+ * best reachable change is returned with its probability. A beam search over single-feature moves on a
  * grid, then each changed feature is pulled back toward its original value
  * (bisection) while the target still holds. Distance is the sum of changes
  * measured in reference standard deviations, so a 0.1 change in danceability
@@ -34,7 +36,14 @@ export type CounterfactualResult =
       readonly probability: number;
       readonly distance: number;
     }
-  | { readonly found: false; readonly best: number; readonly reason: 'already-above' | 'none-within-ranges' };
+  | {
+      readonly found: false;
+      /** The highest probability any searched change reached (the start value when already above). */
+      readonly best: number;
+      readonly reason: 'already-above' | 'none-within-ranges';
+      /** The change that reached `best` (none-within-ranges with some improvement only). */
+      readonly closest?: { readonly changes: Change[]; readonly input: number[]; readonly distance: number };
+    };
 
 export interface CounterfactualOptions {
   readonly target?: number;
@@ -97,6 +106,7 @@ export async function searchCounterfactual(
   let beam: Candidate[] = [{ x: [...x0], changed: [], p: p0, distance: 0 }];
   let best: Candidate | undefined;
   let bestP = p0;
+  let closest: Candidate | undefined;
   for (let depth = 0; depth < maxChanges && !best; depth++) {
     const expansions: { x: number[]; changed: number[] }[] = [];
     for (const c of beam) {
@@ -119,7 +129,10 @@ export async function searchCounterfactual(
       distance: distanceOf(e.x, x0, domains),
     }));
     for (const s of scored) {
-      bestP = Math.max(bestP, s.p);
+      if (s.p > bestP) {
+        bestP = s.p;
+        closest = s;
+      }
       if (s.p >= target && (!best || s.distance < best.distance)) best = s;
     }
     // Keep the moves that buy the most probability per unit of change, one per feature set.
@@ -135,7 +148,20 @@ export async function searchCounterfactual(
       })
       .slice(0, beamWidth);
   }
-  if (!best) return { found: false, best: bestP, reason: 'none-within-ranges' };
+  if (!best) {
+    if (!closest) return { found: false, best: bestP, reason: 'none-within-ranges' };
+    const c = closest;
+    const changes = c.changed
+      .filter((f) => c.x[f] !== x0[f])
+      .map((f) => ({ feature: f, from: x0[f]!, to: c.x[f]! }))
+      .sort((a, b) => a.feature - b.feature);
+    return {
+      found: false,
+      best: bestP,
+      reason: 'none-within-ranges',
+      closest: { changes, input: c.x, distance: c.distance },
+    };
+  }
 
   // Shrink each change toward the original while the target still holds.
   const x = [...best.x];

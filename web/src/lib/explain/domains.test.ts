@@ -19,6 +19,22 @@ describe('counterfactualDomains', () => {
     expect(at('key')).toMatchObject({ min: -1, max: 11, kind: 'integer' });
   });
 
+  it('keeps changes within the bounds of real charting songs when the manifest has them', async () => {
+    const { manifest } = await makeTinyModel();
+    const byFeature = Object.fromEntries(FEATURE_NAMES.map((n) => [n, { low: 0, high: 1 }])) as NonNullable<
+      typeof manifest.featureBounds
+    >['byFeature'];
+    byFeature.loudness = { low: -16.5, high: -2.1 };
+    byFeature.duration_ms = { low: 103_271.5, high: 410_672.4 };
+    byFeature.key = { low: 0, high: 11 };
+    const d = counterfactualDomains({ ...manifest, featureBounds: { songs: 10, quantiles: [0.01, 0.99], byFeature } });
+    const at = (n: (typeof FEATURE_NAMES)[number]) => d[FEATURE_NAMES.indexOf(n)]!;
+    expect(at('loudness')).toMatchObject({ min: -16.5, max: -2.1 });
+    expect(at('duration_ms')).toMatchObject({ min: 103_272, max: 410_672 });
+    expect(at('key')).toMatchObject({ min: 0, max: 11 });
+    expect(at('is_explicit').mutable).toBe(false);
+  });
+
   it('falls back to the contract ranges without a manifest', () => {
     const d = counterfactualDomains(null);
     expect(d[FEATURE_NAMES.indexOf('loudness')]).toMatchObject({ min: -60, max: 5 });

@@ -177,6 +177,14 @@ export class Inference {
     return this.#run(inputs, rows, options);
   }
 
+  /**
+   * Background scoring (the catalogue, for per-country percentiles): like `predict`, but it leaves a row
+   * computed ahead for the form in place, so the next Predict still needs no worker call.
+   */
+  score(inputs: Float32Array, rows: number): Promise<Result<Prediction>> {
+    return this.#run(inputs, rows, {});
+  }
+
   async #run(inputs: Float32Array, rows: number, options: PredictOptions): Promise<Result<Prediction>> {
     let settle: (s: ShadowOutputs | null) => void = () => {};
     const shadow = new Promise<ShadowOutputs | null>((resolve) => {

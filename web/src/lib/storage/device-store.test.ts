@@ -125,6 +125,30 @@ describe('PredictionRecorder', () => {
     expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 2, rejected: 0 } });
   });
 
+  it('stores a 5,000-log batch in a few transactions with progress, and still refuses one bad log deep inside', async () => {
+    const store = await fresh();
+    const rec = new PredictionRecorder(store);
+    const logs = Array.from({ length: 5_000 }, (_, i) => makeLog(`song-${i}`));
+    const seen: number[] = [];
+    expect(await rec.record(logs, undefined, (saved) => seen.push(saved))).toEqual({ ok: true, value: 5_000 });
+    expect(seen).toEqual([2_000, 4_000, 5_000]);
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 5_000, unsynced: 5_000, rejected: 0 } });
+    const batch = Array.from({ length: 200 }, (_, i) => makeLog(`b-${i}`));
+    const tooLoud = { ...batch[150]!, inputs: { ...batch[150]!.inputs, loudness: 9 } };
+    const r = await rec.record([...batch.slice(0, 150), tooLoud, ...batch.slice(151)]);
+    expect(r).toMatchObject({ ok: false, code: 'validation-failed', details: { id: tooLoud.id } });
+    expect(await store.countLogs()).toMatchObject({ ok: true, value: { total: 5_000 } });
+  });
+
+  it('marks rows read by the sync engine synced without reading them again, and only pending ones', async () => {
+    const store = await fresh();
+    await store.addLogs([makeLog('a'), makeLog('b')]);
+    const rows = await store.unsyncedLogRows(10);
+    if (!rows.ok) throw new Error(rows.code);
+    expect(await store.markRowsSynced(rows.value)).toEqual({ ok: true, value: 2 });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 0, rejected: 0 } });
+  });
+
   it('refuses a record that breaks the contract instead of storing it', async () => {
     const rec = new PredictionRecorder(await fresh());
     const bad = { ...makeLog(), outputs: [0.5] };

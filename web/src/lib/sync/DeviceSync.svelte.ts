@@ -11,6 +11,8 @@
  * engine to upload without a page; the timer and the start/online/visible
  * triggers cover the tab being reopened days later.
  */
+
+import { MAX_LOGS_PER_BATCH } from '../../../../model/contract/api.ts';
 import { describeError } from '../../../../model/contract/errors.ts';
 import type { Outcome } from '../../../../model/contract/outcome.ts';
 import { enrollDevice } from '../enrollment/enroll-device.ts';
@@ -134,7 +136,10 @@ export class DeviceSync {
       outboxes: [logOutbox(store), outcomeOutbox(store)],
       post: httpPost({ baseUrl: this.#o.baseUrl, token: () => this.#token }),
       backoff: this.#o.backoff ?? DEFAULT_BACKOFF,
-      batchSize: this.#o.batchSize ?? 500,
+      // The contract's most per request: a whole-catalogue batch (14,000 logs) is 15 requests.
+      batchSize: this.#o.batchSize ?? MAX_LOGS_PER_BATCH,
+      // Counting is two index counts (milliseconds): the header's pending count moves batch by batch.
+      onBatch: () => void this.refreshCounts(),
       onState: (s) => {
         this.engineState = s;
         if (s.status === 'unauthorized') this.needsReenroll = true;

@@ -59,16 +59,19 @@ export interface SyncEngineOptions {
   readonly setTimer?: (fn: () => void, ms: number) => unknown;
   readonly clearTimer?: (handle: unknown) => void;
   readonly onState?: (state: SyncState) => void;
+  /** After each batch the server answered (acknowledged or refused): lets the pending count move during a pass. */
+  readonly onBatch?: (path: string, done: number) => void;
 }
 
 type BatchOutcome =
-  | { kind: 'ok'; acked: number }
+  | { kind: 'ok'; acked: string[] }
   | { kind: 'rejected'; count: number }
   | { kind: 'too-large' }
   | { kind: 'retry' | 'auth'; error: string };
 
 export class SyncEngine {
-  readonly #o: Required<Omit<SyncEngineOptions, 'onState'>> & Pick<SyncEngineOptions, 'onState'>;
+  readonly #o: Required<Omit<SyncEngineOptions, 'onState' | 'onBatch'>> &
+    Pick<SyncEngineOptions, 'onState' | 'onBatch'>;
   #state: SyncState = { status: 'idle', lastSyncAt: null, lastError: null, nextRetryAt: null, attempt: 0 };
   #running: Promise<SyncReport> | null = null;
   #timer: unknown = null;
@@ -129,12 +132,27 @@ export class SyncEngine {
     let rejected = 0;
     for (const outbox of this.#o.outboxes) {
       let limit = this.#o.batchSize;
-      for (;;) {
-        const items = await outbox.unsynced(limit);
-        if (items.length === 0) break;
+      // Marking a batch synced overlaps the next upload: the next batch is read first (its read-only
+      // transaction then runs before the mark's read-write one), leaving out what was just acknowledged.
+      const marks: Promise<void>[] = [];
+      let items = await outbox.unsynced(limit);
+      while (items.length > 0) {
         const r = await this.#sendBatch(outbox, items);
-        if (r.kind === 'ok') sent += r.acked;
-        else if (r.kind === 'rejected') rejected += r.count;
+        if (r.kind === 'ok') {
+          sent += r.acked.length;
+          const acked = new Set(r.acked);
+          const next = outbox.unsynced(limit + items.length);
+          const mark = outbox.markSynced(r.acked);
+          marks.push(mark.then(() => this.#o.onBatch?.(outbox.path, r.acked.length)));
+          items = (await next).filter((i) => !acked.has(i.id)).slice(0, limit);
+          continue;
+        }
+        // Anything else changes what is pending in ways the read-ahead cannot know: settle the marks first.
+        await Promise.all(marks.splice(0));
+        if (r.kind === 'rejected') {
+          rejected += r.count;
+          this.#o.onBatch?.(outbox.path, r.count);
+        }
         // Valid items in a body over the server's limit: send fewer at a time (for the rest of this pass).
         else if (r.kind === 'too-large') limit = Math.max(1, Math.floor(items.length / 2));
         else if (r.kind === 'auth') {
@@ -144,7 +162,10 @@ export class SyncEngine {
           this.#scheduleRetry(r.error);
           return { sent, rejected, complete: false };
         }
+        items = await outbox.unsynced(limit);
       }
+      // A failed mark (storage) throws here: the pass retries later and the server stores the resend once.
+      await Promise.all(marks);
     }
     this.#set({ status: 'idle', lastSyncAt: this.#o.now().toISOString(), lastError: null, attempt: 0 });
     return { sent, rejected, complete: true };
@@ -180,9 +201,9 @@ export class SyncEngine {
       // Only ids the server says it stored are marked: anything else is sent again next pass.
       const sentIds = new Set(items.map((i) => i.id));
       const acked = parsed.data.stored.filter((id) => sentIds.has(id));
-      await outbox.markSynced(acked);
       if (acked.length === 0) return { kind: 'retry', error: 'The server acknowledged none of the batch.' };
-      return { kind: 'ok', acked: acked.length };
+      // Marked by the caller, overlapping the next upload.
+      return { kind: 'ok', acked };
     }
     if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
       const itemErrors = itemErrorsOf(res.body);

@@ -1,20 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { parseFeatures } from '../../../../model/contract/features.ts';
 import { batchResultCsv, topCountries } from '../batch/batch-csv.ts';
 import { PRESETS } from '../catalogue/presets.ts';
 import {
+  durationEcho,
   formatDuration,
   formatReference,
   formatValue,
-  fromFormValues,
-  parseDuration,
+  readForm,
   toFormValues,
 } from './feature-format.ts';
 
 describe('form values', () => {
   it('round-trips a song through the form text and the contract parser', () => {
     const song = PRESETS[2]!;
-    const r = parseFeatures(fromFormValues(toFormValues(song.features)));
+    const r = readForm(toFormValues(song.features));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     // Duration is shown to the second, so it comes back rounded to whole seconds.
@@ -22,14 +21,22 @@ describe('form values', () => {
     expect({ ...r.value, duration_ms: 0 }).toEqual({ ...song.features, duration_ms: 0 });
   });
 
-  it('reads durations as m:ss or seconds and marks anything else', () => {
-    expect(parseDuration('3:25')).toBe('205000');
-    expect(parseDuration('0:59.5')).toBe('59500');
-    expect(parseDuration('205')).toBe('205000');
-    expect(parseDuration('')).toBe('');
-    const bad = parseFeatures(fromFormValues({ ...toFormValues(PRESETS[0]!.features), duration_ms: '3 min' }));
+  it('reads the form as a person types it: m:ss, minutes, seconds, ms, decimal comma, Unicode minus', () => {
+    const base = toFormValues(PRESETS[0]!.features);
+    const read = (duration: string) => {
+      const r = readForm({ ...base, duration_ms: duration });
+      return r.ok ? [r.value.duration_ms, durationEcho(duration, r.durationReading, r.value.duration_ms)] : null;
+    };
+    expect(read('3:25')).toEqual([205_000, null]);
+    expect(read('0:59.5')).toEqual([59_500, null]);
+    expect(read('205')).toEqual([205_000, '205 → 3:25 (read as seconds)']);
+    expect(read('3.5')).toEqual([210_000, '3.5 → 3:30 (read as minutes)']);
+    expect(read('200000')).toEqual([200_000, '200000 → 3:20 (read as milliseconds)']);
+    const comma = readForm({ ...base, danceability: '0,5', loudness: '−6' });
+    expect(comma.ok && [comma.value.danceability, comma.value.loudness]).toEqual([0.5, -6]);
+    const bad = readForm({ ...base, duration_ms: '3 min' });
     expect(bad.ok === false && bad.errors.map((e) => [e.field, e.code])).toEqual([
-      ['duration_ms', 'feature-not-a-number'],
+      ['duration_ms', 'feature-duration-unclear'],
     ]);
     expect(formatDuration(205_400)).toBe('3:25');
   });

@@ -3,7 +3,15 @@
  * name, booleans as toggles; everything else as plain numbers. Pure
  * functions, so the round trip (form text → model value) is unit-tested.
  */
-import { FEATURES, type FeatureName, type FeatureSpec, type Features } from '../../../../model/contract/features.ts';
+import {
+  type DurationReading,
+  FEATURES,
+  type FeatureName,
+  type FeatureSpec,
+  type Features,
+  type ParseResult,
+  parseFeatures,
+} from '../../../../model/contract/features.ts';
 
 export const KEY_NAMES = ['C', 'C♯/D♭', 'D', 'D♯/E♭', 'E', 'F', 'F♯/G♭', 'G', 'G♯/A♭', 'A', 'A♯/B♭', 'B'] as const;
 
@@ -15,13 +23,10 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(total / 60)}:${String(total % 60).padStart(2, '0')}`;
 }
 
-/** "3:25" or "3:25.5" → 205000 ms; plain seconds "205" also accepted. Returns the text unchanged when unreadable. */
-export function parseDuration(text: string): string {
-  const t = text.trim();
-  const m = /^(\d{1,3}):([0-5]?\d(?:\.\d+)?)$/.exec(t);
-  if (m) return String(Math.round((Number(m[1]) * 60 + Number(m[2])) * 1000));
-  if (/^\d+(\.\d+)?$/.test(t)) return String(Math.round(Number(t) * 1000));
-  return t === '' ? '' : 'not-a-duration';
+/** How a typed duration was read, in words, e.g. "3.5 → 3:30 (read as minutes)"; null when it was typed as m:ss. */
+export function durationEcho(text: string, reading: DurationReading | undefined, ms: number): string | null {
+  if (!reading || reading === 'm:ss') return null;
+  return `${text.trim()} → ${formatDuration(ms)} (read as ${reading})`;
 }
 
 export function keyName(key: number): string {
@@ -68,9 +73,12 @@ export function toFormValues(f: Features): FormValues {
   return out;
 }
 
-/** The raw record handed to the contract's `parseFeatures` (which owns all validation). */
-export function fromFormValues(values: FormValues): Record<FeatureName, string> {
-  return { ...values, duration_ms: parseDuration(values.duration_ms) };
+/**
+ * The form's text checked against the contract: the same parser as the batch CSV and the URL (decimal comma,
+ * Unicode minus, durations as m:ss, minutes, seconds or milliseconds).
+ */
+export function readForm(values: FormValues): ParseResult {
+  return parseFeatures(values, { durations: 'flexible' });
 }
 
 /** A reference mean in words: for yes/no and major/minor the mean is a share, not a value. */
