@@ -13,6 +13,9 @@ import { spawnNodeKernelThread } from './testing/node-kernel-thread.ts';
 
 const { weights } = shippedModel();
 
+/** Helper threads share two cores with the rest of the suite: seconds of work there is slow, not hung. */
+const SLOW_ON_LOADED_CORES_MS = 60_000;
+
 describe('WebAssembly SIMD dense model on threads', () => {
   let own: WebAssembly.Module;
   let shared: WebAssembly.Module;
@@ -21,36 +24,44 @@ describe('WebAssembly SIMD dense model on threads', () => {
     shared = await WebAssembly.compile(await compileDenseKernel('shared'));
   });
 
-  it('gives exactly the single-threaded outputs, whichever rows each thread takes', async () => {
-    const single = await createSimdDenseModel(weights, own);
-    const x = songRows(mulberry32(3), 3000);
-    const expected = single.predictSync(x, 3000);
-    for (const threads of [2, 3]) {
-      const m = await createThreadedSimdDenseModel(weights, shared, { threads, spawn: spawnNodeKernelThread });
-      // 1 and 127 rows stay on the calling thread; from 128 on, rows are shared out in chunks (a short last one for
-      // 129, 1001 and 3000 rows).
-      for (const rows of [1, 127, 128, 129, 1001, 3000]) {
-        const got = m.predictSync(x.subarray(0, rows * 13), rows);
-        expect(got).toEqual(expected.subarray(0, rows * 72));
+  it(
+    'gives exactly the single-threaded outputs, whichever rows each thread takes',
+    async () => {
+      const single = await createSimdDenseModel(weights, own);
+      const x = songRows(mulberry32(3), 3000);
+      const expected = single.predictSync(x, 3000);
+      for (const threads of [2, 3]) {
+        const m = await createThreadedSimdDenseModel(weights, shared, { threads, spawn: spawnNodeKernelThread });
+        // 1 and 127 rows stay on the calling thread; from 128 on, rows are shared out in chunks (a short last one for
+        // 129, 1001 and 3000 rows).
+        for (const rows of [1, 127, 128, 129, 1001, 3000]) {
+          const got = m.predictSync(x.subarray(0, rows * 13), rows);
+          expect(got).toEqual(expected.subarray(0, rows * 72));
+        }
+        m.dispose();
+        expect(() => m.predictSync(x.subarray(0, 13), 1)).toThrow(/disposed/);
+      }
+      const ref = predictReference(weights, x.subarray(2999 * 13));
+      for (let j = 0; j < 72; j++) expect(Math.abs(expected[2999 * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
+    },
+    SLOW_ON_LOADED_CORES_MS,
+  );
+
+  it(
+    'runs a call bigger than one pass through shared memory in several passes',
+    async () => {
+      const m = await createThreadedSimdDenseModel(weights, shared, { threads: 2, spawn: spawnNodeKernelThread });
+      const rows = 40_000;
+      const x = songRows(mulberry32(5), rows);
+      const y = m.predictSync(x, rows);
+      for (const r of [0, 32_767, 32_768, rows - 1]) {
+        const ref = predictReference(weights, x.subarray(r * 13, (r + 1) * 13));
+        for (let j = 0; j < 72; j++) expect(Math.abs(y[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
       }
       m.dispose();
-      expect(() => m.predictSync(x.subarray(0, 13), 1)).toThrow(/disposed/);
-    }
-    const ref = predictReference(weights, x.subarray(2999 * 13));
-    for (let j = 0; j < 72; j++) expect(Math.abs(expected[2999 * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
-  });
-
-  it('runs a call bigger than one pass through shared memory in several passes', async () => {
-    const m = await createThreadedSimdDenseModel(weights, shared, { threads: 2, spawn: spawnNodeKernelThread });
-    const rows = 40_000;
-    const x = songRows(mulberry32(5), rows);
-    const y = m.predictSync(x, rows);
-    for (const r of [0, 32_767, 32_768, rows - 1]) {
-      const ref = predictReference(weights, x.subarray(r * 13, (r + 1) * 13));
-      for (let j = 0; j < 72; j++) expect(Math.abs(y[r * 72 + j]! - ref[j]!)).toBeLessThan(1e-5);
-    }
-    m.dispose();
-  });
+    },
+    SLOW_ON_LOADED_CORES_MS,
+  );
 
   it('refuses a thread count it cannot run, and stops the started helpers when one fails to start', async () => {
     const spawn = spawnNodeKernelThread;
