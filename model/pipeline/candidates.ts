@@ -14,9 +14,11 @@ import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
 import { featureMatrix, labelMatrix, type Song } from './targets.ts';
 import { type EnsembleParams, positiveWeights, type TrainData, type TrainResult, trainNetwork } from './train.ts';
 
+export type PartParams = Omit<EnsembleParams, 'seed'>;
+
 export interface RecipePart {
   /** The networks' settings; `members` networks from the run seed (member k as trainEnsemble seeds it). */
-  readonly params: EnsembleParams;
+  readonly params: PartParams;
   /** Weight of this part's mean logit in the candidate's logit. */
   readonly weight: number;
 }
@@ -35,7 +37,7 @@ export const memberSeed = (seed: number, members: number, m: number) =>
   members === 1 ? seed : deriveSeed(seed, `member-${m}`);
 
 /** Per-country logit shift that undoes weighted cross-entropy (0 for unweighted parts). */
-export function logitShift(y: Float32Array, rows: number, p: EnsembleParams): number[] {
+export function logitShift(y: Float32Array, rows: number, p: PartParams): number[] {
   return positiveWeights(y, rows, p).map((w) => -Math.log(w));
 }
 
@@ -63,11 +65,13 @@ export function logitsOf(w: DenseWeights, x: Float32Array, rows: number): Float6
   return out;
 }
 
-const paramsKey = (p: EnsembleParams) => JSON.stringify({ ...p, members: 0 });
+const paramsKey = (p: PartParams) => JSON.stringify({ ...p, members: 0 });
 
 export interface TrainedMember {
   readonly weights: DenseWeights;
   readonly bestEpoch: number;
+  readonly epochsRun: number;
+  readonly validationMacroAuc: number;
 }
 
 /**
@@ -94,14 +98,23 @@ export async function trainRecipes(
           ...(fixed === undefined ? {} : { maxEpochs: fixed }),
           seed: s,
         });
-        trained.set(key, { weights: res.weights, bestEpoch: res.bestEpoch });
+        trained.set(key, {
+          weights: res.weights,
+          bestEpoch: res.bestEpoch,
+          epochsRun: res.history.length,
+          validationMacroAuc: res.bestValidationMacroAuc,
+        });
       }
     }
   }
   return trained;
 }
 
-function partMembers(part: RecipePart, trained: ReadonlyMap<string, TrainedMember>, seed: number): TrainedMember[] {
+export function partMembers(
+  part: RecipePart,
+  trained: ReadonlyMap<string, TrainedMember>,
+  seed: number,
+): TrainedMember[] {
   return Array.from({ length: part.params.members }, (_, m) => {
     const t = trained.get(`${paramsKey(part.params)}#${memberSeed(seed, part.params.members, m)}`);
     if (!t) throw new Error(`network ${m} of ${part.params.members} was not trained`);
@@ -329,4 +342,83 @@ export function recipeParameters(recipe: Recipe): number {
 
 export function foldScalerFor(songs: readonly Song[]): Scaler {
   return fitScaler(featureMatrix(songs), songs.length, IN);
+}
+
+/** Rank of the shared low-rank model's bottleneck (countries share 8 directions in feature space). */
+export const LOW_RANK = 8;
+
+/**
+ * The candidates every run cross-validates: the configured network, the same with more members, logistic
+ * regression, their blend (the network ranks across countries better, logistic often within a country), and a
+ * low-rank multi-task model (one linear bottleneck shared by all countries, trained with the network's loss).
+ */
+export function defaultRecipes(model: PartParams, logistic: PartParams, moreMembers = 5): Recipe[] {
+  const recipes: Recipe[] = [
+    {
+      name: 'network',
+      description: `the configured network (${model.members} members)`,
+      parts: [{ params: model, weight: 1 }],
+    },
+    { name: 'logistic', description: 'logistic regression per country', parts: [{ params: logistic, weight: 1 }] },
+    {
+      name: 'blend',
+      description: 'mean of the network’s and logistic regression’s logits',
+      parts: [
+        { params: model, weight: 0.5 },
+        { params: logistic, weight: 0.5 },
+      ],
+    },
+    {
+      name: 'low-rank',
+      description: `shared rank-${LOW_RANK} linear bottleneck, network loss, ${model.members} members`,
+      parts: [{ params: { ...model, hidden: [LOW_RANK], hiddenActivation: 'linear', dropout: 0 }, weight: 1 }],
+    },
+  ];
+  recipes.push({
+    name: 'network-regularised',
+    description: 'the network with dropout 0.4, L2 5e-4, softmax weight 0.1 (best screened settings, 2026-11-23)',
+    parts: [{ params: { ...model, dropout: 0.4, l2: 5e-4, softmaxWeight: 0.1 }, weight: 1 }],
+  });
+  if (moreMembers > model.members) {
+    recipes.push({
+      name: `network-${moreMembers}`,
+      description: `the configured network with ${moreMembers} members`,
+      parts: [{ params: { ...model, members: moreMembers }, weight: 1 }],
+    });
+  }
+  return recipes;
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** Two recipes train the same networks and combine them the same way. */
+export const sameRecipe = (a: Pick<Recipe, 'parts'>, b: Pick<Recipe, 'parts'>) =>
+  canonical(a.parts) === canonical(b.parts);
+
+/**
+ * Production's recipe from its manifest's lineage: `parameters.recipe` (written since cross-validation), else
+ * `parameters.model` as one network part (older manifests). Null when neither reads as network settings.
+ */
+export function productionRecipe(parameters: unknown): Pick<Recipe, 'parts'> | null {
+  const p = parameters as { recipe?: { parts?: unknown }; model?: unknown } | undefined;
+  const isParams = (v: unknown): v is PartParams =>
+    !!v &&
+    typeof v === 'object' &&
+    Array.isArray((v as PartParams).hidden) &&
+    typeof (v as PartParams).members === 'number' &&
+    typeof (v as PartParams).learningRate === 'number';
+  const parts = p?.recipe?.parts;
+  if (Array.isArray(parts) && parts.every((x) => isParams(x?.params) && typeof x?.weight === 'number'))
+    return { parts: parts as RecipePart[] };
+  if (isParams(p?.model)) return { parts: [{ params: p.model, weight: 1 }] };
+  return null;
 }
