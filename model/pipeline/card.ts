@@ -17,6 +17,7 @@ import type { ProductionScore } from './evaluate.ts';
 import type { GateResult } from './gate.ts';
 import { type BootstrapInterval, topK } from './metrics.ts';
 import type { ParityReport } from './parity.ts';
+import type { TimeOrderedReport } from './run-pipeline.ts';
 import type { EnsembleResult } from './train.ts';
 import type { ValidationReport } from './validate.ts';
 
@@ -48,6 +49,7 @@ export interface CvCardSection {
   readonly chosen: string;
   readonly production?: { version: string; matched: string } | undefined;
   readonly refit?: { songs: number; epochs: Record<string, number>; calibration: { a: number; b: number } } | undefined;
+  readonly timeOrdered?: TimeOrderedReport | undefined;
 }
 
 export interface ModelCard {
@@ -213,6 +215,7 @@ export function buildCard(i: CardInput): ModelCard {
             chosen: i.crossValidation.chosen,
             production: i.crossValidation.production,
             refit: i.crossValidation.refit,
+            timeOrdered: i.crossValidation.timeOrdered,
           },
         }
       : {}),
@@ -251,6 +254,17 @@ function crossValidationText(c: ModelCard): string {
           '; ',
         )}), calibrated on the out-of-fold scores of the first repeat (a ${f4(cv.refit.calibration.a)}, b ${f4(cv.refit.calibration.b)}). Its expected accuracy on songs it has not seen is the cross-validated estimate of ${cv.chosen}: macro AUC ${iv4(cv.estimates[cv.chosen]?.macroAuc)}, top-5 hit ${iv4(cv.estimates[cv.chosen]?.top5Hit)}.`
     : '';
+  const t = cv.timeOrdered;
+  const timeText = t
+    ? `Time-ordered (songs carry dates): trained on ${t.trainSongs} songs (dated ones until ${t.trainUntil ?? '–'}), tested on the ${t.testSongs} latest songs (${t.from} to ${t.to}): ${Object.entries(
+        t.scores,
+      )
+        .map(
+          ([n, m]) =>
+            `${n} macro AUC ${f4(m.macroAuc)} (cross-validated ${f4(cv.estimates[n]?.macroAuc.mean)}), top-5 hit ${f4(m.top5Hit)} (cross-validated ${f4(cv.estimates[n]?.top5Hit.mean)})`,
+        )
+        .join('; ')}. The gap to the cross-validated estimate is how much accuracy decays on songs that come later.\n\n`
+    : '';
   return `## Cross-validation (what selection and the gate decide on)
 
 ${cv.settings.folds}-fold × ${cv.settings.repeats} repeated cross-validation over all ${cv.songs} songs, grouped by song and stratified by how many countries a song charted in; in each fold ${Math.round(cv.settings.innerValidationShare * 100)} % of the training songs are held back for early stopping and calibration. Mean over the ${cv.settings.folds * cv.settings.repeats} folds with 95 % intervals (corrected resampled t, Nadeau–Bengio: folds share training songs); differences are paired per fold.
@@ -263,7 +277,7 @@ Selection: ${cv.selection.reason}.${cv.production ? ` Production ${cv.production
 
 ${refit}
 
-`;
+${timeText}`;
 }
 
 function bootstrapText(c: ModelCard): string {

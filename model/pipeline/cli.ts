@@ -179,7 +179,7 @@ async function main(argv: string[]): Promise<void> {
     data,
     out: values.out ?? (values.publish && workDir ? join(workDir, 'model') : null),
     origins,
-    ...(field ? { recentOutcomes: field.recent } : {}),
+    ...(field ? { recentOutcomes: field.recent, songDates: field.songDates } : {}),
     recentMinPairs: num('recent-min-pairs', values['recent-min-pairs'], 50, true),
     seed: num('seed', values.seed, DEFAULT_OPTIONS.seed, true),
     cacheDir: values['no-cache'] ? null : (values['cache-dir'] ?? DEFAULT_OPTIONS.cacheDir),

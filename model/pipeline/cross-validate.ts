@@ -94,7 +94,7 @@ export function assignFolds(songs: readonly Song[], folds: number, repeats: numb
 }
 
 /** Holds back a stratified share of the training songs for early stopping (never the fold's test songs). */
-function innerSplit(songs: readonly Song[], share: number, seed: number): { train: Song[]; validation: Song[] } {
+export function innerSplit(songs: readonly Song[], share: number, seed: number): { train: Song[]; validation: Song[] } {
   const random = mulberry32(seed);
   const train: Song[] = [];
   const validation: Song[] = [];

@@ -31,6 +31,7 @@ import {
   partMembers,
   productionRecipe,
   type Recipe,
+  recipeLogits,
   recipeParameters,
   recipeShift,
   refitEpochs,
@@ -43,6 +44,7 @@ import {
   type CvSettings,
   candidateInterval,
   crossValidate,
+  innerSplit,
   type PairedDifference,
   pairedDifference,
 } from './cross-validate.ts';
@@ -63,6 +65,7 @@ import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
 import { type Selection, selectCandidate } from './select-candidate.ts';
 import { type SplitResult, splitBySong } from './split.ts';
 import { buildTargets, featureMatrix, labelMatrix, type Song } from './targets.ts';
+import { splitByTime } from './time-order.ts';
 import { type EnsembleParams, type EnsembleResult, positiveWeights, trainEnsemble } from './train.ts';
 import { validateTables } from './validate.ts';
 
@@ -99,6 +102,18 @@ export interface PipelineOptions {
    * song for export; the single split stays as the final held-out report. Null/absent: the single split decides.
    */
   readonly cv?: CvOptions | null;
+  /** First date per song id (field outcomes): with cross-validation, also a time-ordered evaluation. */
+  readonly songDates?: Readonly<Record<string, string>>;
+}
+
+export interface TimeOrderedReport {
+  readonly trainSongs: number;
+  readonly testSongs: number;
+  readonly trainUntil: string | null;
+  readonly from: string;
+  readonly to: string;
+  /** The chosen candidate and logistic regression on the later songs. */
+  readonly scores: Record<string, { macroAuc: number; top5Hit: number }>;
 }
 
 export interface CvOptions {
@@ -121,6 +136,8 @@ export interface CvOutcome {
   readonly selection: Selection;
   /** Production's settings as a candidate: the candidate it matched, or `production` when trained here. */
   readonly production?: { version: string; matched: string } | undefined;
+  /** Trained on the earlier songs, tested on the later ones (only where songs carry dates). */
+  readonly timeOrdered?: TimeOrderedReport | undefined;
   readonly refit?: {
     readonly songs: number;
     readonly epochs: Record<string, number>;
@@ -355,8 +372,32 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         async () => {
           await ensureBackend();
           const t0 = Date.now();
-          return crossValidate(songs, cvo.settings, o.seed, fitFold(recipes, o.seed), (done, total) =>
-            o.log(`cross-validation: fold ${done}/${total} (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
+          const score = fitFold(recipes, o.seed);
+          // Each fold is its own cached step: a 5 × 3 run reuses the folds of a 5 × 1 run (repeat r's folds
+          // depend only on the seed and r), and an interrupted run resumes where it stopped.
+          return crossValidate(
+            songs,
+            cvo.settings,
+            o.seed,
+            async (f) =>
+              (
+                await cachedStep(
+                  cache,
+                  'cv-fold',
+                  {
+                    targets: targets.key,
+                    folds: cvo.settings.folds,
+                    inner: cvo.settings.innerValidationShare,
+                    repeat: f.repeat,
+                    fold: f.fold,
+                    recipes,
+                    seed: o.seed,
+                  },
+                  () => score(f),
+                )
+              ).value,
+            (done, total) =>
+              o.log(`cross-validation: fold ${done}/${total} (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
           );
         },
       );
@@ -388,6 +429,38 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
         );
       }
       say(`selection: ${selection.reason}`);
+
+      // Time-ordered: the chosen candidate and logistic regression trained on the earlier songs, tested on the later.
+      const byTime = o.songDates ? splitByTime(songs, o.songDates) : null;
+      if (byTime) {
+        const both = recipes.filter((r) => r.name === chosen.name || r.name === 'logistic');
+        const timed = await cachedStep(
+          cache,
+          'time-ordered',
+          { targets: targets.key, recipes: both, dates: o.songDates, seed: o.seed },
+          async (): Promise<TimeOrderedReport> => {
+            await ensureBackend();
+            const inner = innerSplit(byTime.train, cvo.settings.innerValidationShare, deriveSeed(o.seed, 'time-inner'));
+            const sc = foldScalerFor(inner.train);
+            const tr = matricesOf(inner.train, sc);
+            const trained = await trainRecipes(both, tr, matricesOf(inner.validation, sc), o.seed);
+            const te = matricesOf(byTime.test, sc);
+            const scores: Record<string, { macroAuc: number; top5Hit: number }> = {};
+            for (const r of both) {
+              const m = computeMetrics(recipeLogits(r, trained, o.seed, tr, te.x, te.rows), te.y, te.rows, 72);
+              scores[r.name] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
+            }
+            const { train: _t, test: _s, ...dates } = byTime;
+            return { trainSongs: byTime.train.length, testSongs: byTime.test.length, ...dates, scores };
+          },
+        );
+        cvOut = { ...cvOut, timeOrdered: timed.value };
+        for (const [name, m] of Object.entries(timed.value.scores)) {
+          say(
+            `time-ordered ${name}: trained on ${timed.value.trainSongs} songs (dated until ${timed.value.trainUntil ?? '-'}), tested on ${timed.value.testSongs} songs from ${timed.value.from} to ${timed.value.to}: macro AUC ${m.macroAuc.toFixed(4)}, top-5 hit ${m.top5Hit.toFixed(4)}`,
+          );
+        }
+      }
     }
 
     // Step 4: split by song; the scaler is fitted on the training songs only.
@@ -556,7 +629,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
     // The production model on the same held-out songs (raw inputs, float64 reference forward pass).
     let production: ProductionScore | undefined;
-    if (prod) {
+    // A production model refit on every song has trained on these test songs: its score here would flatter it.
+    const prodSawTest = !!(prod?.parameters as { recipe?: unknown } | undefined)?.recipe;
+    if (prod && prodSawTest) say(`production ${prod.version} was refit on all songs: not scored on the test split`);
+    if (prod && !prodSawTest) {
       const parsed = parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer);
       if (parsed.ok) {
         const k = COUNTRY_CODES.length;

@@ -32,7 +32,11 @@ const small = (p: NetworkParams): NetworkParams => ({
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pipeline-cv-'));
-  await writeFile(join(dir, 'charts.csv'), toCsv(syntheticCharts({ songs: 500, seed: 5, countries: 72 })));
+  const charts = syntheticCharts({ songs: 500, seed: 5, countries: 72 });
+  await writeFile(join(dir, 'charts.csv'), toCsv(charts));
+  // 200 of the songs carry a first date (as field outcomes do): the latest 40 are the time-ordered test songs.
+  const ids = [...new Set(charts.map((r) => String(r.spotify_id)))].slice(0, 200);
+  const songDates = Object.fromEntries(ids.map((id, i) => [id, `2027-${String(1 + (i % 12)).padStart(2, '0')}-01`]));
   const model = small(DEFAULT_OPTIONS.model);
   const logistic = { ...DEFAULT_OPTIONS.logistic, maxEpochs: 40 };
   options = {
@@ -52,6 +56,7 @@ beforeAll(async () => {
       recipes: defaultRecipes(model, logistic, 3),
       fallback: 'network',
     },
+    songDates,
   };
 });
 
@@ -82,5 +87,11 @@ describe('runPipeline with cross-validation', () => {
     expect(md).toMatch(/## Cross-validation/);
     for (const n of names) expect(md).toMatch(new RegExp(`\\| (\\*\\*)?${n}(\\*\\* \\(chosen\\))? \\|`));
     expect(md).toMatch(new RegExp(`refit on all ${cv.songs} songs`));
+    // Trained on the earlier songs, tested on the 40 latest.
+    expect(cv.timeOrdered?.testSongs).toBe(40);
+    expect(cv.timeOrdered?.trainSongs).toBe(cv.songs - 40);
+    expect(Object.keys(cv.timeOrdered?.scores ?? {}).sort()).toEqual([cv.selection.chosen, 'logistic'].sort());
+    expect(cv.timeOrdered?.from).toBe('2027-10-01');
+    expect(md).toMatch(/Time-ordered \(songs carry dates\): trained on 460 songs/);
   }, 300_000);
 });
