@@ -34,7 +34,9 @@ export async function backfillCountryFacts(modelDir: string, dataFiles: readonly
     validationShare: params.validationShare ?? 0.15,
     testShare: params.testShare ?? 0.15,
   });
-  const fit = [...split.train, ...split.validation];
+  // A model refit on every song (cross-validated pipeline) was profiled on all of them; otherwise on train + validation.
+  const all = [...split.train, ...split.validation, ...split.test];
+  const fit = manifest.reference.songs === all.length ? all : [...split.train, ...split.validation];
   const raw = featureMatrix(fit);
   // The split must be the one the model was trained and profiled on.
   if (fit.length !== manifest.reference.songs) {

@@ -12,10 +12,12 @@ import {
   type ReliabilityBin,
 } from '../contract/index.ts';
 import type { Calibration } from './calibrate.ts';
+import type { CvInterval, PairedDifference } from './cross-validate.ts';
 import type { ProductionScore } from './evaluate.ts';
 import type { GateResult } from './gate.ts';
 import { type BootstrapInterval, topK } from './metrics.ts';
 import type { ParityReport } from './parity.ts';
+import type { TimeOrderedReport } from './run-pipeline.ts';
 import type { EnsembleResult } from './train.ts';
 import type { ValidationReport } from './validate.ts';
 
@@ -34,6 +36,20 @@ export interface FairnessReport {
   readonly maxAbsSpd: number | null;
   readonly maxAbsSpdCountry: CountryCode | null;
   readonly meanAbsSpd: number | null;
+}
+
+/** The cross-validation that chose the model and gated it (every candidate, losers included). */
+export interface CvCardSection {
+  readonly settings: { folds: number; repeats: number; innerValidationShare: number };
+  readonly songs: number;
+  readonly recipes: readonly { name: string; description: string; parameters: number }[];
+  readonly estimates: Record<string, PairedDifference>;
+  readonly vsLogistic: Record<string, PairedDifference>;
+  readonly selection: { chosen: string; qualified: readonly string[]; reason: string };
+  readonly chosen: string;
+  readonly production?: { version: string; matched: string } | undefined;
+  readonly refit?: { songs: number; epochs: Record<string, number>; calibration: { a: number; b: number } } | undefined;
+  readonly timeOrdered?: TimeOrderedReport | undefined;
 }
 
 export interface ModelCard {
@@ -72,6 +88,7 @@ export interface ModelCard {
   readonly fairness: FairnessReport;
   readonly gate: GateResult;
   readonly parity: ParityReport;
+  readonly crossValidation?: CvCardSection;
   readonly intendedUse: string;
   readonly limits: readonly string[];
 }
@@ -132,6 +149,7 @@ export interface CardInput {
   readonly calibration: Calibration;
   readonly calibrationValidation: { before: Metrics; after: Metrics };
   readonly bootstrap?: { intervals: Record<string, BootstrapInterval>; differences: Record<string, BootstrapInterval> };
+  readonly crossValidation?: CvCardSection;
 }
 
 export function buildCard(i: CardInput): ModelCard {
@@ -185,6 +203,22 @@ export function buildCard(i: CardInput): ModelCard {
     fairness: explicitParity(i.modelTest, i.testRaw, i.testRows),
     gate: i.gate,
     parity: i.parity,
+    ...(i.crossValidation
+      ? {
+          crossValidation: {
+            settings: i.crossValidation.settings,
+            songs: i.crossValidation.songs,
+            recipes: i.crossValidation.recipes,
+            estimates: i.crossValidation.estimates,
+            vsLogistic: i.crossValidation.vsLogistic,
+            selection: i.crossValidation.selection,
+            chosen: i.crossValidation.chosen,
+            production: i.crossValidation.production,
+            refit: i.crossValidation.refit,
+            timeOrdered: i.crossValidation.timeOrdered,
+          },
+        }
+      : {}),
     intendedUse:
       'Decision support for a record label’s field marketers: rank the countries where a song with these audio features is most likely to enter the Spotify daily top 50, to prioritise where to look and promote. Scores are relative chances learned from the charts it was trained on, not forecasts of streams.',
     limits: [
@@ -195,6 +229,55 @@ export function buildCard(i: CardInput): ModelCard {
       'Chart tastes drift: watch the drift report against the reference profile in the manifest and retrain on newer charts.',
     ],
   };
+}
+
+const iv4 = (i: CvInterval | undefined) => (i ? `${f4(i.mean)} [${f4(i.lo)}, ${f4(i.hi)}]` : '–');
+const sd4 = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(4)}`;
+const div4 = (i: CvInterval | undefined) => (i ? `${sd4(i.mean)} [${sd4(i.lo)}, ${sd4(i.hi)}]` : '–');
+
+function crossValidationText(c: ModelCard): string {
+  const cv = c.crossValidation;
+  if (!cv) return '';
+  const rows = cv.recipes
+    .map((r) => {
+      const e = cv.estimates[r.name];
+      const d = cv.vsLogistic[r.name];
+      return `| ${r.name === cv.chosen ? `**${r.name}** (chosen)` : r.name} | ${r.description} | ${r.parameters} | ${iv4(e?.macroAuc)} | ${iv4(e?.top5Hit)} | ${d ? div4(d.macroAuc) : '–'} | ${d ? div4(d.top5Hit) : '–'} |`;
+    })
+    .join('\n');
+  const refit = cv.refit
+    ? `The shipped model is **${cv.chosen} refit on all ${cv.refit.songs} songs** (train + validation + test of the split below), each network trained for the median best epoch of the folds (${Object.entries(
+        cv.refit.epochs,
+      )
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(
+          '; ',
+        )}), calibrated on the out-of-fold scores of the first repeat (a ${f4(cv.refit.calibration.a)}, b ${f4(cv.refit.calibration.b)}). Its expected accuracy on songs it has not seen is the cross-validated estimate of ${cv.chosen}: macro AUC ${iv4(cv.estimates[cv.chosen]?.macroAuc)}, top-5 hit ${iv4(cv.estimates[cv.chosen]?.top5Hit)}.`
+    : '';
+  const t = cv.timeOrdered;
+  const timeText = t
+    ? `Time-ordered (songs carry dates): trained on ${t.trainSongs} songs (dated ones until ${t.trainUntil ?? '–'}), tested on the ${t.testSongs} latest songs (${t.from} to ${t.to}): ${Object.entries(
+        t.scores,
+      )
+        .map(
+          ([n, m]) =>
+            `${n} macro AUC ${f4(m.macroAuc)} (cross-validated ${f4(cv.estimates[n]?.macroAuc.mean)}), top-5 hit ${f4(m.top5Hit)} (cross-validated ${f4(cv.estimates[n]?.top5Hit.mean)})`,
+        )
+        .join('; ')}. The gap to the cross-validated estimate is how much accuracy decays on songs that come later.\n\n`
+    : '';
+  return `## Cross-validation (what selection and the gate decide on)
+
+${cv.settings.folds}-fold × ${cv.settings.repeats} repeated cross-validation over all ${cv.songs} songs, grouped by song and stratified by how many countries a song charted in; in each fold ${Math.round(cv.settings.innerValidationShare * 100)} % of the training songs are held back for early stopping and calibration. Mean over the ${cv.settings.folds * cv.settings.repeats} folds with 95 % intervals (corrected resampled t, Nadeau–Bengio: folds share training songs); differences are paired per fold.
+
+| candidate | what | parameters | macro AUC | top-5 hit | macro AUC − logistic | top-5 hit − logistic |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows}
+
+Selection: ${cv.selection.reason}.${cv.production ? ` Production ${cv.production.version}'s settings are scored as \`${cv.production.matched}\`.` : ''}
+
+${refit}
+
+${timeText}`;
 }
 
 function bootstrapText(c: ModelCard): string {
@@ -262,7 +345,7 @@ Songs: ${c.data.songs.train} train, ${c.data.songs.validation} validation, ${c.d
 
 ${trainingText(c)}
 
-## Metrics on ${c.metrics.songs} held-out ${c.metrics.split} songs
+${crossValidationText(c)}## Metrics on ${c.metrics.songs} held-out ${c.metrics.split} songs${c.crossValidation?.refit ? ' (the chosen settings trained on the train split only: the final untouched report)' : ''}
 
 | model | macro AUC | micro AUC | top-5 hit | precision@5 | recall@5 | Brier |
 | --- | --- | --- | --- | --- | --- | --- |

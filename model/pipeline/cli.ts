@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { defaultKeyDir } from '../admin/label-keys.ts';
 import { type ServerTarget, serverTarget } from '../admin/server-client.ts';
 import type { DataSource } from '../contract/index.ts';
+import { defaultRecipes } from './candidates.ts';
+import { FULL_CV } from './cross-validate.ts';
 import { type FieldData, publishSigned, pullFromServer } from './from-server.ts';
 import { formatProblem, PipelineError } from './problems.ts';
 import { DEFAULT_OPTIONS, type NetworkParams, type PipelineOptions, runPipeline } from './run-pipeline.ts';
@@ -45,6 +47,10 @@ Options:
   --members <n>              networks from different seeds, folded into one exported network
   --softmax-weight <x>       weight of the extra softmax cross-entropy term (0 = plain weighted BCE)
   --validation-share <x> --test-share <x>
+  --cv-folds <n>             song-grouped cross-validation folds for selection and the gate (default ${FULL_CV.folds});
+                             0 = the single split decides (no refit on all songs)
+  --cv-repeats <n>           repeats of the k folds, each from its own shuffle (default ${FULL_CV.repeats})
+  --cv-more-members <n>      the "more members" candidate's network count (default 5; ≤ --members drops it)
   --quiet                    no progress bars or step lines
 `;
 
@@ -163,12 +169,17 @@ async function main(argv: string[]): Promise<void> {
     fail(`--production ${production} does not exist (use --production none to skip the comparison)`);
   }
   const quiet = values.quiet ?? false;
+  const cvFolds = num('cv-folds', values['cv-folds'], FULL_CV.folds, true);
+  const cvRepeats = num('cv-repeats', values['cv-repeats'], FULL_CV.repeats, true);
+  if (cvFolds === 1 || cvFolds < 0) fail('--cv-folds must be 0 (off) or at least 2');
+  if (cvRepeats < 1) fail('--cv-repeats must be at least 1');
+  const logistic = capped(DEFAULT_OPTIONS.logistic);
   const options: PipelineOptions = {
     ...DEFAULT_OPTIONS,
     data,
     out: values.out ?? (values.publish && workDir ? join(workDir, 'model') : null),
     origins,
-    ...(field ? { recentOutcomes: field.recent } : {}),
+    ...(field ? { recentOutcomes: field.recent, songDates: field.songDates } : {}),
     recentMinPairs: num('recent-min-pairs', values['recent-min-pairs'], 50, true),
     seed: num('seed', values.seed, DEFAULT_OPTIONS.seed, true),
     cacheDir: values['no-cache'] ? null : (values['cache-dir'] ?? DEFAULT_OPTIONS.cacheDir),
@@ -177,7 +188,15 @@ async function main(argv: string[]): Promise<void> {
     validationShare: num('validation-share', values['validation-share'], DEFAULT_OPTIONS.validationShare),
     testShare: num('test-share', values['test-share'], DEFAULT_OPTIONS.testShare),
     model,
-    logistic: capped(DEFAULT_OPTIONS.logistic),
+    logistic,
+    cv:
+      cvFolds === 0
+        ? null
+        : {
+            settings: { ...FULL_CV, folds: cvFolds, repeats: cvRepeats },
+            recipes: defaultRecipes(model, logistic, num('cv-more-members', values['cv-more-members'], 5, true)),
+            fallback: 'network',
+          },
     course: capped(DEFAULT_OPTIONS.course),
     gateTolerance: num('gate-tolerance', values['gate-tolerance'], DEFAULT_OPTIONS.gateTolerance),
     progress: !quiet && process.stderr.isTTY === true,
@@ -236,6 +255,9 @@ function parseOptions(argv: string[]) {
       members: { type: 'string' },
       'validation-share': { type: 'string' },
       'test-share': { type: 'string' },
+      'cv-folds': { type: 'string' },
+      'cv-repeats': { type: 'string' },
+      'cv-more-members': { type: 'string' },
       quiet: { type: 'boolean' },
       'from-server': { type: 'string' },
       token: { type: 'string' },

@@ -14,7 +14,8 @@ const K = COUNTRY_CODES.length;
 /** Runs standardised-input weights through a tfjs-layers network: the in-memory trained model. */
 export function predictInMemory(w: DenseWeights, x: Float32Array, rows: number): Float32Array {
   const hidden = w.layers.slice(0, -1).map((l) => l.units);
-  const model = buildNetwork(hidden, 0, 0, 0);
+  const act = w.layers.length > 1 && w.layers[0]?.activation === 'linear' ? 'linear' : 'relu';
+  const model = buildNetwork(hidden, 0, 0, 0, act);
   try {
     loadWeightsInto(model, w);
     return predictWith(model, x, rows);

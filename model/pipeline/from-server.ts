@@ -49,6 +49,8 @@ export interface FieldData {
   /** Outcomes whose song's features the server does not know (left out). */
   readonly withoutFeatures: number;
   readonly recent: RecentOutcome[];
+  /** Each song's first outcome date (YYYY-MM-DD), for the time-ordered evaluation. */
+  readonly songDates: Record<string, string>;
   /** Production model folder (manifest.json, model.json, weights.bin), or null when the server has none. */
   readonly production: { dir: string; version: string } | null;
 }
@@ -111,6 +113,7 @@ export async function pullFromServer(
   const csv: string[] = [['spotify_id', 'country', ...FEATURE_NAMES].join(',')];
   const recent = new Map<string, RecentOutcome>();
   let withoutFeatures = 0;
+  const songDates: Record<string, string> = {};
   for (const o of lines) {
     if (!o.features || o.features.length !== FEATURE_NAMES.length) {
       withoutFeatures += 1;
@@ -118,6 +121,8 @@ export async function pullFromServer(
     }
     if (!isCountryCode(o.country)) continue;
     const song = songKey(o);
+    const day = o.date.slice(0, 10);
+    if (!(song in songDates) || day < (songDates[song] as string)) songDates[song] = day;
     if (o.charted) {
       const key = `${song}|${o.country}`;
       if (!seen.has(key)) {
@@ -162,6 +167,7 @@ export async function pullFromServer(
     chartRows: seen.size,
     withoutFeatures,
     recent: [...recent.values()],
+    songDates,
     production,
   };
 }

@@ -4,6 +4,7 @@
  * on the same held-out songs) by more than the tolerance.
  */
 import type { Metrics } from '../contract/index.ts';
+import { type CvInterval, type PairedDifference, type Verdict, verdictOf } from './cross-validate.ts';
 
 export const DEFAULT_REGRESSION_TOLERANCE = 0.01;
 
@@ -52,26 +53,111 @@ export function runGate(g: GateInput): GateResult {
   } else {
     checks.push({ passed: true, message: 'no production model to compare with' });
   }
-  if (g.recent) {
-    const r = g.recent;
+  if (g.recent) checks.push(recentCheck(g.recent, g.tolerance));
+  return { passed: checks.every((c) => c.passed), checks };
+}
+
+function recentCheck(r: RecentComparison, tolerance: number): { passed: boolean; message: string } {
+  {
     if (r.candidateAuc === null || r.pairs < r.minPairs) {
-      checks.push({
+      return {
         passed: true,
         message: `recent outcomes: ${r.pairs} pairs on ${r.songs} held-out songs, fewer than ${r.minPairs} with both classes: not compared`,
-      });
-    } else if (r.productionAuc === null) {
-      checks.push({
+      };
+    }
+    if (r.productionAuc === null) {
+      return {
         passed: true,
         message: `recent outcomes: AUC ${f(r.candidateAuc)} on ${r.pairs} pairs (${r.songs} songs); no production model to compare with`,
-      });
-    } else {
-      const drop = r.productionAuc - r.candidateAuc;
-      const ok = drop <= g.tolerance;
-      checks.push({
-        passed: ok,
-        message: `recent outcomes: AUC ${f(r.candidateAuc)} vs production ${f(r.productionAuc)} on ${r.pairs} pairs (${r.songs} held-out songs): ${drop > 0 ? `worse by ${f(drop)}` : 'not worse'} (tolerance ${g.tolerance})`,
-      });
+      };
     }
+    const drop = r.productionAuc - r.candidateAuc;
+    const ok = drop <= tolerance;
+    return {
+      passed: ok,
+      message: `recent outcomes: AUC ${f(r.candidateAuc)} vs production ${f(r.productionAuc)} on ${r.pairs} pairs (${r.songs} held-out songs): ${drop > 0 ? `worse by ${f(drop)}` : 'not worse'} (tolerance ${tolerance})`,
+    };
   }
+}
+
+export interface CvGateInput {
+  /** The candidate's name in the cross-validation table. */
+  readonly candidate: string;
+  /** Candidate − logistic regression, paired over the same folds. */
+  readonly vsLogistic: PairedDifference;
+  /**
+   * The production model's recipe scored in the same folds. `sameRecipe`: production was trained with the
+   * candidate's settings (the candidate is its refit), so there is nothing to compare.
+   */
+  readonly production?:
+    | {
+        readonly version: string;
+        readonly sameRecipe: boolean;
+        readonly difference?: PairedDifference;
+        /** The candidate has no more parameters than production (it is the simpler one on a tie). */
+        readonly candidateSimpler: boolean;
+      }
+    | undefined;
+  readonly recent?: RecentComparison | undefined;
+  readonly tolerance: number;
+}
+
+const signed = (n: number) => `${n >= 0 ? '+' : ''}${f(n)}`;
+const show = (i: CvInterval) => `${signed(i.mean)} [${signed(i.lo)}, ${signed(i.hi)}]`;
+const both = (d: PairedDifference) => `macro AUC ${show(d.macroAuc)}, top-5 hit ${show(d.top5Hit)}`;
+/** Worse on either metric is worse; better needs both; anything else is a tie. */
+function overall(d: PairedDifference): Verdict {
+  const a = verdictOf(d.macroAuc);
+  const b = verdictOf(d.top5Hit);
+  if (a === 'worse' || b === 'worse') return 'worse';
+  return a === 'better' && b === 'better' ? 'better' : 'tie';
+}
+
+/**
+ * The gate on cross-validation: the candidate passes only when its paired advantage over logistic regression
+ * is above zero beyond noise (95 % corrected interval) on both macro AUC and top-5 hit, and it is not worse
+ * than production's recipe in the same folds (a tie with production keeps the simpler model).
+ */
+export function runCvGate(g: CvGateInput): GateResult {
+  const checks: { passed: boolean; message: string }[] = [];
+  const vl = overall(g.vsLogistic);
+  checks.push({
+    passed: vl === 'better',
+    message:
+      vl === 'better'
+        ? `${g.candidate} vs logistic regression, cross-validated paired difference: ${both(g.vsLogistic)}: better beyond noise on both`
+        : vl === 'worse'
+          ? `${g.candidate} vs logistic regression, cross-validated paired difference: ${both(g.vsLogistic)}: worse than logistic regression`
+          : `${g.candidate} vs logistic regression, cross-validated paired difference: ${both(g.vsLogistic)}: a tie within noise, so the simpler model (logistic regression) is kept and ${g.candidate} is not published`,
+  });
+  const p = g.production;
+  if (!p) checks.push({ passed: true, message: 'no production model to compare with' });
+  else if (p.sameRecipe)
+    checks.push({
+      passed: true,
+      message: `production ${p.version} was trained with the same settings: this is its refit (paired difference 0)`,
+    });
+  else if (!p.difference)
+    checks.push({
+      passed: false,
+      message: `production ${p.version}'s settings could not be scored in the same folds: no evidence it is not worse`,
+    });
+  else {
+    const v = overall(p.difference);
+    const passed = v === 'better' || (v === 'tie' && p.candidateSimpler);
+    checks.push({
+      passed,
+      message: `${g.candidate} vs production ${p.version}'s settings in the same folds: ${both(p.difference)}: ${
+        v === 'better'
+          ? 'better beyond noise on both'
+          : v === 'worse'
+            ? 'worse than production'
+            : p.candidateSimpler
+              ? 'a tie, and the candidate is the simpler model'
+              : 'a tie, so the simpler production model is kept'
+      }`,
+    });
+  }
+  if (g.recent) checks.push(recentCheck(g.recent, g.tolerance));
   return { passed: checks.every((c) => c.passed), checks };
 }

@@ -23,15 +23,40 @@ import {
 import { parseDenseModel, predictReference } from '../runtime/dense-model.ts';
 import { useBackend } from './backend.ts';
 import { cachedStep, createCache, type StepCache } from './cache.ts';
-import { applyCalibration, fitCalibration } from './calibrate.ts';
+import { applyCalibration, fitCalibration, fitPlatt } from './calibrate.ts';
+import {
+  fitFold,
+  foldRecipe,
+  foldScalerFor,
+  matricesOf,
+  partMembers,
+  productionRecipe,
+  type Recipe,
+  recipeLogits,
+  recipeParameters,
+  recipeShift,
+  refitEpochs,
+  sameRecipe,
+  trainRecipes,
+} from './candidates.ts';
 import { buildCard, type ModelCard, renderCardMarkdown } from './card.ts';
 import { countryFacts, featureBounds } from './country-facts.ts';
+import {
+  type CvRun,
+  type CvSettings,
+  candidateInterval,
+  crossValidate,
+  innerSplit,
+  type PairedDifference,
+  pairedDifference,
+} from './cross-validate.ts';
+import { storedParameters } from './ensemble.ts';
 import { buildEvaluation, type ProductionScore, predictInMemory, priorPredictions } from './evaluate.ts';
 import { exportLayersModel, foldScaler } from './export-model.ts';
 import type { RecentOutcome } from './from-server.ts';
-import { type RecentComparison, runGate } from './gate.ts';
+import { type RecentComparison, runCvGate, runGate } from './gate.ts';
 import { fileSha256, ingestFiles } from './ingest.ts';
-import { bootstrapMacroAuc, computeMetrics, rocAuc } from './metrics.ts';
+import { bootstrapMacroAuc, computeMetrics, macroAuc, rocAuc } from './metrics.ts';
 import { checkParity, deviceParitySection, PARITY_TOLERANCE, predictExported } from './parity.ts';
 import { deriveSeed } from './prng.ts';
 import { PipelineError } from './problems.ts';
@@ -39,8 +64,10 @@ import { trainingProgress } from './progress.ts';
 import { referenceProfile } from './reference-profile.ts';
 import { newRunId, type RunRecord, recordRun } from './runs.ts';
 import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
+import { type Selection, selectCandidate } from './select-candidate.ts';
 import { type SplitResult, splitBySong } from './split.ts';
 import { buildTargets, featureMatrix, labelMatrix, type Song } from './targets.ts';
+import { splitByTime } from './time-order.ts';
 import { type EnsembleParams, type EnsembleResult, positiveWeights, trainEnsemble } from './train.ts';
 import { validateTables } from './validate.ts';
 
@@ -72,6 +99,52 @@ export interface PipelineOptions {
   readonly recentOutcomes?: readonly RecentOutcome[];
   /** Fewest recent (song, country) pairs for that comparison to count (default 50). */
   readonly recentMinPairs?: number;
+  /**
+   * Cross-validation over all songs decides selection and the gate, and the chosen recipe is refit on every
+   * song for export; the single split stays as the final held-out report. Null/absent: the single split decides.
+   */
+  readonly cv?: CvOptions | null;
+  /** First date per song id (field outcomes): with cross-validation, also a time-ordered evaluation. */
+  readonly songDates?: Readonly<Record<string, string>>;
+}
+
+export interface TimeOrderedReport {
+  readonly trainSongs: number;
+  readonly testSongs: number;
+  readonly trainUntil: string | null;
+  readonly from: string;
+  readonly to: string;
+  /** The chosen candidate and logistic regression on the later songs. */
+  readonly scores: Record<string, { macroAuc: number; top5Hit: number }>;
+}
+
+export interface CvOptions {
+  readonly settings: CvSettings;
+  /** Candidates; must include one named `logistic` (the reference). */
+  readonly recipes: readonly Recipe[];
+  /** The candidate the gate judges when none beats logistic regression beyond noise. */
+  readonly fallback: string;
+}
+
+/** What cross-validation decided, for the gate, the card and the run record. */
+export interface CvOutcome {
+  readonly settings: CvSettings;
+  readonly songs: number;
+  readonly recipes: readonly { name: string; description: string; parameters: number }[];
+  readonly folds: CvRun['folds'];
+  readonly estimates: Record<string, PairedDifference>;
+  /** Each candidate minus logistic regression, paired per fold. */
+  readonly vsLogistic: Record<string, PairedDifference>;
+  readonly selection: Selection;
+  /** Production's settings as a candidate: the candidate it matched, or `production` when trained here. */
+  readonly production?: { version: string; matched: string } | undefined;
+  /** Trained on the earlier songs, tested on the later ones (only where songs carry dates). */
+  readonly timeOrdered?: TimeOrderedReport | undefined;
+  readonly refit?: {
+    readonly songs: number;
+    readonly epochs: Record<string, number>;
+    readonly calibration: { a: number; b: number };
+  };
 }
 
 /** The model that ships: chosen on the validation split only. */
@@ -172,7 +245,7 @@ function matrices(songs: readonly Song[], scaler: Scaler): Matrices {
 
 async function loadProduction(
   dir: string | null,
-): Promise<{ dir: string; version: string; modelJson: unknown; weights: Uint8Array } | null> {
+): Promise<{ dir: string; version: string; modelJson: unknown; weights: Uint8Array; parameters: unknown } | null> {
   if (!dir) return null;
   try {
     const [modelJson, weights, manifestText] = await Promise.all([
@@ -181,8 +254,11 @@ async function loadProduction(
       readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}'),
     ]);
     let version = 'unversioned';
+    let parameters: unknown;
     try {
-      version = (JSON.parse(manifestText) as { version?: string }).version ?? version;
+      const m = JSON.parse(manifestText) as { version?: string; lineage?: { parameters?: unknown } };
+      version = m.version ?? version;
+      parameters = m.lineage?.parameters;
     } catch {
       // An unreadable manifest does not stop us scoring the weights.
     }
@@ -192,7 +268,7 @@ async function loadProduction(
     } catch {
       parsedJson = null; // parseDenseModel reports it as unloadable
     }
-    return { dir, version, modelJson: parsedJson, weights: new Uint8Array(weights) };
+    return { dir, version, modelJson: parsedJson, weights: new Uint8Array(weights), parameters };
   } catch {
     return null;
   }
@@ -213,6 +289,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     logistic: o.logistic,
     course: o.course,
     gateTolerance: o.gateTolerance,
+    ...(o.cv ? { cv: o.cv.settings } : {}),
   };
   const record: {
     -readonly [K in keyof RunRecord]: RunRecord[K];
@@ -270,6 +347,124 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       `targets: ${targets.value.songs.length} songs (${targets.value.globalOnlySongs} only on the global chart, left out)`,
     );
 
+    let backendReady = false;
+    const ensureBackend = async () => {
+      if (!backendReady) await useBackend('wasm');
+      backendReady = true;
+    };
+    const prod = await loadProduction(o.production);
+
+    // Cross-validation over all songs: every candidate on the same folds; selection and the gate read it.
+    let cvOut: (CvOutcome & { chosen: Recipe; run: CvRun; key: string }) | undefined;
+    if (o.cv) {
+      const cvo = o.cv;
+      const recipes = [...cvo.recipes];
+      if (!recipes.some((r) => r.name === 'logistic')) throw new Error('cross-validation needs a logistic candidate');
+      const prodRecipe = prod ? productionRecipe(prod.parameters) : null;
+      let prodMatch = prodRecipe ? recipes.find((r) => sameRecipe(r, prodRecipe))?.name : undefined;
+      if (prod && prodRecipe && !prodMatch) {
+        recipes.push({ name: 'production', description: `production ${prod.version}'s settings`, ...prodRecipe });
+        prodMatch = 'production';
+      }
+      const songs = targets.value.songs;
+      const cvStep = await cachedStep(
+        cache,
+        'cross-validate',
+        { targets: targets.key, settings: cvo.settings, recipes, seed: o.seed },
+        async () => {
+          await ensureBackend();
+          const t0 = Date.now();
+          const score = fitFold(recipes, o.seed);
+          // Each fold is its own cached step: a 5 × 3 run reuses the folds of a 5 × 1 run (repeat r's folds
+          // depend only on the seed and r), and an interrupted run resumes where it stopped.
+          return crossValidate(
+            songs,
+            cvo.settings,
+            o.seed,
+            async (f) =>
+              (
+                await cachedStep(
+                  cache,
+                  'cv-fold',
+                  {
+                    targets: targets.key,
+                    folds: cvo.settings.folds,
+                    inner: cvo.settings.innerValidationShare,
+                    repeat: f.repeat,
+                    fold: f.fold,
+                    recipes,
+                    seed: o.seed,
+                  },
+                  () => score(f),
+                )
+              ).value,
+            (done, total) =>
+              o.log(`cross-validation: fold ${done}/${total} (${((Date.now() - t0) / 1000).toFixed(0)} s)`),
+          );
+        },
+      );
+      const run = cvStep.value;
+      const selection = selectCandidate(run.folds, recipes, cvo.fallback);
+      const chosen = recipes.find((r) => r.name === selection.chosen);
+      if (!chosen) throw new Error(`cross-validation has no candidate named ${selection.chosen}`);
+      cvOut = {
+        settings: cvo.settings,
+        songs: songs.length,
+        recipes: recipes.map((r) => ({ name: r.name, description: r.description, parameters: recipeParameters(r) })),
+        folds: run.folds,
+        estimates: Object.fromEntries(recipes.map((r) => [r.name, candidateInterval(run.folds, r.name)])),
+        vsLogistic: Object.fromEntries(
+          recipes
+            .filter((r) => r.name !== 'logistic')
+            .map((r) => [r.name, pairedDifference(run.folds, r.name, 'logistic')]),
+        ),
+        selection,
+        ...(prod && prodMatch ? { production: { version: prod.version, matched: prodMatch } } : {}),
+        chosen,
+        run,
+        key: cvStep.key,
+      };
+      for (const r of recipes) {
+        const e = cvOut.estimates[r.name] as PairedDifference;
+        say(
+          `cross-validation ${r.name}: macro AUC ${e.macroAuc.mean.toFixed(4)} [${e.macroAuc.lo.toFixed(4)}, ${e.macroAuc.hi.toFixed(4)}], top-5 hit ${e.top5Hit.mean.toFixed(4)} [${e.top5Hit.lo.toFixed(4)}, ${e.top5Hit.hi.toFixed(4)}]${cvStep.hit ? ' (cached)' : ''}`,
+        );
+      }
+      say(`selection: ${selection.reason}`);
+
+      // Time-ordered: the chosen candidate and logistic regression trained on the earlier songs, tested on the later.
+      const byTime = o.songDates ? splitByTime(songs, o.songDates) : null;
+      if (byTime) {
+        const both = recipes.filter((r) => r.name === chosen.name || r.name === 'logistic');
+        const timed = await cachedStep(
+          cache,
+          'time-ordered',
+          { targets: targets.key, recipes: both, dates: o.songDates, seed: o.seed },
+          async (): Promise<TimeOrderedReport> => {
+            await ensureBackend();
+            const inner = innerSplit(byTime.train, cvo.settings.innerValidationShare, deriveSeed(o.seed, 'time-inner'));
+            const sc = foldScalerFor(inner.train);
+            const tr = matricesOf(inner.train, sc);
+            const trained = await trainRecipes(both, tr, matricesOf(inner.validation, sc), o.seed);
+            const te = matricesOf(byTime.test, sc);
+            const scores: Record<string, { macroAuc: number; top5Hit: number }> = {};
+            for (const r of both) {
+              const m = computeMetrics(recipeLogits(r, trained, o.seed, tr, te.x, te.rows), te.y, te.rows, 72);
+              scores[r.name] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
+            }
+            const { train: _t, test: _s, ...dates } = byTime;
+            return { trainSongs: byTime.train.length, testSongs: byTime.test.length, ...dates, scores };
+          },
+        );
+        cvOut = { ...cvOut, timeOrdered: timed.value };
+        for (const [name, m] of Object.entries(timed.value.scores)) {
+          say(
+            `time-ordered ${name}: trained on ${timed.value.trainSongs} songs (dated until ${timed.value.trainUntil ?? '-'}), tested on ${timed.value.testSongs} songs from ${timed.value.from} to ${timed.value.to}: macro AUC ${m.macroAuc.toFixed(4)}, top-5 hit ${m.top5Hit.toFixed(4)}`,
+          );
+        }
+      }
+    }
+
     // Step 4: split by song; the scaler is fitted on the training songs only.
     const split = await cachedStep(
       cache,
@@ -291,11 +486,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const test = matrices(sp.test, scaler);
 
     // Step 5: train the model and the trained baselines.
-    let backendReady = false;
-    const ensureBackend = async () => {
-      if (!backendReady) await useBackend('wasm');
-      backendReady = true;
-    };
     const trainStep = (name: string, p: NetworkParams) =>
       cachedStep(
         cache,
@@ -320,7 +510,39 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
           }
         },
       );
-    const model = await trainStep('model', o.model);
+    // With cross-validation, the chosen recipe trained on the train split is what the held-out test report scores.
+    const model = cvOut
+      ? await cachedStep(
+          cache,
+          'train-recipe',
+          { split: split.key, recipe: cvOut.chosen, seed: o.seed },
+          async (): Promise<EnsembleResult> => {
+            await ensureBackend();
+            const recipe = (cvOut as { chosen: Recipe }).chosen;
+            const trained = await trainRecipes(
+              [recipe],
+              { x: train.std, y: train.y, rows: train.rows },
+              { x: val.std, y: val.y, rows: val.rows },
+              o.seed,
+            );
+            const members = recipe.parts.flatMap((p) => partMembers(p, trained, o.seed));
+            const weights = foldRecipe(recipe, trained, o.seed);
+            return {
+              weights,
+              members: members.map((m) => ({
+                history: [],
+                bestEpoch: m.bestEpoch,
+                bestValidationMacroAuc: m.validationMacroAuc,
+                parameters: 0,
+              })),
+              bestValidationMacroAuc: macroAuc(predictInMemory(weights, val.std, val.rows), val.y, val.rows, 72),
+              bestEpoch: Math.max(...members.map((m) => m.bestEpoch)),
+              epochsRun: members.reduce((a, m) => a + m.epochsRun, 0),
+              parameters: recipeParameters(recipe),
+            };
+          },
+        )
+      : await trainStep('model', o.model);
     const logistic = await trainStep('logistic', o.logistic);
     const course = await trainStep('course', o.course);
     record.validation = {
@@ -340,22 +562,31 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
 
     // Calibration on the validation songs, folded into the output layer (rankings per country unchanged).
-    const calibrated = await cachedStep(cache, 'calibrate', { model: model.key, split: split.key }, async () => {
-      await ensureBackend();
-      const before = predictInMemory(model.value.weights, val.std, val.rows);
-      const calibration = fitCalibration(before, val.y, positiveWeights(train.y, train.rows, o.model));
-      const weights = applyCalibration(model.value.weights, calibration);
-      const after = predictInMemory(weights, val.std, val.rows);
-      const k = COUNTRY_CODES.length;
-      return {
-        calibration,
-        weights,
-        validation: {
-          before: computeMetrics(before, val.y, val.rows, k),
-          after: computeMetrics(after, val.y, val.rows, k),
-        },
-      };
-    });
+    const calibrated = await cachedStep(
+      cache,
+      'calibrate',
+      { model: model.key, split: split.key, cv: !!cvOut },
+      async () => {
+        await ensureBackend();
+        const before = predictInMemory(model.value.weights, val.std, val.rows);
+        // The recipe's per-country shift is −Σ weight·log w_c; as weights: exp(−shift).
+        const w = cvOut
+          ? recipeShift(cvOut.chosen, train.y, train.rows).map((v) => Math.exp(-v))
+          : positiveWeights(train.y, train.rows, o.model);
+        const calibration = fitCalibration(before, val.y, w);
+        const weights = applyCalibration(model.value.weights, calibration);
+        const after = predictInMemory(weights, val.std, val.rows);
+        const k = COUNTRY_CODES.length;
+        return {
+          calibration,
+          weights,
+          validation: {
+            before: computeMetrics(before, val.y, val.rows, k),
+            after: computeMetrics(after, val.y, val.rows, k),
+          },
+        };
+      },
+    );
     const cv = calibrated.value.validation;
     say(
       `calibrate: a ${calibrated.value.calibration.a.toFixed(3)}, b ${calibrated.value.calibration.b.toFixed(3)}; validation Brier ${cv.before.brier.toFixed(4)} → ${cv.after.brier.toFixed(4)}, top-5 hit ${cv.before.top5Hit.toFixed(4)} → ${cv.after.top5Hit.toFixed(4)}, micro AUC ${cv.before.microAuc.toFixed(4)} → ${cv.after.microAuc.toFixed(4)}`,
@@ -399,9 +630,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const ev = evaluation.value.evaluation;
 
     // The production model on the same held-out songs (raw inputs, float64 reference forward pass).
-    const prod = await loadProduction(o.production);
     let production: ProductionScore | undefined;
-    if (prod) {
+    // A production model refit on every song has trained on these test songs: its score here would flatter it.
+    const prodSawTest = !!(prod?.parameters as { recipe?: unknown } | undefined)?.recipe;
+    if (prod && prodSawTest) say(`production ${prod.version} was refit on all songs: not scored on the test split`);
+    if (prod && !prodSawTest) {
       const parsed = parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer);
       if (parsed.ok) {
         const k = COUNTRY_CODES.length;
@@ -415,11 +648,56 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       }
     }
 
+    // The refit: the chosen recipe on every song, each network for the median best epoch of the folds,
+    // calibrated on the out-of-fold scores of the first repeat (every song scored once by a model that did not
+    // train on it).
+    const refit = cvOut
+      ? await cachedStep(cache, 'refit', { cv: cvOut.key, recipe: cvOut.chosen, seed: o.seed }, async () => {
+          await ensureBackend();
+          const c = cvOut as NonNullable<typeof cvOut>;
+          const songs = targets.value.songs;
+          const scalerAll = foldScalerFor(songs);
+          const all = matricesOf(songs, scalerAll);
+          const epochs = refitEpochs(c.chosen, c.folds);
+          const trained = await trainRecipes([c.chosen], all, null, o.seed, epochs);
+          const shift = recipeShift(c.chosen, all.y, all.rows);
+          const oof = c.run.outOfFold[c.chosen.name];
+          if (!oof) throw new Error(`no out-of-fold scores for ${c.chosen.name}`);
+          const platt = fitPlatt(oof, all.y);
+          const calibration = platt.a > 0 ? { shift, ...platt } : { shift, a: 1, b: 0 };
+          return {
+            weights: applyCalibration(foldRecipe(c.chosen, trained, o.seed), calibration),
+            scaler: scalerAll,
+            songs: songs.length,
+            epochs: Object.fromEntries(
+              c.chosen.parts.map((p, i) => [
+                `part ${i + 1} (hidden ${JSON.stringify(p.params.hidden)})`,
+                [...epochs.values()][i] ?? 0,
+              ]),
+            ),
+            calibration: { a: calibration.a, b: calibration.b },
+          };
+        })
+      : undefined;
+    if (cvOut && refit) {
+      cvOut = {
+        ...cvOut,
+        refit: { songs: refit.value.songs, epochs: refit.value.epochs, calibration: refit.value.calibration },
+      };
+      say(
+        `refit: ${cvOut.chosen.name} on all ${refit.value.songs} songs, epochs ${JSON.stringify(refit.value.epochs)}, calibration a ${refit.value.calibration.a.toFixed(3)}, b ${refit.value.calibration.b.toFixed(3)} (out-of-fold)${refit.hit ? ' (cached)' : ''}`,
+      );
+    }
+    /** What ships: standardised-input weights and their scaler (the refit, or the split-trained model). */
+    const ship = refit
+      ? { weights: refit.value.weights, scaler: refit.value.scaler, key: refit.key }
+      : { weights: calibrated.value.weights, scaler, key: calibrated.key };
+
     // Recent field outcomes on songs the candidate never trained on (test split or not in the data at all).
     let recent: RecentComparison | undefined;
     if (o.recentOutcomes && o.recentOutcomes.length > 0) {
       await ensureBackend();
-      const seen = new Set([...sp.train, ...sp.validation].map((s) => s.id));
+      const seen = new Set((refit ? targets.value.songs : [...sp.train, ...sp.validation]).map((s) => s.id));
       const held = o.recentOutcomes.filter((r) => !seen.has(r.song));
       const songs = [...new Set(held.map((r) => r.song))];
       const row = new Map(songs.map((s, i) => [s, i]));
@@ -428,7 +706,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       const k = COUNTRY_CODES.length;
       const cand =
         songs.length > 0
-          ? predictInMemory(calibrated.value.weights, applyScaler(raw, scaler), songs.length)
+          ? predictInMemory(ship.weights, applyScaler(raw, ship.scaler), songs.length)
           : new Float32Array();
       const parsedProd = prod ? parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer) : null;
       const prodScores: number[] = [];
@@ -460,37 +738,65 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       );
     }
 
-    // Gate.
-    const gate = runGate({
-      recent,
-      candidate: ev.model,
-      logistic: ev.baselines.logistic as NonNullable<(typeof ev.baselines)['logistic']>,
-      production: production ? { version: production.version, metrics: production.metrics } : undefined,
-      tolerance: o.gateTolerance,
-    });
+    // Gate: on cross-validation when it ran (the test split is then only a report), else on the test split.
+    const gate = cvOut
+      ? runCvGate({
+          candidate: cvOut.chosen.name,
+          vsLogistic:
+            cvOut.vsLogistic[cvOut.chosen.name] ?? pairedDifference(cvOut.folds, cvOut.chosen.name, 'logistic'),
+          production: cvOut.production
+            ? {
+                version: cvOut.production.version,
+                sameRecipe: cvOut.production.matched === cvOut.chosen.name,
+                difference: pairedDifference(cvOut.folds, cvOut.chosen.name, cvOut.production.matched),
+                candidateSimpler:
+                  recipeParameters(cvOut.chosen) <=
+                  (cvOut.recipes.find((r) => r.name === cvOut?.production?.matched)?.parameters ?? 0),
+              }
+            : prod
+              ? { version: prod.version, sameRecipe: false, candidateSimpler: false }
+              : undefined,
+          recent,
+          tolerance: o.gateTolerance,
+        })
+      : runGate({
+          recent,
+          candidate: ev.model,
+          logistic: ev.baselines.logistic as NonNullable<(typeof ev.baselines)['logistic']>,
+          production: production ? { version: production.version, metrics: production.metrics } : undefined,
+          tolerance: o.gateTolerance,
+        });
     record.metrics = {
       model: ev.model,
       baselines: ev.baselines,
       ...(production ? { production: production.metrics } : {}),
     };
     record.gate = gate;
+    if (cvOut) {
+      const { chosen: _c, run: _r, key: _k, ...rest } = cvOut;
+      record.crossValidation = rest;
+    }
     for (const c of gate.checks) say(`gate: ${c.passed ? 'pass' : 'FAIL'}: ${c.message}`);
 
     // Steps 7–8: export (scaling folded in) and parity with the browser's loader.
-    const exported = await cachedStep(cache, 'export', { model: calibrated.key, split: split.key }, async () => {
+    const exported = await cachedStep(cache, 'export', { model: ship.key, split: split.key }, async () => {
       await ensureBackend();
-      const raw = foldScaler(calibrated.value.weights, scaler);
+      const raw = foldScaler(ship.weights, ship.scaler);
       const hidden = raw.layers.slice(0, -1).map((l) => l.units);
       return exportLayersModel(raw, hidden, o.model.dropout, o.seed);
     });
     const parity = await cachedStep(
       cache,
       'parity',
-      { export: exported.key, evaluate: evaluation.key, tolerance: o.parityTolerance },
+      { export: exported.key, evaluate: evaluation.key, ship: ship.key, tolerance: o.parityTolerance },
       async () => {
         await ensureBackend();
+        // Against the in-memory model that ships (the refit scores the test songs with its own scaler).
+        const expected = refit
+          ? predictInMemory(ship.weights, applyScaler(test.raw, ship.scaler), test.rows)
+          : evaluation.value.modelTest;
         return {
-          report: await checkParity(exported.value, test.raw, test.rows, evaluation.value.modelTest, o.parityTolerance),
+          report: await checkParity(exported.value, test.raw, test.rows, expected, o.parityTolerance),
           section: await deviceParitySection(exported.value, test.raw, test.rows, FEATURE_NAMES.length),
         };
       },
@@ -507,8 +813,14 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     }
 
     // Reference profile on train + validation songs, with the exported model's outputs.
+    // (the refit's: all songs, which include test songs it trained on)
     const reference = await cachedStep(cache, 'reference', { export: exported.key, split: split.key }, async () => {
       await ensureBackend();
+      if (refit) {
+        const all = featureMatrix(targets.value.songs);
+        const n = targets.value.songs.length;
+        return referenceProfile(all, await predictExported(exported.value, all, n), n);
+      }
       const rows = train.rows + val.rows;
       const raw = new Float32Array(rows * FEATURE_NAMES.length);
       raw.set(train.raw, 0);
@@ -516,16 +828,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       return referenceProfile(raw, await predictExported(exported.value, raw, rows), rows);
     });
 
-    // What a device reads a prediction against: base rates and bounds on the training songs (train +
-    // validation, as the reference), AUC intervals on the held-out songs.
-    const fitY = new Float32Array(train.y.length + val.y.length);
-    fitY.set(train.y, 0);
-    fitY.set(val.y, train.y.length);
-    const fitRaw = new Float32Array(train.raw.length + val.raw.length);
-    fitRaw.set(train.raw, 0);
-    fitRaw.set(val.raw, train.raw.length);
-    const facts = countryFacts(fitY, train.rows + val.rows, test.y, test.rows, ev.perCountryAuc);
-    const bounds = featureBounds(fitRaw, train.rows + val.rows);
+    // What a device reads a prediction against: base rates and bounds on the songs the shipped model learned from
+    // (train + validation, or every song for a refit, as the reference profile), AUC intervals on the held-out songs
+    // of the untouched single-split report.
+    const learned = refit ? [train, val, test] : [train, val];
+    const learnedRows = learned.reduce((n, part) => n + part.rows, 0);
+    const fitY = concatRows(learned.map((part) => part.y));
+    const fitRaw = concatRows(learned.map((part) => part.raw));
+    const facts = countryFacts(fitY, learnedRows, test.y, test.rows, ev.perCountryAuc);
+    const bounds = featureBounds(fitRaw, learnedRows);
+    const learnedSongs = refit ? [...sp.train, ...sp.validation, ...sp.test] : [...sp.train, ...sp.validation];
 
     // Manifest and card.
     const files: ModelFile[] = [
@@ -546,9 +858,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       input: { features: [...FEATURE_NAMES], dtype: 'float32', scaling: 'inside-model' },
       output: { countries: [...COUNTRY_CODES], activation: 'sigmoid' },
       architecture: {
-        hidden: model.value.weights.layers.slice(0, -1).map((l) => l.units),
+        hidden: ship.weights.layers.slice(0, -1).map((l) => l.units),
         activation: 'relu',
-        parameters: model.value.parameters,
+        parameters: refit ? storedParameters(ship.weights) : model.value.parameters,
       },
       evaluation: ev,
       lineage: {
@@ -558,12 +870,22 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
             o.origins?.[o.data[i] ?? ''] ?? { kind: 'file', name: s.name, sha256: s.sha256, rows: s.rows },
         ),
         codeCommit: codeCommit(),
-        parameters,
+        parameters: cvOut
+          ? {
+              ...parameters,
+              recipe: { name: cvOut.chosen.name, parts: cvOut.chosen.parts },
+              crossValidation: {
+                estimate: cvOut.estimates[cvOut.chosen.name],
+                logistic: cvOut.estimates.logistic,
+                refitSongs: cvOut.refit?.songs,
+              },
+            }
+          : parameters,
         seed: o.seed,
         ...(production && production.version !== version ? { parent: production.version } : {}),
         runId,
         // Which songs it learned from, so field performance can be judged on the others (server/alerts).
-        trainingSongs: (await Promise.all([...sp.train, ...sp.validation].map((x) => trainingSongKey(x.id)))).sort(),
+        trainingSongs: (await Promise.all(learnedSongs.map((x) => trainingSongKey(x.id)))).sort(),
       },
       reference: reference.value,
       parity: parity.value.section,
@@ -584,6 +906,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       calibration: calibrated.value.calibration,
       calibrationValidation: calibrated.value.validation,
       bootstrap: evaluation.value.bootstrap,
+      ...(cvOut ? { crossValidation: { ...cvOut, chosen: cvOut.chosen.name } } : {}),
     });
     const sourceNames = bare.lineage.sources
       ? bare.lineage.sources.map((d) => (d.kind === 'server-export' ? `${d.name} from ${d.url ?? 'a server'}` : d.name))
@@ -593,7 +916,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       card: {
         intendedUse: card.intendedUse,
         limits: [...card.limits],
-        trainedOn: `${sourceNames.join(' + ')}: ${train.rows} training, ${val.rows} validation and ${test.rows} test songs (split by song, seed ${o.seed}).`,
+        trainedOn: cvOut?.refit
+          ? `${sourceNames.join(' + ')}: all ${cvOut.refit.songs} songs (refit after ${cvOut.settings.folds}-fold × ${cvOut.settings.repeats} cross-validation chose ${cvOut.chosen.name}; cross-validated macro AUC ${cvOut.estimates[cvOut.chosen.name]?.macroAuc.mean.toFixed(4)}, top-5 hit ${cvOut.estimates[cvOut.chosen.name]?.top5Hit.mean.toFixed(4)}).`
+          : `${sourceNames.join(' + ')}: ${train.rows} training, ${val.rows} validation and ${test.rows} test songs (split by song, seed ${o.seed}).`,
         gate: gate.checks.map((c) => `${c.passed ? 'pass' : 'FAIL'}: ${c.message}`),
       },
     }) as Manifest;
@@ -641,4 +966,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     record.durationMs = Date.now() - started;
     await recordRun(o.runsDir, record as RunRecord);
   }
+}
+
+/** Row blocks of one width, stacked in order. */
+function concatRows(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Metrics } from '../contract/index.ts';
 import type { GateResult } from './gate.ts';
 import type { ParityReport } from './parity.ts';
+import type { CvOutcome } from './run-pipeline.ts';
 
 export interface RunRecord {
   readonly runId: string;
@@ -26,6 +27,8 @@ export interface RunRecord {
   /** Validation macro AUC per trained network: what tuning looks at (test metrics are for reporting). */
   readonly validation?: Record<string, number>;
   readonly gate?: GateResult;
+  /** Per-fold scores of every candidate, the intervals, the selection and the refit: the gate's evidence. */
+  readonly crossValidation?: Omit<CvOutcome, never>;
   readonly parity?: ParityReport;
   readonly artifacts?: readonly { path: string; sha256: string; bytes: number }[];
   readonly error?: { code: string; message: string; problems: number };

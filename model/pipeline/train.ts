@@ -34,6 +34,8 @@ export interface TrainParams {
    * normalised to sum 1: most songs chart in one country, so "which country" is a shared signal.
    */
   readonly softmaxWeight: number;
+  /** Activation of the hidden layers (default relu); linear gives a low-rank multi-task model. */
+  readonly hiddenActivation?: 'relu' | 'linear';
   readonly seed: number;
 }
 
@@ -81,7 +83,13 @@ export function positiveWeights(
 }
 
 /** Builds the layers model (also used by export with folded weights). */
-export function buildNetwork(hidden: readonly number[], dropout: number, l2: number, seed: number): tfl.Sequential {
+export function buildNetwork(
+  hidden: readonly number[],
+  dropout: number,
+  l2: number,
+  seed: number,
+  hiddenActivation: 'relu' | 'linear' = 'relu',
+): tfl.Sequential {
   const model = tfl.sequential({ name: 'jukebox_edge' });
   let i = 0;
   const reg = l2 > 0 ? tfl.regularizers.l2({ l2 }) : undefined;
@@ -90,7 +98,7 @@ export function buildNetwork(hidden: readonly number[], dropout: number, l2: num
       tfl.layers.dense({
         ...(i === 0 ? { inputShape: [IN] } : {}),
         units,
-        activation: 'relu',
+        activation: hiddenActivation,
         kernelInitializer: tfl.initializers.heNormal({ seed: deriveSeed(seed, `kernel-${i}`) }),
         biasInitializer: 'zeros',
         ...(reg ? { kernelRegularizer: reg } : {}),
@@ -165,13 +173,17 @@ function gatherRows(src: Float32Array, cols: number, idx: readonly number[]): Fl
   return out;
 }
 
+/**
+ * With `validation` null (the refit on every song), trains exactly `maxEpochs` epochs and keeps the last
+ * weights: the epoch count then comes from cross-validation, not from songs it would be scored on.
+ */
 export async function trainNetwork(
   train: TrainData,
-  validation: TrainData,
+  validation: TrainData | null,
   p: TrainParams,
   onEpoch?: (log: EpochLog, best: number) => void,
 ): Promise<TrainResult> {
-  const model = buildNetwork(p.hidden, p.dropout, p.l2, p.seed);
+  const model = buildNetwork(p.hidden, p.dropout, p.l2, p.seed, p.hiddenActivation);
   const posW = tf.tensor1d(positiveWeights(train.y, train.rows, p));
   const eps = 1e-7;
   const loss = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
@@ -217,16 +229,21 @@ export async function trainNetwork(
         lossSum += Array.isArray(l) ? (l[0] as number) : l;
         batches++;
       }
-      const auc = macroAuc(predictWith(model, validation.x, validation.rows), validation.y, validation.rows, OUT);
+      const auc = validation
+        ? macroAuc(predictWith(model, validation.x, validation.rows), validation.y, validation.rows, OUT)
+        : Number.NaN;
       const log = { epoch, loss: lossSum / batches, validationMacroAuc: auc, ms: performance.now() - t0 };
       history.push(log);
-      if (auc > best) {
+      if (!validation) {
+        bestEpoch = epoch;
+        if (epoch === p.maxEpochs) bestWeights = snapshotWeights(model);
+      } else if (auc > best) {
         best = auc;
         bestEpoch = epoch;
         bestWeights = snapshotWeights(model);
       }
       onEpoch?.(log, best);
-      if (epoch - bestEpoch >= p.patience) break;
+      if (validation && epoch - bestEpoch >= p.patience) break;
     }
   } finally {
     posW.dispose();
@@ -237,7 +254,7 @@ export async function trainNetwork(
     weights: bestWeights,
     history,
     bestEpoch,
-    bestValidationMacroAuc: best,
+    bestValidationMacroAuc: validation ? best : Number.NaN,
     parameters: countParameters(p.hidden),
   };
 }
@@ -261,7 +278,7 @@ export interface EnsembleResult {
 /** Trains `members` networks (member k seeded from the run seed and k) and folds them into one. */
 export async function trainEnsemble(
   train: TrainData,
-  validation: TrainData,
+  validation: TrainData | null,
   p: EnsembleParams,
   onMember?: (member: number) => ((log: EpochLog, best: number) => void) | undefined,
 ): Promise<EnsembleResult> {
@@ -273,9 +290,10 @@ export async function trainEnsemble(
   const weights = combineMembers(results.map((r) => r.weights));
   const combined = results.length === 1 ? (results[0] as TrainResult).bestValidationMacroAuc : undefined;
   let auc = combined;
-  if (auc === undefined) {
+  if (auc === undefined && !validation) auc = Number.NaN;
+  if (auc === undefined && validation) {
     const hidden = weights.layers.slice(0, -1).map((l) => l.units);
-    const model = buildNetwork(hidden, 0, 0, 0);
+    const model = buildNetwork(hidden, 0, 0, 0, p.hiddenActivation);
     try {
       loadWeightsInto(model, weights);
       auc = macroAuc(predictWith(model, validation.x, validation.rows), validation.y, validation.rows, OUT);
@@ -286,7 +304,7 @@ export async function trainEnsemble(
   return {
     weights,
     members: results.map(({ weights: _w, ...rest }) => rest),
-    bestValidationMacroAuc: auc,
+    bestValidationMacroAuc: auc ?? Number.NaN,
     bestEpoch: Math.max(...results.map((r) => r.bestEpoch)),
     epochsRun: results.reduce((a, r) => a + r.history.length, 0),
     parameters: storedParameters(weights),

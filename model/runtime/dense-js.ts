@@ -9,6 +9,7 @@
  * benchmark decides; the warm-up parity check guards it like any backend.
  */
 import { type DenseModel, type DenseWeights, kernelDenseModel } from './dense-model.ts';
+import { rowSpans } from './dense-structure.ts';
 
 /**
  * Runs the weights on plain typed arrays: no tfjs, no tensors to leak.
@@ -24,6 +25,8 @@ export function createJsDenseModel(w: DenseWeights): DenseModel {
   // One row's sums and activations, reused so a single prediction allocates only its output.
   const sums = new Float64Array(widest);
   const acts = [new Float32Array(widest), new Float32Array(widest)] as const;
+  // Each input row's first and last non-zero weight: a folded ensemble's block-diagonal zeros are skipped.
+  const spans = w.layers.map(rowSpans);
   return kernelDenseModel(w, (x, rows) => {
     const out = new Float32Array(rows * w.outputSize);
     const last = w.layers.length - 1;
@@ -37,7 +40,10 @@ export function createJsDenseModel(w: DenseWeights): DenseModel {
           const a = h[i] as number;
           if (a === 0) continue; // ReLU zeros are common and add nothing
           const k0 = i * units;
-          for (let j = 0; j < units; j++) sums[j] = (sums[j] as number) + a * (kernel[k0 + j] as number);
+          const span = spans[li] as Int32Array;
+          const to = span[2 * i + 1] as number;
+          for (let j = span[2 * i] as number; j < to; j++)
+            sums[j] = (sums[j] as number) + a * (kernel[k0 + j] as number);
         }
         const dst = li === last ? out.subarray(r * units, (r + 1) * units) : (acts[li % 2] as Float32Array);
         if (activation === 'relu') for (let j = 0; j < units; j++) dst[j] = Math.max(0, sums[j] as number);

@@ -10,6 +10,7 @@
  */
 import { type KernelExports, kernelImports } from './dense-kernel-abi.ts';
 import { type DenseModel, type DenseWeights, kernelDenseModel } from './dense-model.ts';
+import { panelSpans } from './dense-structure.ts';
 
 const ACTIVATION_CODE = { linear: 0, relu: 1, sigmoid: 2 } as const;
 export const PAGE = 65536;
@@ -34,7 +35,13 @@ export interface KernelLayout {
  * Lays out the layer table and each layer's packed kernel and bias from byte `base` on. Fresh memory is zero,
  * so padded units get zero weights and bias and add nothing to the next layer.
  */
-export function layOutKernel(w: DenseWeights, tile: number, base: number): KernelLayout {
+export function layOutKernel(
+  w: DenseWeights,
+  tile: number,
+  base: number,
+  /** false: every panel runs over all its input rows, zeros included (the layout before; for benchmarks). */
+  structured = true,
+): KernelLayout {
   let top = align(base);
   const take = (bytes: number) => {
     const at = top;
@@ -45,7 +52,13 @@ export function layOutKernel(w: DenseWeights, tile: number, base: number): Kerne
   let inputs = w.inputSize;
   const placed = w.layers.map((l) => {
     const units = pad8(l.units);
-    const p = { l, inputs, units, kernel: take(inputs * units * 4), bias: take(units * 4) };
+    // Each panel keeps only its rows from the first to the last one with a weight (panelSpans).
+    const spans: [number, number][] = structured
+      ? panelSpans(l)
+      : Array.from({ length: units / 8 }, () => [0, l.inputs] as [number, number]);
+    const spanTable = take(spans.length * 12);
+    const panels = spans.map(([from, to]) => take((to - from) * 8 * 4));
+    const p = { l, inputs, units, spans, spanTable, panels, bias: take(units * 4) };
     inputs = units;
     return p;
   });
@@ -60,13 +73,17 @@ export function layOutKernel(w: DenseWeights, tile: number, base: number): Kerne
       const f32 = new Float32Array(buffer);
       const i32 = new Int32Array(buffer);
       placed.forEach((p, li) => {
-        i32.set([p.inputs, p.units, p.kernel, p.bias, ACTIVATION_CODE[p.l.activation]], table / 4 + li * 5);
+        i32.set([p.inputs, p.units, p.spanTable, p.bias, ACTIVATION_CODE[p.l.activation]], table / 4 + li * 5);
         const { kernel, units } = p.l;
-        for (let r = 0; r < p.l.inputs; r++) {
-          for (let j = 0; j < units; j++) {
-            f32[p.kernel / 4 + (j >> 3) * p.inputs * 8 + r * 8 + (j & 7)] = kernel[r * units + j]!;
+        p.spans.forEach(([from, to], panel) => {
+          i32.set([from, to, p.panels[panel]!], p.spanTable / 4 + panel * 3);
+          const at = p.panels[panel]! / 4;
+          for (let r = from; r < to; r++) {
+            for (let j = panel * 8; j < Math.min(units, panel * 8 + 8); j++) {
+              f32[at + (r - from) * 8 + (j & 7)] = kernel[r * units + j]!;
+            }
           }
-        }
+        });
         f32.set(p.l.bias, p.bias / 4);
       });
     },
@@ -88,10 +105,14 @@ export function growTo(memory: WebAssembly.Memory, bytes: number): void {
  * const m = await createSimdDenseModel(weights, await WebAssembly.compile(bytes));
  * const probs = m.predictSync(Float32Array.from(features), 1); // 72 values
  */
-export async function createSimdDenseModel(w: DenseWeights, kernel: WebAssembly.Module): Promise<DenseModel> {
+export async function createSimdDenseModel(
+  w: DenseWeights,
+  kernel: WebAssembly.Module,
+  options: { structured?: boolean } = {},
+): Promise<DenseModel> {
   const instance = await WebAssembly.instantiate(kernel, kernelImports());
   const k = instance.exports as unknown as KernelExports;
-  const layout = layOutKernel(w, k.TILE.value as number, 64);
+  const layout = layOutKernel(w, k.TILE.value as number, 64, options.structured ?? true);
   const scratch = layout.end;
   const io = scratch + layout.scratchBytes;
   let capacityRows = 0;

@@ -16,7 +16,10 @@ import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { FEATURE_NAMES, toVector } from '../../model/contract/features.ts';
-import { parseDenseModel } from '../../model/runtime/dense-model.ts';
+import { type DenseWeights, parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
+import { createSimdDenseModel } from '../../model/runtime/dense-simd.ts';
+import { compileDenseKernel } from '../../model/runtime/dense-simd-build.ts';
+import { macsPerSong } from '../../model/runtime/dense-structure.ts';
 import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { CATALOGUE_CSV, DIST, startTestServer } from '../e2e/static-server.ts';
@@ -110,6 +113,59 @@ async function startNumpy(tmp: string, rows: number) {
   };
 }
 
+/**
+ * The structured export's effect, in Node on the same SIMD kernel: the catalogue with every panel running over
+ * all its rows (the block-diagonal zeros included, as before) against only the rows with weights, interleaved
+ * over 7 rounds; and the two outputs compared with each other and with the float64 reference.
+ */
+async function structuredKernelRows(w: DenseWeights, x: Float32Array, songs: number) {
+  const kernel = await WebAssembly.compile(await compileDenseKernel());
+  const structured = await createSimdDenseModel(w, kernel);
+  const everyRow = await createSimdDenseModel(w, kernel, { structured: false });
+  const time = (m: typeof structured) => {
+    const t0 = performance.now();
+    const out = m.predictSync(x, songs);
+    return { ms: performance.now() - t0, out };
+  };
+  const before: number[] = [];
+  const after: number[] = [];
+  let parity = 0;
+  for (let round = 0; round < 7; round++) {
+    const b = time(everyRow);
+    const a = time(structured);
+    before.push(b.ms);
+    after.push(a.ms);
+    for (let i = 0; i < a.out.length; i++) parity = Math.max(parity, Math.abs(a.out[i]! - b.out[i]!));
+  }
+  const last = structured.predictSync(x, songs);
+  let vsReference = 0;
+  for (let r = 0; r < songs; r += 97) {
+    const ref = predictReference(w, x.subarray(r * 13, (r + 1) * 13));
+    for (let j = 0; j < w.outputSize; j++)
+      vsReference = Math.max(vsReference, Math.abs(last[r * w.outputSize + j]! - ref[j]!));
+  }
+  const macs = macsPerSong(w);
+  return {
+    rows: [
+      [
+        'multiply-adds per song: structured kernels (only rows with weights) vs the folded dense stack',
+        macs.structured.toLocaleString('en-US'),
+        `dense ${macs.dense.toLocaleString('en-US')}`,
+        (macs.structured / macs.dense).toFixed(2),
+        '',
+      ],
+      [
+        `catalogue ${songs} songs, simd (1 thread) in Node: structured vs every row, median of 7 rounds`,
+        ms(median(after)),
+        `every row ${ms(median(before))}`,
+        median(after.map((a, i) => a / before[i]!)).toFixed(2),
+        `parity ≤ 1e-5 ${parity <= 1e-5 && vsReference <= 1e-5 ? 'OK' : 'MISS'}`,
+      ],
+    ] as [string, string, string, string, string][],
+    note: `structured kernels: max |Δ| vs every-row layout ${parity.toExponential(2)}, vs float64 reference (every 97th song) ${vsReference.toExponential(2)}`,
+  };
+}
+
 async function main(): Promise<void> {
   const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
   if (!parsed.ok) throw new Error(parsed.message);
@@ -125,6 +181,7 @@ async function main(): Promise<void> {
     mb.buffer.slice(mb.byteOffset, mb.byteOffset + mb.length),
   );
   if (!dense.ok) throw new Error(dense.message);
+  const structuredRows = await structuredKernelRows(dense.value, x, songs.length);
   const tmp = mkdtempSync(join(tmpdir(), 'jukebox-bench-'));
   writeFileSync(join(tmp, 'model.onnx'), denseToOnnx(dense.value));
   writeFileSync(
@@ -593,6 +650,7 @@ async function main(): Promise<void> {
         '',
       ],
       ['catalogue, webgpu', 'not measured (no GPU lent)', '—', '—', ''],
+      ...structuredRows.rows,
       [
         'shipped JS, gzip (page / worker + backends / total)',
         `${kb(sz.mainGz)} / ${kb(sz.workerGz)} / ${kb(sz.totalGz)}`,
@@ -621,7 +679,7 @@ async function main(): Promise<void> {
       `warm single: a different song each click (two in turn, edited 20 ms before the click, so the form has already had them computed in the background), ${warm.click.length} clicks after 20 warm-up, idle between clicks; in all ${warm.checked} the list, bars and map showed the final result when the MutationObserver fired. "Predict again" computes on the click: nothing was computed ahead for it`,
     );
     console.log(
-      `parity: ORT Web vs ours (${cat.oursBackend}) max |Δ| = ${cat.parity.toExponential(2)}; numpy vs ours (first 50 songs) max |Δ| = ${numpyParity.toExponential(2)}`,
+      `parity: ORT Web vs ours (${cat.oursBackend}) max |Δ| = ${cat.parity.toExponential(2)}; numpy vs ours (first 50 songs) max |Δ| = ${numpyParity.toExponential(2)}; ${structuredRows.note}`,
     );
     console.log(
       `catalogue rounds (ours routed / simd / simd-threads / tfjs wasm / ORT 1 / ORT ${threads} / numpy, ms): ${rounds.map((r) => [r.ours, r.simd, r.threads, r.tfjs, r.ort, r.ortN, r.numpy].map((v) => v.toFixed(0)).join('/')).join(', ')}; each ratio is the median of the per-round ratios`,

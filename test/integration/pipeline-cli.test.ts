@@ -201,6 +201,8 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
         '1',
         '--learning-rate',
         '0.0001',
+        '--cv-folds',
+        '0',
         '--quiet',
       ],
     ]);

@@ -7,10 +7,13 @@
 // memory. The host (dense-simd.ts) owns the memory layout: packed weights, a layer table, scratch, rows.
 //
 // Layout contract with the host:
-// - layer table: per layer five i32 — inputs K, padded units N (a multiple of 8), kernel pointer, bias
+// - layer table: per layer five i32 — inputs K, padded units N (a multiple of 8), span table pointer, bias
 //   pointer, activation (0 linear, 1 relu, 2 sigmoid);
-// - kernel of a layer: panels of 8 units, each K rows of 8 floats ([N/8][K][8]), so the inner loop reads
-//   one contiguous stream; padded units have zero weights and bias, and the next layer's K counts them;
+// - span table of a layer: per panel of 8 units three i32 — first input row k0, end row k1, pointer to the
+//   panel's (k1 − k0) rows of 8 floats, so the inner loop reads one contiguous stream and only the rows where
+//   the panel has a weight: an ensemble folded into one stack has block-diagonal hidden layers, and a panel
+//   of one member's units skips the other members' rows (the zeros), doing only the real multiply-adds;
+//   padded units have zero weights and bias, and the next layer's K counts them;
 // - scratch: two buffers of TILE × (widest layer) floats.
 
 /** Rows per pass through all layers (the host sizes scratch from this export). */
@@ -46,11 +49,14 @@ function activate(c: v128, act: i32): v128 {
  * out[rows × N] = act(a[rows × K] · W + bias), rows a multiple of 4. Four rows × eight units at a time:
  * eight accumulators, two weight vectors and one broadcast input fit the 16 SIMD registers (six rows spill).
  */
-function layer(a: usize, rows: i32, K: i32, w: usize, bias: usize, N: i32, out: usize, act: i32): void {
+function layer(a: usize, rows: i32, K: i32, spans: usize, bias: usize, N: i32, out: usize, act: i32): void {
   const rowBytes = <usize>K << 2;
   const outRow = <usize>N << 2;
   for (let p: i32 = 0; p < N; p += 8) {
-    const panel = w + ((<usize>p * <usize>K) << 2);
+    const span = spans + <usize>(p >> 3) * 12;
+    const from = <usize>load<i32>(span) << 2;
+    const to = <usize>load<i32>(span, 4) << 2;
+    const panel = <usize>load<i32>(span, 8);
     const b0 = v128.load(bias + (<usize>p << 2));
     const b1 = v128.load(bias + (<usize>p << 2), 16);
     for (let r: i32 = 0; r < rows; r += 4) {
@@ -60,7 +66,7 @@ function layer(a: usize, rows: i32, K: i32, w: usize, bias: usize, N: i32, out: 
       const a3 = a2 + rowBytes;
       let c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1;
       let wk = panel;
-      for (let k: usize = 0; k < rowBytes; k += 4) {
+      for (let k: usize = from; k < to; k += 4) {
         const w0 = v128.load(wk);
         const w1 = v128.load(wk, 16);
         wk += 32;

@@ -1,0 +1,424 @@
+/**
+ * The candidates that cross-validation judges, as recipes: a weighted sum of
+ * parts' logits, each part the mean logit of `members` networks of one
+ * setting. The network, logistic regression, a blend of the two, a low-rank
+ * multi-task model (linear bottleneck) and more members are all recipes, so
+ * one trainer scores them on every fold, refits the chosen one on all songs,
+ * and folds it into one relu Dense stack the app's loader runs unchanged.
+ */
+import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
+import type { DenseLayerWeights, DenseWeights } from '../runtime/dense-model.ts';
+import type { CvFold, FoldFit, FoldRecord } from './cross-validate.ts';
+import { deriveSeed } from './prng.ts';
+import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
+import { featureMatrix, labelMatrix, type Song } from './targets.ts';
+import { type EnsembleParams, positiveWeights, type TrainData, type TrainResult, trainNetwork } from './train.ts';
+
+export type PartParams = Omit<EnsembleParams, 'seed'>;
+
+export interface RecipePart {
+  /** The networks' settings; `members` networks from the run seed (member k as trainEnsemble seeds it). */
+  readonly params: PartParams;
+  /** Weight of this part's mean logit in the candidate's logit. */
+  readonly weight: number;
+}
+
+export interface Recipe {
+  readonly name: string;
+  readonly description: string;
+  readonly parts: readonly RecipePart[];
+}
+
+const K = COUNTRY_CODES.length;
+const IN = FEATURE_NAMES.length;
+
+/** Member m's seed, exactly as trainEnsemble derives it (so a 5-member recipe reuses a 3-member one's networks). */
+export const memberSeed = (seed: number, members: number, m: number) =>
+  members === 1 ? seed : deriveSeed(seed, `member-${m}`);
+
+/** Per-country logit shift that undoes weighted cross-entropy (0 for unweighted parts). */
+export function logitShift(y: Float32Array, rows: number, p: PartParams): number[] {
+  return positiveWeights(y, rows, p).map((w) => -Math.log(w));
+}
+
+/** Float64 forward pass up to the output logits (no final sigmoid), rows × 72. */
+export function logitsOf(w: DenseWeights, x: Float32Array, rows: number): Float64Array {
+  const out = new Float64Array(rows * w.outputSize);
+  let h = new Float64Array(0);
+  for (let r = 0; r < rows; r++) {
+    h = Float64Array.from(x.subarray(r * w.inputSize, (r + 1) * w.inputSize));
+    w.layers.forEach((l, li) => {
+      const next = new Float64Array(l.units);
+      for (let j = 0; j < l.units; j++) next[j] = l.bias[j] as number;
+      for (let i = 0; i < l.inputs; i++) {
+        const v = h[i] as number;
+        if (v === 0) continue;
+        const row = i * l.units;
+        for (let j = 0; j < l.units; j++) next[j] = (next[j] as number) + v * (l.kernel[row + j] as number);
+      }
+      const last = li === w.layers.length - 1;
+      if (!last && l.activation === 'relu') for (let j = 0; j < l.units; j++) next[j] = Math.max(0, next[j] as number);
+      h = next;
+    });
+    out.set(h, r * w.outputSize);
+  }
+  return out;
+}
+
+const paramsKey = (p: PartParams) => JSON.stringify({ ...p, members: 0 });
+
+export interface TrainedMember {
+  readonly weights: DenseWeights;
+  readonly bestEpoch: number;
+  readonly epochsRun: number;
+  readonly validationMacroAuc: number;
+}
+
+/**
+ * Trains every network the recipes need once (shared between recipes with the same setting and seed).
+ * `epochs` given: fixed epochs per distinct setting, no validation (the refit).
+ */
+export async function trainRecipes(
+  recipes: readonly Recipe[],
+  train: TrainData,
+  validation: TrainData | null,
+  seed: number,
+  epochs?: ReadonlyMap<string, number>,
+): Promise<Map<string, TrainedMember>> {
+  const trained = new Map<string, TrainedMember>();
+  for (const r of recipes) {
+    for (const part of r.parts) {
+      for (let m = 0; m < part.params.members; m++) {
+        const s = memberSeed(seed, part.params.members, m);
+        const key = `${paramsKey(part.params)}#${s}`;
+        if (trained.has(key)) continue;
+        const fixed = epochs?.get(paramsKey(part.params));
+        const res: TrainResult = await trainNetwork(train, fixed === undefined ? validation : null, {
+          ...part.params,
+          ...(fixed === undefined ? {} : { maxEpochs: fixed }),
+          seed: s,
+        });
+        trained.set(key, {
+          weights: res.weights,
+          bestEpoch: res.bestEpoch,
+          epochsRun: res.history.length,
+          validationMacroAuc: res.bestValidationMacroAuc,
+        });
+      }
+    }
+  }
+  return trained;
+}
+
+export function partMembers(
+  part: RecipePart,
+  trained: ReadonlyMap<string, TrainedMember>,
+  seed: number,
+): TrainedMember[] {
+  return Array.from({ length: part.params.members }, (_, m) => {
+    const t = trained.get(`${paramsKey(part.params)}#${memberSeed(seed, part.params.members, m)}`);
+    if (!t) throw new Error(`network ${m} of ${part.params.members} was not trained`);
+    return t;
+  });
+}
+
+/**
+ * A recipe's logits on standardised inputs: Σ weight · (mean member logit + shift). The shift (−log w_c)
+ * undoes weighted training per country, as calibration does for the shipped model, so the cross-country
+ * ranking (top-5 hit) is what the app would show.
+ */
+export function recipeLogits(
+  recipe: Recipe,
+  trained: ReadonlyMap<string, TrainedMember>,
+  seed: number,
+  shiftY: { y: Float32Array; rows: number },
+  x: Float32Array,
+  rows: number,
+): Float32Array {
+  const out = new Float64Array(rows * K);
+  for (const part of recipe.parts) {
+    const members = partMembers(part, trained, seed);
+    const shift = logitShift(shiftY.y, shiftY.rows, part.params);
+    for (const mem of members) {
+      const z = logitsOf(mem.weights, x, rows);
+      const w = part.weight / members.length;
+      for (let i = 0; i < z.length; i++)
+        out[i] = (out[i] as number) + w * ((z[i] as number) + (shift[i % K] as number));
+    }
+  }
+  return Float32Array.from(out);
+}
+
+export function matricesOf(songs: readonly Song[], scaler: Scaler): TrainData & { raw: Float32Array } {
+  const raw = featureMatrix(songs);
+  return { raw, x: applyScaler(raw, scaler), y: labelMatrix(songs), rows: songs.length };
+}
+
+/** The fold trainer cross-validation calls: every recipe's scores on the fold's test songs. */
+export function fitFold(recipes: readonly Recipe[], seed: number): (fold: CvFold) => Promise<FoldFit> {
+  return async (fold) => {
+    const scaler = fitScaler(featureMatrix(fold.train), fold.train.length, IN);
+    const train = matricesOf(fold.train, scaler);
+    const val = matricesOf(fold.validation, scaler);
+    const test = matricesOf(fold.test, scaler);
+    const trained = await trainRecipes(recipes, train, val, seed);
+    const scores: Record<string, Float32Array> = {};
+    const epochs: Record<string, number[]> = {};
+    for (const r of recipes) {
+      scores[r.name] = recipeLogits(r, trained, seed, train, test.x, test.rows);
+      epochs[r.name] = r.parts.flatMap((p) => partMembers(p, trained, seed).map((m) => m.bestEpoch));
+    }
+    return { scores, epochs };
+  };
+}
+
+/**
+ * Epochs for the refit per distinct setting: the median best epoch over all folds and members, scaled by
+ * nothing (an epoch over all songs is more steps than one over a fold's: the median is the conservative count).
+ */
+export function refitEpochs(recipe: Recipe, folds: readonly FoldRecord[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let offset = 0;
+  for (const part of recipe.parts) {
+    const values = folds
+      .flatMap((f) => (f.epochs[recipe.name] ?? []).slice(offset, offset + part.params.members))
+      .sort((a, b) => a - b);
+    offset += part.params.members;
+    const mid = values.length > 0 ? (values[Math.floor((values.length - 1) / 2)] as number) : part.params.maxEpochs;
+    out.set(paramsKey(part.params), Math.max(1, mid));
+  }
+  return out;
+}
+
+// ---- folding a recipe into one relu Dense stack ----
+
+/** Hidden layers with a linear activation become ± relu pairs (relu(z) − relu(−z) = z): exact, relu only. */
+function reluOnly(w: DenseWeights): DenseLayerWeights[] {
+  const layers = w.layers.map((l) => ({ ...l }));
+  for (let li = 0; li < layers.length - 1; li++) {
+    const l = layers[li] as DenseLayerWeights;
+    if (l.activation !== 'linear') continue;
+    const u = l.units;
+    const kernel = new Float32Array(l.inputs * 2 * u);
+    for (let i = 0; i < l.inputs; i++)
+      for (let j = 0; j < u; j++) {
+        const v = l.kernel[i * u + j] as number;
+        kernel[i * 2 * u + j] = v;
+        kernel[i * 2 * u + u + j] = -v;
+      }
+    const bias = new Float32Array(2 * u);
+    for (let j = 0; j < u; j++) {
+      bias[j] = l.bias[j] as number;
+      bias[u + j] = -(l.bias[j] as number);
+    }
+    layers[li] = { inputs: l.inputs, units: 2 * u, kernel, bias, activation: 'relu' };
+    const n = layers[li + 1] as DenseLayerWeights;
+    const nk = new Float32Array(2 * u * n.units);
+    for (let i = 0; i < u; i++)
+      for (let j = 0; j < n.units; j++) {
+        const v = n.kernel[i * n.units + j] as number;
+        nk[i * n.units + j] = v;
+        nk[(u + i) * n.units + j] = -v;
+      }
+    layers[li + 1] = { ...n, inputs: 2 * u, kernel: nk };
+  }
+  return layers;
+}
+
+function identityLayer(units: number): DenseLayerWeights {
+  const kernel = new Float32Array(units * units);
+  for (let i = 0; i < units; i++) kernel[i * units + i] = 1;
+  return { inputs: units, units, kernel, bias: new Float32Array(units), activation: 'relu' };
+}
+
+/** Pads a member to `depth` layers: a network without hidden layers first reads its inputs as ± relu pairs. */
+function padTo(layers: DenseLayerWeights[], depth: number): DenseLayerWeights[] {
+  let out = layers;
+  if (out.length === 1 && depth > 1) {
+    const o = out[0] as DenseLayerWeights;
+    const n = o.inputs;
+    const k = new Float32Array(n * 2 * n);
+    for (let i = 0; i < n; i++) {
+      k[i * 2 * n + i] = 1;
+      k[i * 2 * n + n + i] = -1;
+    }
+    const split: DenseLayerWeights = {
+      inputs: n,
+      units: 2 * n,
+      kernel: k,
+      bias: new Float32Array(2 * n),
+      activation: 'relu',
+    };
+    const ok = new Float32Array(2 * n * o.units);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < o.units; j++) {
+        ok[i * o.units + j] = o.kernel[i * o.units + j] as number;
+        ok[(n + i) * o.units + j] = -(o.kernel[i * o.units + j] as number);
+      }
+    out = [split, { ...o, inputs: 2 * n, kernel: ok }];
+  }
+  while (out.length < depth) {
+    const last = out[out.length - 1] as DenseLayerWeights;
+    out = [...out.slice(0, -1), identityLayer(last.inputs), last];
+  }
+  return out;
+}
+
+/**
+ * Σ weight_i · logit_i of networks of any shapes as ONE Dense stack: hidden layers side by side (first layer
+ * concatenated, deeper ones block-diagonal), output rows stacked and scaled by each weight.
+ */
+export function foldWeighted(members: readonly { weights: DenseWeights; weight: number }[]): DenseWeights {
+  const first = members[0];
+  if (!first) throw new Error('a recipe needs at least one network');
+  const relu = members.map((m) => reluOnly(m.weights));
+  const depth = Math.max(...relu.map((l) => l.length));
+  const padded = relu.map((l) => padTo(l, depth));
+  const layers: DenseLayerWeights[] = [];
+  for (let li = 0; li < depth; li++) {
+    const isFirst = li === 0;
+    const isLast = li === depth - 1;
+    const inputs = isFirst
+      ? first.weights.inputSize
+      : padded.reduce((a, p) => a + (p[li] as DenseLayerWeights).inputs, 0);
+    const units = isLast
+      ? first.weights.outputSize
+      : padded.reduce((a, p) => a + (p[li] as DenseLayerWeights).units, 0);
+    const kernel = new Float32Array(inputs * units);
+    const bias = new Float32Array(units);
+    let rowOffset = 0;
+    let colOffset = 0;
+    padded.forEach((p, k) => {
+      const l = p[li] as DenseLayerWeights;
+      const scale = isLast ? (members[k]?.weight ?? 0) : 1;
+      const r0 = isFirst ? 0 : rowOffset;
+      const c0 = isLast ? 0 : colOffset;
+      for (let i = 0; i < l.inputs; i++)
+        for (let j = 0; j < l.units; j++) {
+          const dst = (r0 + i) * units + c0 + j;
+          kernel[dst] = (kernel[dst] as number) + (l.kernel[i * l.units + j] as number) * scale;
+        }
+      for (let j = 0; j < l.units; j++) bias[c0 + j] = (bias[c0 + j] as number) + (l.bias[j] as number) * scale;
+      rowOffset += l.inputs;
+      colOffset += l.units;
+    });
+    layers.push({ inputs, units, kernel, bias, activation: isLast ? 'sigmoid' : 'relu' });
+  }
+  return { layers, inputSize: first.weights.inputSize, outputSize: first.weights.outputSize };
+}
+
+/** The recipe as one stack (standardised inputs, sigmoid of Σ weight · mean member logit, before shifts). */
+export function foldRecipe(recipe: Recipe, trained: ReadonlyMap<string, TrainedMember>, seed: number): DenseWeights {
+  return foldWeighted(
+    recipe.parts.flatMap((part) =>
+      partMembers(part, trained, seed).map((m) => ({ weights: m.weights, weight: part.weight / part.params.members })),
+    ),
+  );
+}
+
+/** Σ weight · shift per country: the part of the recipe's logit that the folded stack leaves to calibration. */
+export function recipeShift(recipe: Recipe, y: Float32Array, rows: number): number[] {
+  const out = new Array<number>(K).fill(0);
+  for (const part of recipe.parts) {
+    logitShift(y, rows, part.params).forEach((s, c) => {
+      out[c] = (out[c] as number) + part.weight * s;
+    });
+  }
+  return out;
+}
+
+/** Parameters the recipe's networks really have (no block-diagonal zeros). */
+export function recipeParameters(recipe: Recipe): number {
+  return recipe.parts.reduce((a, part) => {
+    let n = 0;
+    let prev: number = IN;
+    for (const u of [...part.params.hidden, K]) {
+      n += prev * u + u;
+      prev = u;
+    }
+    return a + n * part.params.members;
+  }, 0);
+}
+
+export function foldScalerFor(songs: readonly Song[]): Scaler {
+  return fitScaler(featureMatrix(songs), songs.length, IN);
+}
+
+/** Rank of the shared low-rank model's bottleneck (countries share 8 directions in feature space). */
+export const LOW_RANK = 8;
+
+/**
+ * The candidates every run cross-validates: the configured network, the same with more members, logistic
+ * regression, their blend (the network ranks across countries better, logistic often within a country), and a
+ * low-rank multi-task model (one linear bottleneck shared by all countries, trained with the network's loss).
+ */
+export function defaultRecipes(model: PartParams, logistic: PartParams, moreMembers = 5): Recipe[] {
+  const recipes: Recipe[] = [
+    {
+      name: 'network',
+      description: `the configured network (${model.members} members)`,
+      parts: [{ params: model, weight: 1 }],
+    },
+    { name: 'logistic', description: 'logistic regression per country', parts: [{ params: logistic, weight: 1 }] },
+    {
+      name: 'blend',
+      description: 'mean of the network’s and logistic regression’s logits',
+      parts: [
+        { params: model, weight: 0.5 },
+        { params: logistic, weight: 0.5 },
+      ],
+    },
+    {
+      name: 'low-rank',
+      description: `shared rank-${LOW_RANK} linear bottleneck, network loss, ${model.members} members`,
+      parts: [{ params: { ...model, hidden: [LOW_RANK], hiddenActivation: 'linear', dropout: 0 }, weight: 1 }],
+    },
+  ];
+  recipes.push({
+    name: 'network-regularised',
+    description: 'the network with dropout 0.4, L2 5e-4, softmax weight 0.1 (best screened settings, 2026-11-23)',
+    parts: [{ params: { ...model, dropout: 0.4, l2: 5e-4, softmaxWeight: 0.1 }, weight: 1 }],
+  });
+  if (moreMembers > model.members) {
+    recipes.push({
+      name: `network-${moreMembers}`,
+      description: `the configured network with ${moreMembers} members`,
+      parts: [{ params: { ...model, members: moreMembers }, weight: 1 }],
+    });
+  }
+  return recipes;
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** Two recipes train the same networks and combine them the same way. */
+export const sameRecipe = (a: Pick<Recipe, 'parts'>, b: Pick<Recipe, 'parts'>) =>
+  canonical(a.parts) === canonical(b.parts);
+
+/**
+ * Production's recipe from its manifest's lineage: `parameters.recipe` (written since cross-validation), else
+ * `parameters.model` as one network part (older manifests). Null when neither reads as network settings.
+ */
+export function productionRecipe(parameters: unknown): Pick<Recipe, 'parts'> | null {
+  const p = parameters as { recipe?: { parts?: unknown }; model?: unknown } | undefined;
+  const isParams = (v: unknown): v is PartParams =>
+    !!v &&
+    typeof v === 'object' &&
+    Array.isArray((v as PartParams).hidden) &&
+    typeof (v as PartParams).members === 'number' &&
+    typeof (v as PartParams).learningRate === 'number';
+  const parts = p?.recipe?.parts;
+  if (Array.isArray(parts) && parts.every((x) => isParams(x?.params) && typeof x?.weight === 'number'))
+    return { parts: parts as RecipePart[] };
+  if (isParams(p?.model)) return { parts: [{ params: p.model, weight: 1 }] };
+  return null;
+}
