@@ -51,6 +51,16 @@ export async function backfillCountryFacts(modelDir: string, dataFiles: readonly
       throw new Error(`split does not reproduce the reference mean of ${name}: ${mean} vs ${ref}`);
     }
   });
+  // The manifest's parity rows are the first test songs of its split: the seed must give the same test songs (for a
+  // refit, the training songs are every song whatever the seed, so this is what pins the split).
+  const testRaw = featureMatrix(split.test);
+  manifest.parity.inputs.forEach((row, r) => {
+    row.forEach((v, c) => {
+      if (Math.fround(v) !== testRaw[r * FEATURE_NAMES.length + c]) {
+        throw new Error(`split does not reproduce the reference: test song ${r} is not the manifest's parity row ${r}`);
+      }
+    });
+  });
   if (split.test.length !== manifest.evaluation.songs) {
     throw new Error(`split gives ${split.test.length} test songs, the evaluation ${manifest.evaluation.songs}`);
   }
