@@ -132,22 +132,19 @@ export class SyncEngine {
     let rejected = 0;
     for (const outbox of this.#o.outboxes) {
       let limit = this.#o.batchSize;
-      // While a batch is on its way, the next one is read (the read is most of the rest of a batch's time); once
-      // the server acknowledges, marking it synced overlaps the next upload. The read-ahead leaves out what was
-      // acknowledged; its read-only transaction runs after every mark issued before it.
+      // Marking a batch synced overlaps the next upload: the next batch is read first (its read-only
+      // transaction then runs before the mark's read-write one), leaving out what was just acknowledged.
       const marks: Promise<void>[] = [];
       let items = await outbox.unsynced(limit);
       while (items.length > 0) {
-        const ahead = outbox.unsynced(limit + items.length);
-        // A failed read-ahead is only reported if it is used (storage errors then stop the pass as before).
-        ahead.catch(() => {});
         const r = await this.#sendBatch(outbox, items);
         if (r.kind === 'ok') {
           sent += r.acked.length;
           const acked = new Set(r.acked);
+          const next = outbox.unsynced(limit + items.length);
           const mark = outbox.markSynced(r.acked);
           marks.push(mark.then(() => this.#o.onBatch?.(outbox.path, r.acked.length)));
-          items = (await ahead).filter((i) => !acked.has(i.id)).slice(0, limit);
+          items = (await next).filter((i) => !acked.has(i.id)).slice(0, limit);
           continue;
         }
         // Anything else changes what is pending in ways the read-ahead cannot know: settle the marks first.
