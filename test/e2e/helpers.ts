@@ -42,7 +42,10 @@ export async function waitReady(
   });
 }
 
-/** Every stored log, read straight from IndexedDB (not through the app's code). */
+/**
+ * Every stored log, read straight from IndexedDB (not through the app's code), with its sync state as the store
+ * defines it: rejected as the row says, pending while its id is in the `outbox` store, otherwise synced.
+ */
 export function readLogs(page: Page): Promise<StoredLog[]> {
   return page.evaluate(
     () =>
@@ -51,12 +54,20 @@ export function readLogs(page: Page): Promise<StoredLog[]> {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const q = db.transaction('logs').objectStore('logs').getAll();
-          q.onsuccess = () => {
+          const tx = db.transaction(['logs', 'outbox']);
+          const q = tx.objectStore('logs').getAll();
+          const o = tx.objectStore('outbox').getAll();
+          tx.oncomplete = () => {
             db.close();
-            resolve(q.result as StoredLog[]);
+            const pending = new Set((o.result as { ids: string[] }[]).flatMap((c) => c.ids));
+            resolve(
+              (q.result as StoredLog[]).map((r) => ({
+                ...r,
+                synced: r.synced === 2 ? 2 : pending.has(r.log.id) ? 0 : 1,
+              })),
+            );
           };
-          q.onerror = () => reject(q.error);
+          tx.onerror = () => reject(tx.error);
         };
       }),
   );

@@ -136,8 +136,10 @@ describe('sync with the real server', () => {
         new Promise<void>((resolve, reject) => {
           const open = indexedDB.open('jukebox-edge');
           open.onsuccess = () => {
-            const tx = open.result.transaction('logs', 'readwrite');
+            // A pending log: the row, and its id in the outbox.
+            const tx = open.result.transaction(['logs', 'outbox'], 'readwrite');
             tx.objectStore('logs').put(row);
+            tx.objectStore('outbox').add({ ids: [row.log.id] });
             tx.oncomplete = () => {
               open.result.close();
               resolve();

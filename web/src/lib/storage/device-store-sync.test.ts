@@ -64,6 +64,68 @@ describe('DeviceStore outbox states', () => {
     expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 1, rejected: 1 } });
   });
 
+  it("marks a batch synced without rewriting its logs, across outbox records, and lists each log's state", async () => {
+    const store = await fresh();
+    // 2,500 logs in two saves: more than one outbox record (2,000 ids each), and a single log appended later.
+    const first = Array.from({ length: 1_500 }, () => makeLog());
+    const second = Array.from({ length: 1_000 }, () => makeLog());
+    const single = makeLog();
+    await store.addLogs(first);
+    await store.addLogs(second);
+    await store.addLogs([single]);
+    // Re-adding a stored id queues it no second time.
+    expect(await store.addLogs([first[0]!])).toEqual({ ok: true, value: 0 });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2_501, unsynced: 2_501, rejected: 0 } });
+    const batch = await store.unsyncedLogs(1_000);
+    expect(batch.ok && ids(batch.value)).toEqual(ids(first.slice(0, 1_000)));
+    // Acknowledged: ids spanning the first two saves, an unknown id and one already marked.
+    const acked = [...ids(first.slice(1_000)), ...ids(second.slice(0, 500)), 'no-such-id'];
+    expect(await store.markSynced(acked)).toEqual({ ok: true, value: 1_000 });
+    expect(await store.markSynced(acked)).toEqual({ ok: true, value: 0 });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2_501, unsynced: 1_501, rejected: 0 } });
+    const next = await store.unsyncedLogs(2_000);
+    expect(next.ok && ids(next.value)).toEqual(ids([...first.slice(0, 1_000), ...second.slice(500), single]));
+    const listed = await store.listLogs({ limit: 3_000 });
+    const state = new Map(listed.ok ? listed.value.map((l) => [l.log.id, l.synced]) : []);
+    expect(state.get(first[1_200]!.id)).toBe(SYNC_STATE.synced);
+    expect(state.get(first[10]!.id)).toBe(SYNC_STATE.pending);
+    expect(state.get(single.id)).toBe(SYNC_STATE.pending);
+    // The stored rows themselves were not rewritten: the outbox alone says what is pending.
+    const raw = await openDB(`sync-test-${n}`);
+    expect((await raw.get('logs', first[1_200]!.id)).synced).toBe(SYNC_STATE.pending);
+    raw.close();
+  });
+
+  it('upgrades a version-2 database: its pending logs stay pending, synced and rejected ones keep their state', async () => {
+    const name = `sync-test-${++n}`;
+    const v2 = await openDB(name, 2, {
+      upgrade(db) {
+        const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
+        logs.createIndex('by-synced', ['synced', 'log.id']);
+        const outcomes = db.createObjectStore('outcomes', { keyPath: 'outcome.id' });
+        outcomes.createIndex('by-synced', ['synced', 'outcome.id']);
+        outcomes.createIndex('by-log', 'logId');
+        db.createObjectStore('catalogue');
+        db.createObjectStore('settings');
+      },
+    });
+    const [synced, pending, rejected] = [makeLog(daysAgo(40)), makeLog(daysAgo(39)), makeLog(daysAgo(38))];
+    await v2.put('logs', { log: synced, synced: 1 });
+    await v2.put('logs', { log: pending, synced: 0 });
+    await v2.put('logs', { log: rejected, synced: 2, rejection: { code: 'c', message: 'm', at: 'x' } });
+    v2.close();
+    const r = await DeviceStore.open({ name });
+    if (!r.ok) throw new Error(r.code);
+    const store = r.value;
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 3, unsynced: 1, rejected: 1 } });
+    const unsynced = await store.unsyncedLogs();
+    expect(unsynced.ok && ids(unsynced.value)).toEqual([pending.id]);
+    // Pruning finds the synced one only; marking the migrated pending one synced takes it out of the outbox.
+    expect(await store.pruneSyncedLogs({ extra: 10 })).toEqual({ ok: true, value: 1 });
+    expect(await store.markSynced([pending.id])).toEqual({ ok: true, value: 1 });
+    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 0, rejected: 1 } });
+  });
+
   it('keeps outcomes as contract records with their own outbox and per-log listing', async () => {
     const store = await fresh();
     const log = makeLog(new Date(), 'song-1');

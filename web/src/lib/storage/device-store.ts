@@ -1,13 +1,14 @@
 /**
  * Everything the app keeps on the device, in one IndexedDB database: the
- * prediction outbox (every log, with a sync state the sync engine reads in
- * id order), the outcomes the marketer recorded (a second outbox), the
+ * prediction logs, the outbox of their ids not yet synced (a few records of
+ * up to 2,000 ids each, so marking a 1,000-log batch synced rewrites one or
+ * two small records, not 1,000 logs), the outcomes the marketer recorded (a second outbox), the
  * catalogue, and small settings (device id, enrollment token, the label's
  * pinned public key, backend benchmark). Every IndexedDB failure becomes a
  * contract code (quota, blocked upgrade, private mode, other) carried as a
  * value.
  */
-import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB, type StoreNames } from 'idb';
 import { uuidv7 } from 'uuidv7';
 import type { Catalogue } from '../../../../model/contract/api.ts';
 import { type Failure, fail, ok, type Result } from '../../../../model/contract/errors.ts';
@@ -32,7 +33,11 @@ export interface StoredRejection {
   readonly at: string;
 }
 
-/** A log as stored: the contract record untouched, plus local bookkeeping. */
+/**
+ * A log as stored: the contract record untouched, plus local bookkeeping. In the `logs` store, `synced` says only
+ * whether it was rejected (2); pending means its id is in the `outbox` store, and anything else is synced. Rows this
+ * module hands out carry the derived state.
+ */
 export interface StoredLog {
   readonly log: PredictionLog;
   readonly synced: SyncFlag;
@@ -70,14 +75,22 @@ export interface StoredCatalogue extends Catalogue {
 
 interface JukeboxDb extends DBSchema {
   logs: { key: string; value: StoredLog; indexes: { 'by-synced': [number, string] } };
+  /** Ids of the logs not yet synced (nor rejected), in chunks; a log is pending iff its id is in one chunk. */
+  outbox: { key: number; value: OutboxChunk };
   outcomes: { key: string; value: StoredOutcome; indexes: { 'by-synced': [number, string]; 'by-log': string } };
   catalogue: { key: string; value: StoredCatalogue };
   settings: { key: string; value: unknown };
 }
 
+interface OutboxChunk {
+  readonly ids: string[];
+}
+
 export const DB_NAME = 'jukebox-edge';
-/** 2: outcomes store; logs may be `synced: 2` (rejected). */
-export const DB_VERSION = 2;
+/** 2: outcomes store; logs may be `synced: 2` (rejected). 3: the `outbox` store holds what is pending. */
+export const DB_VERSION = 3;
+/** Ids per outbox record: a new log's id is appended to the last record while it has room. */
+export const OUTBOX_CHUNK = 2_000;
 const CATALOGUE_KEY = 'current';
 const ENROLLMENT_KEY = 'enrollment';
 const LABEL_KEY_KEY = 'label-public-key';
@@ -131,8 +144,9 @@ export class DeviceStore {
     let abandoned = false;
     try {
       const opening = openDB<JukeboxDb>(options.name ?? DB_NAME, options.version ?? DB_VERSION, {
-        upgrade(db) {
-          if (!db.objectStoreNames.contains('logs')) {
+        upgrade(db, oldVersion, _newVersion, tx) {
+          const hadLogs = db.objectStoreNames.contains('logs');
+          if (!hadLogs) {
             const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
             logs.createIndex('by-synced', ['synced', 'log.id']);
           }
@@ -143,6 +157,21 @@ export class DeviceStore {
           }
           if (!db.objectStoreNames.contains('catalogue')) db.createObjectStore('catalogue');
           if (!db.objectStoreNames.contains('settings')) db.createObjectStore('settings');
+          if (!db.objectStoreNames.contains('outbox')) {
+            const outbox = db.createObjectStore('outbox', { autoIncrement: true });
+            // Before version 3 a pending log said so itself (`synced: 0`): queue those ids, in the upgrade's own
+            // transaction, so an update loses nothing unsynced.
+            if (hadLogs && oldVersion < 3) {
+              void tx
+                .objectStore('logs')
+                .index('by-synced')
+                .getAllKeys(inState(SYNC_STATE.pending))
+                .then((ids) => {
+                  for (let i = 0; i < ids.length; i += OUTBOX_CHUNK)
+                    void outbox.add({ ids: ids.slice(i, i + OUTBOX_CHUNK) });
+                });
+            }
+          }
         },
         blocked() {
           // Another tab holds an older version open; the upgrade waits for it. Give up after a while.
@@ -191,25 +220,31 @@ export class DeviceStore {
       if (logs.length === 0) return 0;
       // Relaxed: committed once the browser has the data, without waiting for the disk flush (the browser still
       // writes it; what a crash could lose is the last moment, and those logs are then simply not there).
-      const tx = this.db.transaction('logs', 'readwrite', { durability: logs.length > 1 ? 'relaxed' : 'default' });
+      const tx = this.db.transaction(['logs', 'outbox'], 'readwrite', {
+        durability: logs.length > 1 ? 'relaxed' : 'default',
+      });
+      const store = tx.objectStore('logs');
       let lo = logs[0]!.id;
       let hi = lo;
       for (const l of logs) {
         if (l.id < lo) lo = l.id;
         if (l.id > hi) hi = l.id;
       }
-      const existing = new Set(await tx.store.getAllKeys(IDBKeyRange.bound(lo, hi)));
+      const existing = new Set(await store.getAllKeys(IDBKeyRange.bound(lo, hi)));
       const writes: Promise<unknown>[] = [];
+      const added: string[] = [];
       for (let i = 0; i < logs.length; i++) {
         const log = logs[i]!;
         if (existing.has(log.id)) continue;
         // The same id twice in one call: keep the first, as a later call would.
         existing.add(log.id);
         const label = labels?.[i];
-        writes.push(tx.store.add(label ? { log, synced: 0, label } : { log, synced: 0 }));
+        writes.push(store.add(label ? { log, synced: 0, label } : { log, synced: 0 }));
+        added.push(log.id);
       }
+      if (added.length > 0) writes.push(enqueue(tx.objectStore('outbox'), added));
       await Promise.all([...writes, tx.done]);
-      return writes.length;
+      return added.length;
     });
   }
 
@@ -220,10 +255,13 @@ export class DeviceStore {
     return this.run(async () => {
       const out: StoredLog[] = [];
       const range = options.before ? IDBKeyRange.upperBound(options.before, true) : undefined;
-      let cursor = await this.db.transaction('logs').store.openCursor(range, 'prev');
+      const tx = this.db.transaction(['logs', 'outbox']);
+      const pending = new Set((await tx.objectStore('outbox').getAll()).flatMap((c) => c.ids));
+      let cursor = await tx.objectStore('logs').openCursor(range, 'prev');
       const limit = options.limit ?? 500;
       while (cursor && out.length < limit) {
-        if (!options.match || options.match(cursor.value)) out.push(cursor.value);
+        const row = withState(cursor.value, pending);
+        if (!options.match || options.match(row)) out.push(row);
         cursor = await cursor.continue();
       }
       return out;
@@ -232,63 +270,103 @@ export class DeviceStore {
 
   /** Unsynced logs, oldest first: what the sync engine sends next (rejected ones are not in this range). */
   unsyncedLogs(limit = 1000): Promise<StorageResult<PredictionLog[]>> {
-    return this.run(async () => {
-      const rows = await this.db.getAllFromIndex('logs', 'by-synced', inState(SYNC_STATE.pending), limit);
-      return rows.map((r) => r.log);
-    });
+    return this.run(async () => (await this.#unsyncedRows(limit)).map((r) => r.log));
   }
 
-  /** Unsynced rows (log, label), oldest first: the sync engine's read, kept so marking needs no second read. */
+  /** Unsynced rows (log, label), oldest first. */
   unsyncedLogRows(limit = 1000): Promise<StorageResult<StoredLog[]>> {
-    return this.run(() => this.db.getAllFromIndex('logs', 'by-synced', inState(SYNC_STATE.pending), limit));
+    return this.run(() => this.#unsyncedRows(limit));
+  }
+
+  async #unsyncedRows(limit: number): Promise<StoredLog[]> {
+    const tx = this.db.transaction(['logs', 'outbox']);
+    const ids = (await tx.objectStore('outbox').getAll())
+      .flatMap((c) => c.ids)
+      .sort()
+      .slice(0, limit);
+    if (ids.length === 0) return [];
+    const logs = tx.objectStore('logs');
+    const range = IDBKeyRange.bound(ids[0]!, ids[ids.length - 1]!);
+    // A batch's pending ids are usually adjacent in the store: one range read then beats a read per id.
+    let rows: (StoredLog | undefined)[];
+    if ((await logs.count(range)) <= ids.length * 2) {
+      const wanted = new Set(ids);
+      rows = (await logs.getAll(range)).filter((r) => wanted.has(r.log.id));
+    } else rows = await Promise.all(ids.map((id) => logs.get(id)));
+    return rows.flatMap((r) => (r ? [{ ...r, synced: SYNC_STATE.pending }] : []));
+  }
+
+  /** Marks rows read as pending (by `unsyncedLogRows`) as synced; see `markSynced`. */
+  markRowsSynced(rows: readonly StoredLog[]): Promise<StorageResult<number>> {
+    return this.markSynced(rows.filter((r) => r.synced === SYNC_STATE.pending).map((r) => r.log.id));
   }
 
   /**
-   * Marks rows just read as pending (by `unsyncedLogRows`) as synced, writing them back without reading them
-   * again: half the work of `markSynced` for a 1,000-log batch. Only the sync engine moves a pending row, one
-   * pass at a time, so a row read as pending is still pending here.
+   * Marks acknowledged ids as synced: takes them out of the outbox (one or two small records for a 1,000-log
+   * batch; the logs themselves are not rewritten). Unknown, synced and rejected ids are ignored. Returns how many
+   * changed.
    */
-  markRowsSynced(rows: readonly StoredLog[]): Promise<StorageResult<number>> {
+  markSynced(ids: readonly string[]): Promise<StorageResult<number>> {
     return this.run(async () => {
-      const tx = this.db.transaction('logs', 'readwrite', { durability: 'relaxed' });
-      const writes = rows
-        .filter((r) => r.synced === SYNC_STATE.pending)
-        .map((r) => tx.store.put({ ...r, synced: SYNC_STATE.synced }));
+      const tx = this.db.transaction('outbox', 'readwrite', { durability: 'relaxed' });
+      const removed = await dequeue(tx.store, ids);
+      await tx.done;
+      return removed.length;
+    });
+  }
+
+  /**
+   * Sets aside logs the server refused with a code: they leave the outbox (so they are not sent again and again)
+   * but are kept, with the reason, to be shown. A synced log stays synced.
+   */
+  markRejected(rejections: readonly RejectionInput[], at = new Date()): Promise<StorageResult<number>> {
+    return this.run(async () => {
+      const tx = this.db.transaction(['logs', 'outbox'], 'readwrite');
+      // Only pending logs move: an acknowledged id is never un-synced by a late rejection of a duplicate.
+      const removed = new Set(
+        await dequeue(
+          tx.objectStore('outbox'),
+          rejections.map((r) => r.id),
+        ),
+      );
+      const logs = tx.objectStore('logs');
+      const writes: Promise<unknown>[] = [];
+      for (const r of rejections) {
+        if (!removed.delete(r.id)) continue;
+        const row = await logs.get(r.id);
+        if (!row) continue;
+        const rejection = { code: r.code, message: r.message, at: at.toISOString() };
+        writes.push(logs.put({ ...row, synced: SYNC_STATE.rejected, rejection }));
+      }
       await Promise.all([...writes, tx.done]);
       return writes.length;
     });
   }
 
-  /** Marks acknowledged ids as synced; unknown ids are ignored. Returns how many changed. */
-  markSynced(ids: readonly string[]): Promise<StorageResult<number>> {
-    return this.#setState('logs', ids, SYNC_STATE.synced);
-  }
-
-  /**
-   * Sets aside logs the server refused with a code: they leave the unsynced range (so they are not sent again
-   * and again) but are kept, with the reason, to be shown. A synced log stays synced.
-   */
-  markRejected(rejections: readonly RejectionInput[], at = new Date()): Promise<StorageResult<number>> {
-    return this.#setState('logs', rejections, SYNC_STATE.rejected, at);
-  }
-
   /** Puts rejected logs back in the outbox (e.g. after the label fixed the server side). */
   retryRejected(): Promise<StorageResult<number>> {
     return this.run(async () => {
-      const tx = this.db.transaction('logs', 'readwrite');
-      let changed = 0;
-      for (const row of await tx.store.index('by-synced').getAll(inState(SYNC_STATE.rejected))) {
+      const tx = this.db.transaction(['logs', 'outbox'], 'readwrite');
+      const logs = tx.objectStore('logs');
+      const rows = await logs.index('by-synced').getAll(inState(SYNC_STATE.rejected));
+      const writes: Promise<unknown>[] = rows.map((row) => {
         const { rejection: _dropped, ...rest } = row;
-        await tx.store.put({ ...rest, synced: SYNC_STATE.pending });
-        changed++;
-      }
-      await tx.done;
-      return changed;
+        return logs.put({ ...rest, synced: SYNC_STATE.pending });
+      });
+      if (rows.length > 0)
+        writes.push(
+          enqueue(
+            tx.objectStore('outbox'),
+            rows.map((r) => r.log.id),
+          ),
+        );
+      await Promise.all([...writes, tx.done]);
+      return rows.length;
     });
   }
 
   async #setState(
-    storeName: 'logs' | 'outcomes',
+    storeName: 'outcomes',
     items: readonly (string | RejectionInput)[],
     flag: SyncFlag,
     at = new Date(),
@@ -298,7 +376,7 @@ export class DeviceStore {
       // All reads issued at once, then all writes: one round trip per phase, not per item (1,000-item batches).
       const rows = (await Promise.all(
         items.map((item) => tx.store.get(typeof item === 'string' ? item : item.id)),
-      )) as (StoredLog | StoredOutcome | undefined)[];
+      )) as (StoredOutcome | undefined)[];
       const writes: Promise<unknown>[] = [];
       const seen = new Set<string>();
       items.forEach((item, i) => {
@@ -317,10 +395,19 @@ export class DeviceStore {
   }
 
   countLogs(): Promise<StorageResult<OutboxCounts>> {
-    return this.#count('logs');
+    return this.run(async () => {
+      const tx = this.db.transaction(['logs', 'outbox']);
+      const logs = tx.objectStore('logs');
+      const [total, rejected, chunks] = await Promise.all([
+        logs.count(),
+        logs.index('by-synced').count(inState(SYNC_STATE.rejected)),
+        tx.objectStore('outbox').getAll(),
+      ]);
+      return { total, unsynced: chunks.reduce((n, c) => n + c.ids.length, 0), rejected };
+    });
   }
 
-  #count(storeName: 'logs' | 'outcomes'): Promise<StorageResult<OutboxCounts>> {
+  #count(storeName: 'outcomes'): Promise<StorageResult<OutboxCounts>> {
     return this.run(async () => {
       const tx = this.db.transaction(storeName);
       const total = await tx.store.count();
@@ -337,18 +424,27 @@ export class DeviceStore {
    */
   pruneSyncedLogs(options: { olderThan?: Date; extra?: number }): Promise<StorageResult<number>> {
     return this.run(async () => {
-      const tx = this.db.transaction('logs', 'readwrite');
+      const tx = this.db.transaction(['logs', 'outbox'], 'readwrite');
+      const logs = tx.objectStore('logs');
       const cutoff = options.olderThan?.toISOString();
       let extra = options.extra ?? 0;
+      if (cutoff === undefined && extra <= 0) return 0;
+      // Synced = neither in the outbox nor rejected; keys only, so pending logs cost nothing to skip.
+      const [keys, rejected, chunks] = await Promise.all([
+        logs.getAllKeys(),
+        logs.index('by-synced').getAllKeys(inState(SYNC_STATE.rejected)),
+        tx.objectStore('outbox').getAll(),
+      ]);
+      const keep = new Set<string>([...rejected, ...chunks.flatMap((c) => c.ids)]);
       let deleted = 0;
-      let cursor = await tx.store.index('by-synced').openCursor(inState(SYNC_STATE.synced));
-      while (cursor) {
-        const old = cutoff !== undefined && cursor.value.log.createdAt < cutoff;
+      for (const id of keys) {
+        if (keep.has(id)) continue;
+        const row = cutoff === undefined ? undefined : await logs.get(id);
+        const old = row !== undefined && row.log.createdAt < cutoff!;
         if (!old && extra <= 0) break;
         if (!old) extra--;
-        await cursor.delete();
+        await logs.delete(id);
         deleted++;
-        cursor = await cursor.continue();
       }
       await tx.done;
       return deleted;
@@ -484,4 +580,54 @@ export async function setPinnedLabelKey(key: JsonWebKey, options: OpenOptions = 
   } finally {
     opened.value.close();
   }
+}
+
+type OutboxStore<T extends ArrayLike<StoreNames<JukeboxDb>>> = IDBPObjectStore<JukeboxDb, T, 'outbox', 'readwrite'>;
+
+/** Appends ids to the outbox: to its last record while that has room, else in new records. */
+async function enqueue<T extends ArrayLike<StoreNames<JukeboxDb>>>(
+  outbox: OutboxStore<T>,
+  ids: readonly string[],
+): Promise<void> {
+  let rest = ids;
+  const last = await outbox.openCursor(null, 'prev');
+  if (last && last.value.ids.length + rest.length <= OUTBOX_CHUNK) {
+    await last.update({ ids: [...last.value.ids, ...rest] });
+    return;
+  }
+  const writes: Promise<unknown>[] = [];
+  for (; rest.length > 0; rest = rest.slice(OUTBOX_CHUNK))
+    writes.push(outbox.add({ ids: rest.slice(0, OUTBOX_CHUNK) }));
+  await Promise.all(writes);
+}
+
+/** Takes ids out of the outbox; returns those that were in it (each once). */
+async function dequeue<T extends ArrayLike<StoreNames<JukeboxDb>>>(
+  outbox: OutboxStore<T>,
+  ids: readonly string[],
+): Promise<string[]> {
+  const wanted = new Set(ids);
+  const removed: string[] = [];
+  let cursor = await outbox.openCursor();
+  while (cursor && wanted.size > 0) {
+    const before = cursor.value.ids;
+    const after = before.filter((id) => !wanted.has(id));
+    if (after.length !== before.length) {
+      for (const id of before) if (wanted.delete(id)) removed.push(id);
+      await (after.length === 0 ? cursor.delete() : cursor.update({ ids: after }));
+    }
+    cursor = await cursor.continue();
+  }
+  return removed;
+}
+
+/** A stored row with its sync state derived: rejected as stored, pending when queued, otherwise synced. */
+function withState(row: StoredLog, pending: ReadonlySet<string>): StoredLog {
+  const synced =
+    row.synced === SYNC_STATE.rejected
+      ? SYNC_STATE.rejected
+      : pending.has(row.log.id)
+        ? SYNC_STATE.pending
+        : SYNC_STATE.synced;
+  return synced === row.synced ? row : { ...row, synced };
 }

@@ -5,7 +5,7 @@
  */
 import type { Outcome } from '../../../../model/contract/outcome.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
-import type { DeviceStore, StorageResult, StoredLog } from '../storage/device-store.ts';
+import type { DeviceStore, StorageResult } from '../storage/device-store.ts';
 import type { Outbox, Rejection } from './sync-engine.ts';
 
 export const LOGS_PATH = '/api/v1/logs';
@@ -17,24 +17,12 @@ function must<T>(r: StorageResult<T>): T {
 }
 
 export function logOutbox(store: DeviceStore): Outbox<PredictionLog> {
-  // The rows handed out by the last reads, so acknowledged ones are written back without a second read.
-  const handedOut = new Map<string, StoredLog>();
   return {
     path: LOGS_PATH,
     field: 'logs',
-    unsynced: async (limit) => {
-      const rows = must(await store.unsyncedLogRows(limit));
-      handedOut.clear();
-      for (const r of rows) handedOut.set(r.log.id, r);
-      return rows.map((r) => r.log);
-    },
-    markSynced: async (ids) => {
-      const rows = ids.map((id) => handedOut.get(id));
-      if (rows.every((r) => r !== undefined)) {
-        for (const id of ids) handedOut.delete(id);
-        must(await store.markRowsSynced(rows as StoredLog[]));
-      } else must(await store.markSynced(ids));
-    },
+    unsynced: async (limit) => must(await store.unsyncedLogs(limit)),
+    // Takes the ids out of the outbox: the logs themselves are not rewritten.
+    markSynced: async (ids) => void must(await store.markSynced(ids)),
     markRejected: async (rs: readonly Rejection[]) => void must(await store.markRejected(rs)),
   };
 }
