@@ -387,7 +387,7 @@ function hasDayIn(days: string, w: Window): boolean {
  * The whole-window sample the drift report and the alert read: the same songs `loadWindowSongs` selects,
  * counted straight into per-device bin counts. With one kind (the default) every row is a distinct song,
  * and a row whose first or last day is in the window needs no look at its days, so the read is one pass
- * over (device, bins) with the day list travelling only for songs that span the whole window.
+ * over (device, bins) from a covering index, the day list travelling only for songs that span the window.
  */
 export async function loadWindowSample(
   store: Store,
@@ -400,20 +400,29 @@ export async function loadWindowSample(
   const counter = new SampleCounter(ref);
   if (kinds.length === 0) return counter.sample(maxDeviceShare);
   const single = kinds.length === 1;
-  // [device, bins, days or null when an end of the span is in the window, song key, kind, first day]
+  // Two reads: songs with an end of their span inside the window (in it for sure: device and bins only, from
+  // the index drift_songs_window), and songs that span the whole window (their day list decides).
+  // [device, bins, days or null for the first read, song key, kind, first day]
   type Row = [string, string, string | null, string, string, string];
   let rows: Row[];
   if (store.sqlite) {
-    rows = store.sqlite
+    const extra = single ? "'', '', ''" : 'song_key, kind, first_day';
+    const inKinds = `kind IN (${kinds.map(() => '?').join(',')})`;
+    const edge = store.sqlite
       .prepare(
-        `SELECT device_id, bins,
-           CASE WHEN (first_day >= ? AND first_day <= ?) OR (last_day >= ? AND last_day <= ?) THEN NULL ELSE days END,
-           ${single ? "'', '', ''" : 'song_key, kind, first_day'}
-         FROM drift_songs
-         WHERE model_version = ? AND kind IN (${kinds.map(() => '?').join(',')}) AND last_day >= ? AND first_day <= ?`,
+        `SELECT device_id, bins, NULL, ${extra} FROM drift_songs
+         WHERE model_version = ? AND ${inKinds} AND last_day >= ? AND first_day <= ? AND (first_day >= ? OR last_day <= ?)`,
       )
       .raw()
-      .all(w.from, w.to, w.from, w.to, version, ...kinds, w.from, w.to) as Row[];
+      .all(version, ...kinds, w.from, w.to, w.from, w.to) as Row[];
+    const spanning = store.sqlite
+      .prepare(
+        `SELECT device_id, bins, days, ${extra} FROM drift_songs
+         WHERE model_version = ? AND ${inKinds} AND last_day > ? AND first_day < ?`,
+      )
+      .raw()
+      .all(version, ...kinds, w.to, w.from) as Row[];
+    rows = spanning.length > 0 ? edge.concat(spanning) : edge;
   } else {
     rows = (
       await store.db
@@ -425,7 +434,7 @@ export async function loadWindowSample(
         .where('first_day', '<=', w.to)
         .execute()
     ).map((r) => {
-      const edge = (r.first_day >= w.from && r.first_day <= w.to) || (r.last_day >= w.from && r.last_day <= w.to);
+      const edge = r.first_day >= w.from || r.last_day <= w.to;
       return [r.device_id, r.bins, edge ? null : r.days, r.song_key, r.kind, r.first_day];
     });
   }
