@@ -211,14 +211,23 @@ export async function loadWindowSongs(
   kinds: readonly TrafficKind[],
 ): Promise<WindowSong[]> {
   if (kinds.length === 0) return [];
-  const rows = await store.db
-    .selectFrom('drift_songs')
-    .select(['song_key', 'kind', 'device_id', 'first_day', 'days', 'bins'])
-    .where('model_version', '=', version)
-    .where('kind', 'in', [...kinds])
-    .where('last_day', '>=', w.from)
-    .where('first_day', '<=', w.to)
-    .execute();
+  type Row = { song_key: string; kind: string; device_id: string; first_day: string; days: string; bins: string };
+  const rows: Row[] = store.sqlite
+    ? // Straight from SQLite (no query builder per row): the dashboard's timeseries reads every song of the window.
+      (store.sqlite
+        .prepare(
+          `SELECT song_key, kind, device_id, first_day, days, bins FROM drift_songs
+           WHERE model_version = ? AND kind IN (${kinds.map(() => '?').join(',')}) AND last_day >= ? AND first_day <= ?`,
+        )
+        .all(version, ...kinds, w.from, w.to) as Row[])
+    : await store.db
+        .selectFrom('drift_songs')
+        .select(['song_key', 'kind', 'device_id', 'first_day', 'days', 'bins'])
+        .where('model_version', '=', version)
+        .where('kind', 'in', [...kinds])
+        .where('last_day', '>=', w.from)
+        .where('first_day', '<=', w.to)
+        .execute();
   const inWindow = (d: string) => d !== '' && d >= w.from && d <= w.to;
   const out = new Map<string, WindowSong & { first: string; kind: string }>();
   for (const r of rows) {
