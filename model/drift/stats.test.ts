@@ -148,6 +148,24 @@ describe('PSI null at the same sample size', () => {
     expect(psiNull(ref, 300)).toEqual(psiNull(ref, 300));
   });
 
+  it('draws the same null as the binary search over a mulberry32 stream it replaced', () => {
+    // Values from the implementation before the guide table and the inlined generator (a faster sampler
+    // must not move the alarm thresholds).
+    const h = [30, 5, 0, 12, 1, 40, 7, 3, 0, 2];
+    expect(psiNull(h, 1234)).toEqual({
+      n: 1234,
+      median: 0.08514142410739084,
+      q95: 0.22564523826870536,
+      q99: 0.44265065034402756,
+    });
+    expect(psiNull(h, 250, 50, 7)).toEqual({
+      n: 250,
+      median: 0.13120332775477989,
+      q95: 0.31741023757311315,
+      q99: 0.38305915671988644,
+    });
+  });
+
   it("Kish's effective n is n for equal weights and less for unequal ones", () => {
     expect(kishEffectiveN([1, 1, 1, 1])).toBeCloseTo(4, 12);
     expect(kishEffectiveN([1, 1, 1, 0.1])).toBeLessThan(4);

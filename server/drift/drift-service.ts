@@ -15,7 +15,7 @@ import { type PerformancePoint, performance } from './performance.ts';
 import { type Decision, type DriftReport, type DriftStatus, driftReport } from './report.ts';
 import { emptyShadow, mergeShadow, type ShadowStats, type ShadowSummary, summariseShadow } from './shadow.ts';
 import { type Granularity, periodOf, type Window } from './window.ts';
-import { loadWindowSongs, sampleOf, type WindowSong } from './window-songs.ts';
+import { loadWindowSample, loadWindowSongs, sampleOf, type WindowSong } from './window-songs.ts';
 
 export type { Granularity, PerformancePoint, Window };
 export { periodOf };
@@ -83,13 +83,13 @@ export class DriftService {
     const days = await this.buckets(version, w);
     const raw = days.reduce((acc, d) => mergeInto(acc, d.b), emptyBucket(ref));
     const t = this.thresholds();
-    const songs = await loadWindowSongs(this.store, version, w, kinds, false);
+    const sample = await loadWindowSample(this.store, ref, version, w, kinds, t.maxDeviceShare);
     return {
       version,
       window: w,
       days: days.length,
       kinds,
-      ...driftReport(ref, sampleOf(ref, songs, t.maxDeviceShare), raw, t),
+      ...driftReport(ref, sample, raw, t),
     };
   }
 

@@ -318,6 +318,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '006-drift-window-index': {
+      async up(db: Kysely<unknown>) {
+        // A drift window reads (device, bins) of the songs whose last day is on or after its start: this index
+        // answers that read alone (no lookup of each row and its day list), ordered so a recent window reads
+        // only its songs (server/drift/window-songs.ts, loadWindowSample).
+        await db.schema
+          .createIndex('drift_songs_window')
+          .on('drift_songs')
+          .columns(['model_version', 'kind', 'last_day', 'first_day', 'device_id', 'bins'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -141,6 +141,19 @@ describe.skipIf(!built || !haveChromium)('admin dashboard in headless Chromium',
       await page.getByText('PSI per feature over time').waitFor();
       const row = page.locator('tr', { hasText: 'danceability' }).first();
       expect(await row.textContent()).toMatch(/alert|warn/);
+      // The Performance page's traffic switch: every log here is interactive, so with batch traffic no
+      // outcome matches a prediction; with all kinds they match again.
+      await page.goto(`${server.url}/admin/#/performance`);
+      await page.getByText('ROC-AUC per version').first().waitFor();
+      const matched = async () =>
+        (await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.children[3]?.textContent ?? '')))
+          .map((t) => Number(t.split(' of ')[0]?.replace(/,/g, '')))
+          .reduce((a, b) => a + b, 0);
+      expect(await matched()).toBeGreaterThan(0);
+      await page.getByLabel('Traffic').selectOption('batch');
+      await expect.poll(matched, { timeout: 10_000 }).toBe(0);
+      await page.getByLabel('Traffic').selectOption('all');
+      await expect.poll(matched, { timeout: 10_000 }).toBeGreaterThan(0);
       expect(consoleErrors).toEqual([]);
     } finally {
       await browser.close();
