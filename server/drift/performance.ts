@@ -22,6 +22,7 @@ import {
   trainingSongKey,
 } from '../../model/contract/index.ts';
 import type { PredictionSource } from '../../model/contract/prediction-log.ts';
+import { mulberry32 } from '../../model/runtime/prng.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 import { daysBefore, type Granularity, periodOf, type Window } from './window.ts';
@@ -243,17 +244,6 @@ function top5(outputs: readonly number[]): Set<number> {
   const idx = outputs.map((_, i) => i);
   idx.sort((a, b) => (outputs[b] as number) - (outputs[a] as number) || a - b);
   return new Set(idx.slice(0, 5));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const BOOTSTRAP = 200;

@@ -69,19 +69,7 @@ interface Row {
 async function runServer(store: string, port: number, env: Record<string, string>): Promise<Row> {
   const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000', ...env } });
   try {
-    const code = (await (
-      await fetch(`${server.url}/api/v1/admin/enrollment-codes`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${server.adminToken}` },
-      })
-    ).json()) as { code: string };
-    const enrolled = (await (
-      await fetch(`${server.url}/api/v1/enroll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: code.code, deviceId: 'bench-device' }),
-      })
-    ).json()) as { token: string };
+    const enrolled = { token: await benchDevice(server.url, server.adminToken, 'bench-device') };
     const tpl = templates('bench-device', 24);
     let n = 0;
     const request = {
@@ -142,16 +130,7 @@ async function runUploadContention(port: number, seconds: number): Promise<Uploa
   const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
   try {
     const admin = { authorization: `Bearer ${server.adminToken}` };
-    const code = (await (
-      await fetch(`${server.url}/api/v1/admin/enrollment-codes`, { method: 'POST', headers: admin })
-    ).json()) as { code: string };
-    const enrolled = (await (
-      await fetch(`${server.url}/api/v1/enroll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ code: code.code, deviceId: 'bench-device' }),
-      })
-    ).json()) as { token: string };
+    const enrolled = { token: await benchDevice(server.url, server.adminToken, 'bench-device') };
     const tpl = templates('bench-device', 24);
     let n = 0;
     const request = {
