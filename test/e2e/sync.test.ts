@@ -178,7 +178,8 @@ describe('sync with the real server', () => {
     await poll(() => rejectedRow.getAttribute('data-sync')).toBe('rejected');
     expect(await rejectedRow.textContent()).toContain('is not in the registry');
     await poll(() => page.locator('tr[data-sync="synced"]').count()).toBe(2);
-    expect(await page.locator(`tr[data-log-id="${template.id}"] .outcome`).textContent()).toContain('synced');
+    // The outcome goes up in its own request after the logs: wait for it rather than read it once.
+    await poll(() => page.locator(`tr[data-log-id="${template.id}"] .outcome`).textContent()).toContain('synced');
     expect(await page.getByTestId('sync-last').textContent()).toMatch(/^\s*Synced \d/);
     await screenshot(page, 'sync-synced-and-rejected');
 
