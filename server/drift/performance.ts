@@ -23,6 +23,7 @@ import {
 } from '../../model/contract/index.ts';
 import type { PredictionSource } from '../../model/contract/prediction-log.ts';
 import { mulberry32 } from '../../model/runtime/prng.ts';
+import { sortedRocAuc } from '../../model/stats/roc-auc.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 import { daysBefore, type Granularity, periodOf, type Window } from './window.ts';
@@ -198,33 +199,6 @@ interface Unit {
   countries: Map<number, boolean>;
 }
 
-/** Weighted ROC-AUC over pre-sorted (ascending score) items; ties get half credit. Null without both classes. */
-function weightedAuc(scores: Float64Array, labels: Uint8Array, units: Int32Array, weight: Float64Array): number | null {
-  let negBelow = 0;
-  let sum = 0;
-  let wPos = 0;
-  let wNeg = 0;
-  let i = 0;
-  const n = scores.length;
-  while (i < n) {
-    let j = i;
-    let gPos = 0;
-    let gNeg = 0;
-    while (j < n && scores[j] === scores[i]) {
-      const w = weight[units[j] as number] as number;
-      if (labels[j]) gPos += w;
-      else gNeg += w;
-      j++;
-    }
-    sum += gPos * (negBelow + 0.5 * gNeg);
-    negBelow += gNeg;
-    wPos += gPos;
-    wNeg += gNeg;
-    i = j;
-  }
-  return wPos > 0 && wNeg > 0 ? sum / (wPos * wNeg) : null;
-}
-
 interface Pairs {
   scores: Float64Array;
   labels: Uint8Array;
@@ -287,7 +261,7 @@ export function unitMetrics(
     };
   }
   const compute = (w: Float64Array) => {
-    const aucs = countryPairs.map((p) => weightedAuc(p.scores, p.labels, p.units, w)).filter((a) => a !== null);
+    const aucs = countryPairs.map((p) => sortedRocAuc(p.scores, p.labels, p.units, w)).filter((a) => a !== null);
     let h = 0;
     let c = 0;
     for (let k = 0; k < units.length; k++) {
@@ -297,7 +271,7 @@ export function unitMetrics(
     }
     return {
       macro: aucs.length > 0 ? aucs.reduce((a, b) => a + b, 0) / aucs.length : Number.NaN,
-      pooled: weightedAuc(pooledPairs.scores, pooledPairs.labels, pooledPairs.units, w) ?? Number.NaN,
+      pooled: sortedRocAuc(pooledPairs.scores, pooledPairs.labels, pooledPairs.units, w) ?? Number.NaN,
       top5: c > 0 ? h / c : Number.NaN,
     };
   };
