@@ -6,8 +6,8 @@
  * after another instance sharing the store did.
  */
 import { createHash } from 'node:crypto';
-import Papa from 'papaparse';
-import { type CatalogueSong, FEATURE_NAMES, type Features, parseFeatures } from '../../model/contract/index.ts';
+import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
+import type { CatalogueSong, Features } from '../../model/contract/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 
@@ -16,35 +16,23 @@ export interface ParsedCatalogue {
   rejected: { line: number; errors: { field: string; code: string }[] }[];
 }
 
-/** Catalogue CSV (spotify_id|id, name, artists + the 13 features). Rows with bad features are reported, not kept. */
+/**
+ * The catalogue CSV (`parseSongsCsv` with required ids: a row is joined to charts by its id), as the server
+ * answers it: rows left out listed by line with their field codes; an unusable file thrown as an `ApiError`.
+ */
 export function parseCatalogueCsv(text: string): ParsedCatalogue {
-  if (text.trim() === '') throw new ApiError('file-empty');
-  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy' });
-  const fields = parsed.meta.fields ?? [];
-  const idCol = ['spotify_id', 'id', 'song_id'].find((c) => fields.includes(c));
-  const missing = [...(idCol ? [] : ['spotify_id']), ...FEATURE_NAMES.filter((f) => !fields.includes(f))];
-  if (missing.length > 0) throw new ApiError('csv-missing-column', { missing });
-  const songs: CatalogueSong[] = [];
-  const rejected: ParsedCatalogue['rejected'] = [];
-  const seen = new Set<string>();
-  parsed.data.forEach((row, i) => {
-    const id = row[idCol as string]?.trim() ?? '';
-    const f = parseFeatures(row);
-    if (!f.ok || id === '' || id.length > 64) {
-      rejected.push({
-        line: i + 2,
-        errors: f.ok
-          ? [{ field: 'id', code: 'invalid-value' }]
-          : f.errors.map((e) => ({ field: e.field, code: e.code })),
-      });
-      return;
-    }
-    if (seen.has(id)) return;
-    seen.add(id);
-    songs.push({ id, name: row.name ?? '', artists: row.artists ?? '', features: f.value });
-  });
-  if (songs.length === 0) throw new ApiError('no-usable-rows', { rejected: rejected.slice(0, 20) }, { status: 400 });
-  return { songs, rejected };
+  const parsed = parseSongsCsv(text, { ids: 'required' });
+  if (!parsed.ok) {
+    throw new ApiError(parsed.code, parsed.details, parsed.code === 'no-usable-rows' ? { status: 400 } : {});
+  }
+  const rejected = parsed.value.bad.map((b) => ({
+    line: b.line,
+    errors: [
+      ...b.errors.map((e) => ({ field: e.field as string, code: e.code as string })),
+      ...(b.badId === undefined ? [] : [{ field: 'id', code: 'invalid-value' }]),
+    ],
+  }));
+  return { songs: parsed.value.songs, rejected };
 }
 
 /** Several instances may share one store: a cached body is rebuilt after this long, so an upload elsewhere shows up. */

@@ -12,8 +12,8 @@ import {
   ManifestSchema,
   type ReferenceProfile,
   type Result,
-  sha256Hex,
 } from '../../model/contract/index.ts';
+import { verifyModelPackage } from '../../model/signing/verify-model-package.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 import { type AuditEntry, type AuditQuery, auditEntries, recordAudit } from './audit.ts';
@@ -86,18 +86,8 @@ export class Registry {
       const v = await this.verify(manifest);
       if (!v.ok) throw new ApiError(v.code, v.details);
     }
-    const listed = new Set(manifest.files.map((f) => f.path));
-    const extra = [...files.keys()].filter((p) => !listed.has(p));
-    if (extra.length > 0) throw new ApiError('manifest-invalid', { unlistedFiles: extra });
-    for (const f of manifest.files) {
-      const data = files.get(f.path);
-      if (!data) throw new ApiError('hash-mismatch', { path: f.path, problem: 'file missing from upload' });
-      if (data.byteLength !== f.bytes) {
-        throw new ApiError('hash-mismatch', { path: f.path, expectedBytes: f.bytes, actualBytes: data.byteLength });
-      }
-      const sha = await sha256Hex(data);
-      if (sha !== f.sha256) throw new ApiError('hash-mismatch', { path: f.path, expected: f.sha256, actual: sha });
-    }
+    const checked = await verifyModelPackage(manifest, files, { origin: 'upload' });
+    if (!checked.ok) throw new ApiError(checked.code, checked.details);
     const expected = await contentVersion(manifest.files);
     if (expected !== manifest.version) {
       throw new ApiError('manifest-invalid', {

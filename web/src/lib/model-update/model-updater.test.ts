@@ -1,10 +1,11 @@
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import type { Manifest } from '../../../../model/contract/manifest.ts';
 import { createDenseModel, parseDenseModel } from '../../../../model/runtime/dense-model.ts';
 import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { generateLabelKeyPair, signManifest } from '../../../../model/signing/manifest-signature.ts';
-import { makeTinyModel } from '../../../../model/testing/fixtures.ts';
+import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
 import { type ModelPointers, ModelUpdater, type ModelVault, NO_POINTERS, type StoredModel } from './model-updater.ts';
 
 class MemoryVault implements ModelVault {
@@ -49,7 +50,7 @@ async function setup() {
     served.set(`/m/${m.version}/manifest.json`, new TextEncoder().encode(JSON.stringify(m)));
     for (const [path, bytes] of files) served.set(`/m/${m.version}/files/${path}`, bytes);
   };
-  serve(manifest, tiny.files);
+  serve(manifest, tiny.packageFiles);
   const vault = new MemoryVault();
   const events: string[] = [];
   const updater = new ModelUpdater({
@@ -80,7 +81,7 @@ describe('ModelUpdater', () => {
   it('refuses a weights file that differs by one byte, and the active model stays', async () => {
     const s = await setup();
     s.vault.p = { ...NO_POINTERS, active: 'v-old' };
-    const w = s.tiny.weights.slice();
+    const w = s.tiny.packageFiles.get('weights.bin')!.slice();
     w[5] = (w[5] ?? 0) ^ 0x01;
     s.served.set(`/m/${s.manifest.version}/files/weights.bin`, w);
     const r = await s.updater.stage(s.manifest.version);
@@ -94,11 +95,11 @@ describe('ModelUpdater', () => {
   it('refuses a truncated download, a changed manifest field and another key', async () => {
     const s = await setup();
     const v = s.manifest.version;
-    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.weights.slice(0, 40));
+    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.packageFiles.get('weights.bin')!.slice(0, 40));
     const truncated = await s.updater.stage(v);
     expect(truncated.status === 'refused' && truncated.refusal.code).toBe('download-incomplete');
 
-    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.weights);
+    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.packageFiles.get('weights.bin')!);
     const changed = { ...s.manifest, lineage: { ...s.manifest.lineage, seed: 99 } };
     s.served.set(`/m/${v}/manifest.json`, new TextEncoder().encode(JSON.stringify(changed)));
     const tampered = await s.updater.stage(v);
@@ -121,7 +122,7 @@ describe('ModelUpdater', () => {
       parity: { ...s.tiny.manifest.parity, outputs: s.tiny.manifest.parity.outputs.map((r) => r.map(() => 0.5)) },
     };
     const signed = await signManifest(wrong, s.keys.privateKey, s.keys.publicKey);
-    s.serve(signed, s.tiny.files);
+    s.serve(signed, s.tiny.packageFiles);
     expect((await s.updater.stage(signed.version)).status).toBe('staged');
     const r = await s.updater.activateStaged();
     expect(r.active).toBe('v-old');

@@ -11,7 +11,8 @@
 import { contentVersion } from '../../../../model/contract/canonical.ts';
 import { type ErrorCode, type Failure, fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
-import { verifyManifest, verifyModelFiles } from '../../../../model/signing/manifest-signature.ts';
+import { verifyManifest } from '../../../../model/signing/manifest-signature.ts';
+import { verifyModelPackage } from '../../../../model/signing/verify-model-package.ts';
 
 export interface StoredModel {
   readonly manifest: Manifest;
@@ -184,7 +185,7 @@ export class ModelUpdater {
       if (!bytes.ok) return bytes;
       files.set(f.path, bytes.value);
     }
-    const checked = await verifyModelFiles(manifest, files);
+    const checked = await verifyModelPackage(manifest, files);
     if (!checked.ok) return checked;
     return ok({ manifest, files });
   }
