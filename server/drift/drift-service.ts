@@ -14,10 +14,12 @@ import { type DriftBucket, emptyBucket, mergeInto } from './bucket.ts';
 import { type PerformancePoint, performance } from './performance.ts';
 import { type Decision, type DriftReport, type DriftStatus, driftReport } from './report.ts';
 import { emptyShadow, mergeShadow, type ShadowStats, type ShadowSummary, summariseShadow } from './shadow.ts';
-import { type Granularity, periodOf, type Window } from './window.ts';
+import { type DayWindow, type Granularity, periodOf } from './window.ts';
 import { loadWindowSample, loadWindowSongs, sampleOf, type WindowSong } from './window-songs.ts';
 
-export type { Granularity, PerformancePoint, Window };
+export type { DayWindow, Granularity, PerformancePoint };
+/** The old name, for server/routes/monitoring.ts until it imports `DayWindow` (it shadowed the DOM's `Window`). */
+export type Window = DayWindow;
 export { periodOf };
 
 export const COUNTING_RULE =
@@ -62,7 +64,7 @@ export class DriftService {
     return ref;
   }
 
-  private async buckets(version: string, w: Window): Promise<{ day: string; b: DriftBucket }[]> {
+  private async buckets(version: string, w: DayWindow): Promise<{ day: string; b: DriftBucket }[]> {
     const rows = await this.store.db
       .selectFrom('drift_buckets')
       .select(['day', 'stats'])
@@ -76,9 +78,9 @@ export class DriftService {
 
   async report(
     version: string,
-    w: Window,
+    w: DayWindow,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
-  ): Promise<DriftReport & { version: string; window: Window; days: number; kinds: readonly TrafficKind[] }> {
+  ): Promise<DriftReport & { version: string; window: DayWindow; days: number; kinds: readonly TrafficKind[] }> {
     const ref = await this.ref(version);
     const days = await this.buckets(version, w);
     const raw = days.reduce((acc, d) => mergeInto(acc, d.b), emptyBucket(ref));
@@ -96,7 +98,7 @@ export class DriftService {
   /** One point per day or ISO week: each song once per period. */
   async timeseries(
     version: string,
-    w: Window,
+    w: DayWindow,
     g: Granularity,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
   ): Promise<PeriodSummary[]> {
@@ -151,7 +153,7 @@ export class DriftService {
   /** Shadow comparison for an active version: per shadow version, the window's summary and one point per day. */
   async shadow(
     version: string,
-    w: Window,
+    w: DayWindow,
   ): Promise<{ shadow: string; summary: ShadowSummary; days: ({ day: string } & ShadowSummary)[] }[]> {
     const rows = await this.store.db
       .selectFrom('shadow_buckets')
@@ -175,7 +177,7 @@ export class DriftService {
   /** Concept drift per period (or one point for the whole window with `g` = null). */
   async performance(
     version: string,
-    w: Window,
+    w: DayWindow,
     g: Granularity | null,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
     /** Leave out the songs the model trained on (the alert's population: like the manifest's test split). */

@@ -26,7 +26,7 @@ import { mulberry32 } from '../../model/runtime/prng.ts';
 import { sortedRocAuc } from '../../model/stats/roc-auc.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
-import { daysBefore, type Granularity, periodOf, type Window } from './window.ts';
+import { type DayWindow, daysBefore, type Granularity, periodOf } from './window.ts';
 
 export interface OutcomeRow {
   songId: string | null;
@@ -67,13 +67,13 @@ export interface PerformancePoint {
 }
 
 /** Outcomes dated in the window: device outcomes and stored rows, plus the ones derived from chart uploads. */
-export async function loadOutcomes(store: Store, w: Window): Promise<OutcomeRow[]> {
+export async function loadOutcomes(store: Store, w: DayWindow): Promise<OutcomeRow[]> {
   const out = await storedOutcomes(store, w);
   for await (const o of chartOutcomes(store, w)) out.push(o);
   return out;
 }
 
-async function storedOutcomes(store: Store, w: Window): Promise<OutcomeRow[]> {
+async function storedOutcomes(store: Store, w: DayWindow): Promise<OutcomeRow[]> {
   const rows = await store.db
     .selectFrom('outcomes')
     .select(['song_id', 'fingerprint', 'country', 'charted', 'date'])
@@ -98,7 +98,7 @@ interface StoredChart {
 }
 
 /** The completely written charts dated in the window (or all of them). */
-async function loadCharts(store: Store, w?: Window): Promise<StoredChart[]> {
+async function loadCharts(store: Store, w?: DayWindow): Promise<StoredChart[]> {
   const db = store.db;
   let q = db.selectFrom('chart_dates').select(['date', 'countries']).where('complete', '=', 1).orderBy('date');
   if (w) q = q.where('date', '>=', w.from).where('date', '<=', w.to);
@@ -129,7 +129,7 @@ async function loadCharts(store: Store, w?: Window): Promise<StoredChart[]> {
  * The outcomes a chart upload stands for, derived at query time: every song of the chart × every country
  * the chart covers, charted when the (song, country) entry exists. Only completely written charts count.
  */
-export async function* chartOutcomes(store: Store, w?: Window): AsyncGenerator<OutcomeRow> {
+export async function* chartOutcomes(store: Store, w?: DayWindow): AsyncGenerator<OutcomeRow> {
   for (const c of await loadCharts(store, w))
     for (const song of c.songs)
       for (const country of c.countries)
@@ -335,7 +335,7 @@ async function excludedSongs(ids: readonly string[], keys: ReadonlySet<string>):
 export async function performance(
   store: Store,
   version: string,
-  w: Window,
+  w: DayWindow,
   g: Granularity | null,
   o: PerformanceOptions,
 ): Promise<PerformancePoint[]> {

@@ -23,7 +23,7 @@ import {
 import type { Database } from '../store/schema.ts';
 import type { Dialect, Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
-import type { Window } from './window.ts';
+import type { DayWindow } from './window.ts';
 
 /**
  * What a window counts once: a song (its catalogue id) with its inputs (feature fingerprint), or the inputs
@@ -207,7 +207,7 @@ function wins(first: string, kind: string, than: { first: string; kind: string }
 export async function loadWindowSongs(
   store: Store,
   version: string,
-  w: Window,
+  w: DayWindow,
   kinds: readonly TrafficKind[],
 ): Promise<WindowSong[]> {
   if (kinds.length === 0) return [];
@@ -384,7 +384,7 @@ export function sampleOf(ref: ReferenceProfile, songs: readonly WindowSong[], ma
 }
 
 /** Whether a stored day list (`,YYYY-MM-DD,…,`) has a day in the window, without splitting it. */
-function hasDayIn(days: string, w: Window): boolean {
+function hasDayIn(days: string, w: DayWindow): boolean {
   for (let i = 1; i + 10 <= days.length; i += 11) {
     const d = days.slice(i, i + 10);
     if (d >= w.from && d <= w.to) return true;
@@ -402,7 +402,7 @@ export async function loadWindowSample(
   store: Store,
   ref: ReferenceProfile,
   version: string,
-  w: Window,
+  w: DayWindow,
   kinds: readonly TrafficKind[],
   maxDeviceShare: number,
 ): Promise<WindowSample> {

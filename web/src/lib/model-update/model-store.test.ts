@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
+import { NO_POINTERS } from './model-installer.ts';
 import { ModelStore } from './model-store.ts';
-import { NO_POINTERS } from './model-updater.ts';
 
 describe('ModelStore', () => {
   it('keeps versions with their exact bytes, pointers and cards across reopening', async () => {

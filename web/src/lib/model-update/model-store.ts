@@ -8,7 +8,7 @@
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { Manifest } from '../../../../model/contract/manifest.ts';
-import { type ModelPointers, type ModelVault, NO_POINTERS, type StoredModel } from './model-updater.ts';
+import { type ModelPointers, type ModelVault, NO_POINTERS, type StoredModel } from './model-installer.ts';
 
 interface StoredModelRow {
   readonly version: string;

@@ -9,8 +9,8 @@ import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { generateLabelKeyPair, signManifest } from '../../../../model/signing/manifest-signature.ts';
 import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
 import type { ModelBytes } from '../inference/protocol.ts';
+import { DeviceRollout, type InferenceControl, type UpdateState } from './device-rollout.ts';
 import { ModelStore } from './model-store.ts';
-import { type InferenceControl, ModelUpdateService, type UpdateState } from './model-update-service.ts';
 
 let n = 0;
 
@@ -94,7 +94,7 @@ async function setup() {
   const store = await ModelStore.open(`models-test-${++n}`);
   const states: UpdateState[] = [];
   const make = () =>
-    new ModelUpdateService({
+    new DeviceRollout({
       store,
       inference,
       credentials: async () => ({ token: 'tok', labelKey: keys.publicKey }),
@@ -123,7 +123,7 @@ async function setup() {
   };
 }
 
-describe('ModelUpdateService', () => {
+describe('DeviceRollout', () => {
   it('runs the bundled model, stages an assigned signed version, and activates it only when accepted', async () => {
     const s = await setup();
     const svc = s.make();
@@ -262,7 +262,7 @@ describe('ModelUpdateService', () => {
 
   it('never asks the server without a device token', async () => {
     const s = await setup();
-    const svc = new ModelUpdateService({
+    const svc = new DeviceRollout({
       store: s.store,
       inference: { load: async () => ok(undefined), setShadow: async () => fail('internal'), modelVersion: 'v1' },
       credentials: async () => ({ token: null, labelKey: null }),

@@ -1,5 +1,5 @@
 /**
- * Signed model updates on the device. A version the server assigns is
+ * Installs signed model versions on the device. A version the server assigns is
  * downloaded, checked (manifest schema, content-addressed version, every
  * file's size and sha256, the label's signature against the pinned key) and
  * only then staged. Staged versions are activated at the next start or when
@@ -47,7 +47,7 @@ export interface ModelVault {
 
 export type Download = (url: string) => Promise<Result<Uint8Array>>;
 
-export interface ModelUpdaterOptions {
+export interface ModelInstallerOptions {
   readonly vault: ModelVault;
   readonly download: Download;
   /** e.g. "/api/v1/models" */
@@ -76,10 +76,10 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'internal',
 ]);
 
-export class ModelUpdater {
-  readonly #o: ModelUpdaterOptions;
+export class ModelInstaller {
+  readonly #o: ModelInstallerOptions;
 
-  constructor(options: ModelUpdaterOptions) {
+  constructor(options: ModelInstallerOptions) {
     this.#o = options;
   }
 
