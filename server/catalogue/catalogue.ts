@@ -39,11 +39,14 @@ export function parseCatalogueCsv(text: string): ParsedCatalogue {
 const CACHE_MS = 10_000;
 
 export class CatalogueService {
-  private body: { json: string; etag: string; count: number; at: number } | null = null;
-  constructor(private readonly store: Store) {}
+  #body: { json: string; etag: string; count: number; at: number } | null = null;
+  readonly #store: Store;
+  constructor(store: Store) {
+    this.#store = store;
+  }
 
   async replace(songs: readonly CatalogueSong[]): Promise<void> {
-    await this.store.db.transaction().execute(async (tx) => {
+    await this.#store.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('catalogue').execute();
       for (let i = 0; i < songs.length; i += 500) {
         await tx
@@ -56,11 +59,11 @@ export class CatalogueService {
           .execute();
       }
     });
-    this.body = null;
+    this.#body = null;
   }
 
   async count(): Promise<number> {
-    const r = await this.store.db
+    const r = await this.#store.db
       .selectFrom('catalogue')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
@@ -69,8 +72,8 @@ export class CatalogueService {
 
   /** The serialised catalogue and its ETag (version = first 12 hex of the body's sha256 over the songs). */
   async serialised(): Promise<{ json: string; etag: string; count: number }> {
-    if (this.body && Date.now() - this.body.at < CACHE_MS) return this.body;
-    const rows = await this.store.db.selectFrom('catalogue').selectAll().orderBy('id').execute();
+    if (this.#body && Date.now() - this.#body.at < CACHE_MS) return this.#body;
+    const rows = await this.#store.db.selectFrom('catalogue').selectAll().orderBy('id').execute();
     const songs = rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -79,12 +82,12 @@ export class CatalogueService {
     }));
     const songsJson = JSON.stringify(songs);
     const version = createHash('sha256').update(songsJson).digest('hex').slice(0, 12);
-    this.body = {
+    this.#body = {
       json: `{"version":"${version}","songs":${songsJson}}`,
       etag: `"${version}"`,
       count: songs.length,
       at: Date.now(),
     };
-    return this.body;
+    return this.#body;
   }
 }

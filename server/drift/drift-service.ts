@@ -52,20 +52,23 @@ export interface PeriodSummary {
 }
 
 export class DriftService {
-  constructor(
-    private readonly store: Store,
-    private readonly registry: Registry,
-    private readonly thresholds: () => Thresholds,
-  ) {}
+  readonly #store: Store;
+  readonly #registry: Registry;
+  readonly #thresholds: () => Thresholds;
+  constructor(store: Store, registry: Registry, thresholds: () => Thresholds) {
+    this.#store = store;
+    this.#registry = registry;
+    this.#thresholds = thresholds;
+  }
 
-  private async ref(version: string): Promise<ReferenceProfile> {
-    const ref = await this.registry.reference(version);
+  async #ref(version: string): Promise<ReferenceProfile> {
+    const ref = await this.#registry.reference(version);
     if (!ref) throw new ApiError('unknown-model-version', { version }, { status: 404 });
     return ref;
   }
 
-  private async buckets(version: string, w: DayWindow): Promise<{ day: string; b: DriftBucket }[]> {
-    const rows = await this.store.db
+  async #buckets(version: string, w: DayWindow): Promise<{ day: string; b: DriftBucket }[]> {
+    const rows = await this.#store.db
       .selectFrom('drift_buckets')
       .select(['day', 'stats'])
       .where('model_version', '=', version)
@@ -81,11 +84,11 @@ export class DriftService {
     w: DayWindow,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
   ): Promise<DriftReport & { version: string; window: DayWindow; days: number; kinds: readonly TrafficKind[] }> {
-    const ref = await this.ref(version);
-    const days = await this.buckets(version, w);
+    const ref = await this.#ref(version);
+    const days = await this.#buckets(version, w);
     const raw = days.reduce((acc, d) => mergeInto(acc, d.b), emptyBucket(ref));
-    const t = this.thresholds();
-    const sample = await loadWindowSample(this.store, ref, version, w, kinds, t.maxDeviceShare);
+    const t = this.#thresholds();
+    const sample = await loadWindowSample(this.#store, ref, version, w, kinds, t.maxDeviceShare);
     return {
       version,
       window: w,
@@ -102,15 +105,15 @@ export class DriftService {
     g: Granularity,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
   ): Promise<PeriodSummary[]> {
-    const ref = await this.ref(version);
-    const t = this.thresholds();
+    const ref = await this.#ref(version);
+    const t = this.#thresholds();
     const rawPeriods = new Map<string, DriftBucket>();
-    for (const d of await this.buckets(version, w)) {
+    for (const d of await this.#buckets(version, w)) {
       const p = periodOf(d.day, g);
       rawPeriods.set(p, mergeInto(rawPeriods.get(p) ?? emptyBucket(ref), d.b));
     }
     const songPeriods = new Map<string, WindowSong[]>();
-    for (const s of await loadWindowSongs(this.store, version, w, kinds)) {
+    for (const s of await loadWindowSongs(this.#store, version, w, kinds)) {
       for (const p of new Set(s.days.map((d) => periodOf(d, g)))) {
         const list = songPeriods.get(p) ?? [];
         list.push(s);
@@ -155,7 +158,7 @@ export class DriftService {
     version: string,
     w: DayWindow,
   ): Promise<{ shadow: string; summary: ShadowSummary; days: ({ day: string } & ShadowSummary)[] }[]> {
-    const rows = await this.store.db
+    const rows = await this.#store.db
       .selectFrom('shadow_buckets')
       .select(['shadow_version', 'day', 'stats'])
       .where('model_version', '=', version)
@@ -183,10 +186,10 @@ export class DriftService {
     /** Leave out the songs the model trained on (the alert's population: like the manifest's test split). */
     heldOutOnly = false,
   ): Promise<PerformancePoint[]> {
-    await this.ref(version);
-    const t = this.thresholds();
-    const trained = heldOutOnly ? (await this.registry.get(version))?.manifest.lineage.trainingSongs : undefined;
-    return performance(this.store, version, w, g, {
+    await this.#ref(version);
+    const t = this.#thresholds();
+    const trained = heldOutOnly ? (await this.#registry.get(version))?.manifest.lineage.trainingSongs : undefined;
+    return performance(this.#store, version, w, g, {
       kinds,
       horizonDays: t.matchHorizonDays,
       minSongs: t.minOutcomeSongs,

@@ -36,10 +36,12 @@ export class ActiveModel {
   #driftTimer: ReturnType<typeof setTimeout> | undefined;
   #driftReported = new Set<string>();
 
-  constructor(
-    private readonly inference: Inference,
-    private readonly bundledBaseUrl: string,
-  ) {}
+  readonly #inference: Inference;
+  readonly #bundledBaseUrl: string;
+  constructor(inference: Inference, bundledBaseUrl: string) {
+    this.#inference = inference;
+    this.#bundledBaseUrl = bundledBaseUrl;
+  }
 
   async #credentials(): Promise<Credentials> {
     const s = this.#deviceStore;
@@ -59,24 +61,24 @@ export class ActiveModel {
     } catch (err) {
       console.warn('model store unavailable', err);
     }
-    const inference = this.inference;
+    const inference = this.#inference;
     this.#rollout = new DeviceRollout({
       store: this.#models,
       inference: {
         load: (model) =>
-          this.inference.start({
+          this.#inference.start({
             ...options,
-            benchmark: this.inference.benchmark ?? options.benchmark,
+            benchmark: this.#inference.benchmark ?? options.benchmark,
             ...(model ? { model } : {}),
           }),
-        setShadow: (model) => this.inference.setShadow(model),
+        setShadow: (model) => this.#inference.setShadow(model),
         get modelVersion() {
           return inference.modelVersion;
         },
       },
       credentials: () => this.#credentials(),
       fetch: (input, init) => fetch(input, init),
-      bundledBaseUrl: this.bundledBaseUrl,
+      bundledBaseUrl: this.#bundledBaseUrl,
       onChange: (s) => {
         const changed = s.activeVersion !== this.state.activeVersion;
         this.state = s;
@@ -121,7 +123,7 @@ export class ActiveModel {
     // The bundled model's card sits beside it; an update's card only if the label published one with it.
     if (!this.state.bundled && !this.state.activeManifest?.files.some((f) => f.path === 'card.json')) return;
     const url = this.state.bundled
-      ? `${this.bundledBaseUrl}card.json`
+      ? `${this.#bundledBaseUrl}card.json`
       : `/api/v1/models/${encodeURIComponent(version)}/files/card.json`;
     const token = (await this.#credentials()).token;
     try {
