@@ -185,7 +185,7 @@ export class App {
     this.catalogue = index;
     this.catalogueVersion = c.version;
     this.catalogueStatus = 'ready';
-    // The search index takes a moment to build (~0.3 s): when the page is idle, not while it starts.
+    // The search index takes a moment to build (test/bench/README.md): when the page is idle, not while it starts.
     const idle = (globalThis as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void })
       .requestIdleCallback;
     if (idle) idle(() => index.warm(), { timeout: 5_000 });
