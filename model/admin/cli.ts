@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { verifyManifest, verifyModelFiles } from '../signing/manifest-signature.ts';
+import { verifyManifest } from '../signing/manifest-signature.ts';
+import { verifyModelPackage } from '../signing/verify-model-package.ts';
 import { createLabelKeys, defaultKeyDir, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, readJwk } from './label-keys.ts';
 import { callServer, publishModelDir, serverTarget } from './server-client.ts';
 import { readModelDir, signModelDir } from './sign-model-dir.ts';
@@ -60,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (!arg) break;
       const { manifest, files } = await readModelDir(arg);
-      const f = await verifyModelFiles(manifest, files);
+      const f = await verifyModelPackage(manifest, files);
       const s = f.ok ? await verifyManifest(manifest, await readJwk(join(keyDir, PUBLIC_KEY_FILE))) : f;
       console.log(s.ok ? `${manifest.version}: files and signature verify` : `${manifest.version}: ${s.message}`);
       return s.ok ? 0 : 1;

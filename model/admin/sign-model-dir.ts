@@ -6,7 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../contract/errors.ts';
 import { type Manifest, ManifestSchema } from '../contract/manifest.ts';
-import { signManifest, verifyManifest, verifyModelFiles } from '../signing/manifest-signature.ts';
+import { signManifest, verifyManifest } from '../signing/manifest-signature.ts';
+import { verifyModelPackage } from '../signing/verify-model-package.ts';
 
 export async function readModelDir(dir: string): Promise<{ manifest: Manifest; files: Map<string, Uint8Array> }> {
   const raw = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as unknown;
@@ -23,7 +24,7 @@ export async function readModelDir(dir: string): Promise<{ manifest: Manifest; f
 
 export async function signModelDir(dir: string, privateKey: JsonWebKey, publicKey: JsonWebKey): Promise<Manifest> {
   const { manifest, files } = await readModelDir(dir);
-  const filesOk = await verifyModelFiles(manifest, files);
+  const filesOk = await verifyModelPackage(manifest, files);
   if (!filesOk.ok) throw new Error(`${filesOk.message} ${JSON.stringify(filesOk.details)}`);
   const signed = await signManifest(manifest, privateKey, publicKey);
   const check = await verifyManifest(signed, publicKey);

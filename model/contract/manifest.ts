@@ -164,6 +164,13 @@ export type FeatureBounds = z.infer<typeof FeatureBoundsSchema>;
  */
 export const ModelVersionSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
 
+/**
+ * The least parity tolerance a device applies, whatever a manifest says: float32 on a GPU (or our SIMD kernel)
+ * rounds differently from the pipeline's float32 CPU run in the last bits. The pipeline writes it as the
+ * manifest's `parity.tolerance`; the warm-up check (`model/runtime/warm-up-check.ts`) floors at it.
+ */
+export const DEVICE_PARITY_TOLERANCE = 1e-4;
+
 export const ManifestSchema = z.object({
   schemaVersion: z.literal(1),
   version: ModelVersionSchema,

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { binIndex } from '../contract/reference.ts';
-import {
-  bhAdjust,
-  holmAdjust,
-  jsDistance,
-  kishEffectiveN,
-  kolmogorovQ,
-  ksTest,
-  psi,
-  psiNull,
-  rocAuc,
-} from './stats.ts';
+import { bhAdjust, holmAdjust, jsDistance, kishEffectiveN, kolmogorovQ, ksTest, psi, psiNull } from './stats.ts';
 
 describe('psi', () => {
   it('is 0 for identical distributions and grows with a shift', () => {
@@ -66,15 +56,6 @@ describe('multiple-testing corrections', () => {
   });
 });
 
-describe('rocAuc', () => {
-  it('is 1 for a perfect ranking, 0.5 for ties, null with one class', () => {
-    expect(rocAuc([0.1, 0.2, 0.8, 0.9], [false, false, true, true])).toBe(1);
-    expect(rocAuc([0.5, 0.5, 0.5, 0.5], [false, true, false, true])).toBe(0.5);
-    expect(rocAuc([0.1, 0.2], [true, true])).toBeNull();
-    expect(rocAuc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).toBe(0.75);
-  });
-});
-
 /*
  * Reference values from a reference implementation: Debian's python3-scipy 1.10.1
  * (`apt-get install -y python3-scipy`), computed on this machine with
@@ -82,7 +63,6 @@ describe('rocAuc', () => {
  *   stats.ks_2samp(X, Y, method='exact'); stats.kstwobign.sf(λ)
  *   stats.entropy(pa, pe) + stats.entropy(pe, pa)      # PSI is the symmetric KL (Jeffreys) divergence
  *   distance.jensenshannon(pe, pa, base=2)
- *   stats.mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg))   # ROC-AUC
  * and written here; the tests do not need scipy.
  */
 describe('against scipy', () => {
@@ -122,12 +102,6 @@ describe('against scipy', () => {
     const a = [30, 28, 35, 25, 20, 31, 29, 22, 40, 40];
     expect(psi(e, a)).toBeCloseTo(0.06044648483943918, 12);
     expect(jsDistance(e, a)).toBeCloseTo(0.10405753119297607, 12);
-  });
-
-  it('ROC-AUC equals the Mann–Whitney U / (n₁·n₀)', () => {
-    const s = [0.1, 0.4, 0.35, 0.8, 0.7, 0.2, 0.9, 0.55, 0.35, 0.6];
-    const l = [0, 0, 1, 1, 1, 0, 1, 0, 0, 1].map((v) => v === 1);
-    expect(rocAuc(s, l)).toBeCloseTo(0.9, 12);
   });
 });
 

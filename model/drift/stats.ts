@@ -2,7 +2,7 @@
  * Distribution-distance statistics on histograms that share bin edges (the
  * reference profile's), so they can be computed from merged counts alone:
  * PSI, two-sample Kolmogorov–Smirnov, Jensen–Shannon distance, plus the
- * multiple-testing corrections and ROC-AUC used by drift reports.
+ * multiple-testing corrections used by drift reports (ROC-AUC: `../stats/roc-auc.ts`).
  */
 
 /** Proportions floor: empty bins would make PSI infinite (same floor as most PSI tools use). */
@@ -126,25 +126,6 @@ export function bhAdjust(pValues: readonly number[]): number[] {
     out[i] = Math.min(1, running);
   });
   return out;
-}
-
-/** ROC-AUC by the rank-sum (Mann–Whitney) formula with average ranks for ties; null without both classes. */
-export function rocAuc(scores: readonly number[], labels: readonly boolean[]): number | null {
-  const idx = scores.map((_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  let pos = 0;
-  for (const l of labels) if (l) pos++;
-  const neg = labels.length - pos;
-  if (pos === 0 || neg === 0) return null;
-  let rankSumPos = 0;
-  let i = 0;
-  while (i < idx.length) {
-    let j = i;
-    while (j + 1 < idx.length && scores[idx[j + 1] as number] === scores[idx[i] as number]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let t = i; t <= j; t++) if (labels[idx[t] as number]) rankSumPos += avgRank;
-    i = j + 1;
-  }
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Picks the tfjs backend for training in Node: `wasm` (≈ 5× faster than
- * `cpu` here; needs no wasm path in Node) or `cpu` for comparisons.
+ * Picks the tfjs backend for training in Node: `wasm` (several times faster
+ * than `cpu` here, see test/bench/README.md; needs no wasm path in Node) or
+ * `cpu` for comparisons.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DenseWeights, predictReference } from '../runtime/dense-model.ts';
+import { rocAuc } from '../stats/roc-auc.ts';
 import { applyCalibration, fitCalibration, fitPlatt } from './calibrate.ts';
-import { rocAuc } from './metrics.ts';
 import { mulberry32 } from './prng.ts';
 
 describe('calibration', () => {

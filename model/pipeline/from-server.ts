@@ -29,8 +29,8 @@ import {
   isCountryCode,
   type Manifest,
   ManifestSchema,
-  sha256Hex,
 } from '../contract/index.ts';
+import { verifyModelPackage } from '../signing/verify-model-package.ts';
 
 /** One outcome the gate scores both models on. `song` is the id the pipeline's split uses. */
 export interface RecentOutcome {
@@ -83,13 +83,17 @@ async function fetchProduction(target: ServerTarget, dir: string): Promise<{ dir
   const v = rollout.production;
   const manifestBytes = await fetchBytes(target, `/models/${encodeURIComponent(v)}/manifest.json`);
   const manifest = ManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifestBytes))) as Manifest;
-  await mkdir(dir, { recursive: true });
+  const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
-    const bytes = await fetchBytes(target, `/models/${encodeURIComponent(v)}/files/${encodeURIComponent(f.path)}`);
-    const sha = await sha256Hex(bytes);
-    if (sha !== f.sha256) throw new Error(`production ${v}: ${f.path} does not match its manifest (sha256 ${sha})`);
-    await writeFile(join(dir, f.path), bytes);
+    files.set(f.path, await fetchBytes(target, `/models/${encodeURIComponent(v)}/files/${encodeURIComponent(f.path)}`));
   }
+  // Nothing is written unless every file matches the manifest.
+  const checked = await verifyModelPackage(manifest, files);
+  if (!checked.ok) {
+    throw new Error(`production ${v}: ${checked.message} ${JSON.stringify(checked.details)}`, { cause: checked });
+  }
+  await mkdir(dir, { recursive: true });
+  for (const [path, bytes] of files) await writeFile(join(dir, path), bytes);
   await writeFile(join(dir, 'manifest.json'), manifestBytes);
   return { dir, version: v };
 }

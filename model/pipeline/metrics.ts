@@ -5,31 +5,8 @@
  * Plain float64 JS so they are exact and backend-free.
  */
 import type { Metrics, ReliabilityBin } from '../contract/index.ts';
+import { rocAuc } from '../stats/roc-auc.ts';
 import { mulberry32 } from './prng.ts';
-
-/** ROC-AUC by the rank-sum formula with average ranks for ties; null without both classes. */
-export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number | null {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (scores[a] as number) - (scores[b] as number));
-  let pos = 0;
-  let rankSumPos = 0;
-  let i = 0;
-  while (i < n) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1] as number] === scores[order[i] as number]) j++;
-    const avgRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if ((labels[order[k] as number] as number) > 0.5) {
-        pos += 1;
-        rankSumPos += avgRank;
-      }
-    }
-    i = j + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return null;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
-}
 
 function column(m: ArrayLike<number>, rows: number, cols: number, c: number): Float64Array {
   const out = new Float64Array(rows);

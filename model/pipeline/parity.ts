@@ -5,13 +5,11 @@
  * on the same songs. Also picks the few reference rows the manifest ships for
  * the device's warm-up check.
  */
-import type { Manifest } from '../contract/index.ts';
+import { DEVICE_PARITY_TOLERANCE, type Manifest } from '../contract/index.ts';
 import { createDenseModel, type DenseWeights, parseDenseModel } from '../runtime/dense-model.ts';
 import type { ExportedModel } from './export-model.ts';
 
 export const PARITY_TOLERANCE = 1e-5;
-/** The manifest's tolerance for devices (other backends, e.g. WebGPU, round differently). */
-export const DEVICE_PARITY_TOLERANCE = 1e-4;
 export const DEVICE_PARITY_ROWS = 8;
 
 export interface ParityReport {

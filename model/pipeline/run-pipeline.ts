@@ -21,6 +21,7 @@ import {
   trainingSongKey,
 } from '../contract/index.ts';
 import { parseDenseModel, predictReference } from '../runtime/dense-model.ts';
+import { rocAuc } from '../stats/roc-auc.ts';
 import { useBackend } from './backend.ts';
 import { cachedStep, createCache, type StepCache } from './cache.ts';
 import { applyCalibration, fitCalibration, fitPlatt } from './calibrate.ts';
@@ -56,7 +57,7 @@ import { exportLayersModel, foldScaler } from './export-model.ts';
 import type { RecentOutcome } from './from-server.ts';
 import { type RecentComparison, runCvGate, runGate } from './gate.ts';
 import { fileSha256, ingestFiles } from './ingest.ts';
-import { bootstrapMacroAuc, computeMetrics, macroAuc, rocAuc } from './metrics.ts';
+import { bootstrapMacroAuc, computeMetrics, macroAuc } from './metrics.ts';
 import { checkParity, deviceParitySection, PARITY_TOLERANCE, predictExported } from './parity.ts';
 import { deriveSeed } from './prng.ts';
 import { PipelineError } from './problems.ts';

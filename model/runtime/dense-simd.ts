@@ -4,9 +4,8 @@
  * layers a tile at a time, so hidden activations never leave the cache; this
  * module lays out its memory: the weights packed once into 8-unit panels, a
  * layer table, scratch, and room for the rows of the current call (grown on
- * demand). Measured on a 2-core VM: one row about 0.02 ms, the 14k-song
- * catalogue 61–63 ms against 74–78 ms on tfjs's WASM backend; the per-device
- * benchmark decides where it serves.
+ * demand). Faster than tfjs's WASM backend on the whole catalogue (numbers:
+ * test/bench/README.md); the per-device benchmark decides where it serves.
  */
 import { type KernelExports, kernelImports } from './dense-kernel-abi.ts';
 import { type DenseModel, type DenseWeights, kernelDenseModel } from './dense-model.ts';

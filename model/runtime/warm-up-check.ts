@@ -1,10 +1,13 @@
 /**
  * The warm-up check a device runs before it trusts a model version: the
  * loaded model must reproduce the reference outputs shipped in its manifest
- * (within the manifest's tolerance) and never produce NaN.
+ * (within the manifest's tolerance, never tighter than DEVICE_PARITY_TOLERANCE)
+ * and give only probabilities (no NaN). The one parity check on a device: the
+ * inference engine runs it on every backend it brings up and on a shadow
+ * candidate.
  */
 import { fail, ok, type Result } from '../contract/errors.ts';
-import type { Manifest } from '../contract/manifest.ts';
+import { DEVICE_PARITY_TOLERANCE, type Manifest } from '../contract/manifest.ts';
 import type { DenseModel } from './dense-model.ts';
 
 export interface WarmUpReport {
@@ -28,8 +31,7 @@ export async function warmUpCheck(model: DenseModel, parity: Manifest['parity'])
       maxAbsDiff = Math.max(maxAbsDiff, Math.abs(v - (expected[j] ?? Number.NaN)));
     }
   }
-  if (!(maxAbsDiff <= parity.tolerance)) {
-    return fail('parity-failed', { maxAbsDiff, tolerance: parity.tolerance });
-  }
+  const tolerance = Math.max(parity.tolerance, DEVICE_PARITY_TOLERANCE);
+  if (!(maxAbsDiff <= tolerance)) return fail('parity-failed', { maxAbsDiff, tolerance });
   return ok({ maxAbsDiff, rows });
 }

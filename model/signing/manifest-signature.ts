@@ -94,24 +94,3 @@ export async function verifyManifest(manifest: Manifest, publicKey: JsonWebKey):
   );
   return valid ? ok(true) : fail('signature-mismatch', { reason: 'signature does not match the manifest' });
 }
-
-/** Checks downloaded file bytes against the manifest (size first: a truncated download is its own error). */
-export async function verifyModelFiles(
-  manifest: Manifest,
-  files: ReadonlyMap<string, ArrayBuffer | Uint8Array>,
-): Promise<Result<true>> {
-  for (const f of manifest.files) {
-    const bytes = files.get(f.path);
-    if (!bytes) return fail('download-incomplete', { path: f.path, reason: 'missing' });
-    if (bytes.byteLength !== f.bytes) {
-      return fail(bytes.byteLength < f.bytes ? 'download-incomplete' : 'hash-mismatch', {
-        path: f.path,
-        expectedBytes: f.bytes,
-        gotBytes: bytes.byteLength,
-      });
-    }
-    const hash = await sha256Hex(bytes);
-    if (hash !== f.sha256) return fail('hash-mismatch', { path: f.path, expected: f.sha256, got: hash });
-  }
-  return ok(true);
-}

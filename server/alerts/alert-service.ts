@@ -64,22 +64,29 @@ function view(r: AlertsTable): AlertView {
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+export interface AlertServiceOptions {
+  thresholds: () => Thresholds;
+  windowDays: number;
+  webhookUrl?: string;
+  send?: WebhookSender;
+}
+
 export class AlertService {
   /** Called with the episodes this evaluation opened (e.g. to start a retraining job). */
   onOpened: (alerts: AlertView[]) => Promise<unknown> = async () => {};
 
-  constructor(
-    private readonly store: Store,
-    private readonly registry: Registry,
-    private readonly drift: DriftService,
-    private readonly metrics: Metrics,
-    private readonly opts: {
-      thresholds: () => Thresholds;
-      windowDays: number;
-      webhookUrl?: string;
-      send?: WebhookSender;
-    },
-  ) {}
+  readonly #store: Store;
+  readonly #registry: Registry;
+  readonly #drift: DriftService;
+  readonly #metrics: Metrics;
+  readonly #opts: AlertServiceOptions;
+  constructor(store: Store, registry: Registry, drift: DriftService, metrics: Metrics, opts: AlertServiceOptions) {
+    this.#store = store;
+    this.#registry = registry;
+    this.#drift = drift;
+    this.#metrics = metrics;
+    this.#opts = opts;
+  }
 
   /**
    * What crosses a threshold now for one version: drift over the last `windowDays` and performance over
@@ -87,15 +94,15 @@ export class AlertService {
    * the statistic that crossed and its threshold.
    */
   async conditions(version: string, now: Date): Promise<Condition[]> {
-    const t = this.opts.thresholds();
-    const w = { from: daysBefore(day(now), this.opts.windowDays - 1), to: day(now) };
-    const r = await this.drift.report(version, w);
+    const t = this.#opts.thresholds();
+    const w = { from: daysBefore(day(now), this.#opts.windowDays - 1), to: day(now) };
+    const r = await this.#drift.report(version, w);
     const out: Condition[] = [];
     const span = `${r.distinct} songs (n_eff ${Math.round(r.effectiveN)}), ${w.from}…${w.to}`;
     for (const f of r.features) {
-      this.metrics.featurePsi.set({ version, feature: f.name }, f.psi);
-      this.metrics.featureKsP.set({ version, feature: f.name }, f.ksPValueAdjusted);
-      this.metrics.featureJs.set({ version, feature: f.name }, f.jsDistance);
+      this.#metrics.featurePsi.set({ version, feature: f.name }, f.psi);
+      this.#metrics.featureKsP.set({ version, feature: f.name }, f.ksPValueAdjusted);
+      this.#metrics.featureJs.set({ version, feature: f.name }, f.jsDistance);
       if ((f.status !== 'warn' && f.status !== 'alert') || !f.decision) continue;
       out.push({
         version,
@@ -108,8 +115,8 @@ export class AlertService {
         message: `${f.name}: ${f.decision.reason} (${span})`,
       });
     }
-    this.metrics.outputPsi.set({ version, statistic: 'top1' }, r.outputs.top1Psi);
-    this.metrics.outputPsi.set({ version, statistic: 'entropy' }, r.outputs.entropyPsi);
+    this.#metrics.outputPsi.set({ version, statistic: 'top1' }, r.outputs.top1Psi);
+    this.#metrics.outputPsi.set({ version, statistic: 'entropy' }, r.outputs.entropyPsi);
     if ((r.outputs.status === 'warn' || r.outputs.status === 'alert') && r.outputs.decision) {
       out.push({
         version,
@@ -122,10 +129,10 @@ export class AlertService {
         message: `outputs: ${r.outputs.decision.reason} (${span})`,
       });
     }
-    const m = await this.registry.get(version);
+    const m = await this.#registry.get(version);
     const pw = { from: daysBefore(day(now), t.performanceWindowDays - 1), to: day(now) };
     // Songs the model trained on are left out when the manifest lists them: the manifest's figure is on held-out songs.
-    const [perf] = await this.drift.performance(version, pw, null, undefined, true);
+    const [perf] = await this.#drift.performance(version, pw, null, undefined, true);
     const evaluated = m?.manifest.evaluation.model.macroAuc;
     const macro = perf?.macroAuc;
     if (m && evaluated !== undefined && macro && perf?.enough) {
@@ -137,7 +144,7 @@ export class AlertService {
         const inputsQuiet = r.status === 'ok';
         const drifted = r.features.filter((f) => f.status === 'warn' || f.status === 'alert').map((f) => f.name);
         const inputs = inputsQuiet
-          ? `Inputs look like training (no feature or output drift on ${r.distinct} songs in the last ${this.opts.windowDays} days)`
+          ? `Inputs look like training (no feature or output drift on ${r.distinct} songs in the last ${this.#opts.windowDays} days)`
           : r.status === 'insufficient-data'
             ? 'Too few recent inputs to say whether they changed'
             : `Inputs have drifted too (${drifted.length > 0 ? drifted.join(', ') : 'outputs'})`;
@@ -158,11 +165,11 @@ export class AlertService {
 
   /** Evaluates every live version and reconciles alert episodes; returns the open alerts afterwards. */
   async evaluate(now = new Date()): Promise<AlertView[]> {
-    const s = await this.registry.rollout();
+    const s = await this.#registry.rollout();
     const versions = [...new Set([s.production, s.canary].filter((v): v is string => v !== null))];
     const conditions = (await Promise.all(versions.map((v) => this.conditions(v, now)))).flat();
     const at = now.toISOString();
-    const open = await this.store.db.selectFrom('alerts').selectAll().where('resolved_at', 'is', null).execute();
+    const open = await this.#store.db.selectFrom('alerts').selectAll().where('resolved_at', 'is', null).execute();
     const openByKey = new Map(open.map((a) => [a.episode_key, a]));
     const live = new Set<string>();
     const toNotify: AlertsTable[] = [];
@@ -172,7 +179,7 @@ export class AlertService {
       live.add(key);
       const existing = openByKey.get(key);
       if (existing) {
-        await this.store.db
+        await this.#store.db
           .updateTable('alerts')
           .set({
             severity: c.severity,
@@ -210,11 +217,11 @@ export class AlertService {
           resolved_at: null,
           notified_at: null,
         };
-        await this.store.db.insertInto('alerts').values(row).execute();
+        await this.#store.db.insertInto('alerts').values(row).execute();
         toNotify.push(row);
         opened.push(row);
       }
-      this.metrics.alertState.set(
+      this.#metrics.alertState.set(
         { version: c.version, metric: c.metric, feature: c.feature ?? '' },
         c.severity === 'alert' ? 2 : 1,
       );
@@ -222,19 +229,19 @@ export class AlertService {
     for (const a of open) {
       // Only versions evaluated now can resolve; an alert on a version no longer live is resolved too.
       if (live.has(a.episode_key)) continue;
-      await this.store.db
+      await this.#store.db
         .updateTable('alerts')
         .set({ resolved_at: at, updated_at: at })
         .where('id', '=', a.id)
         .execute();
-      this.metrics.alertState.remove({ version: a.model_version, metric: a.metric, feature: a.feature ?? '' });
+      this.#metrics.alertState.remove({ version: a.model_version, metric: a.metric, feature: a.feature ?? '' });
     }
-    if (this.opts.webhookUrl) {
-      const send = this.opts.send ?? postWebhook;
+    if (this.#opts.webhookUrl) {
+      const send = this.#opts.send ?? postWebhook;
       for (const a of toNotify) {
         // Once per episode: a failed POST is retried at the next evaluation, a delivered one never again.
-        if (await send(this.opts.webhookUrl, { type: 'jukebox.alert', alert: view(a) })) {
-          await this.store.db.updateTable('alerts').set({ notified_at: at }).where('id', '=', a.id).execute();
+        if (await send(this.#opts.webhookUrl, { type: 'jukebox.alert', alert: view(a) })) {
+          await this.#store.db.updateTable('alerts').set({ notified_at: at }).where('id', '=', a.id).execute();
         }
       }
     }
@@ -243,7 +250,7 @@ export class AlertService {
   }
 
   async list(opts: { open?: boolean; limit?: number } = {}): Promise<AlertView[]> {
-    let q = this.store.db
+    let q = this.#store.db
       .selectFrom('alerts')
       .selectAll()
       .orderBy('opened_at', 'desc')

@@ -31,15 +31,17 @@ export function hashToken(token: string): string {
 }
 
 export class TokenService {
-  private readonly cache = new Map<string, { p: Principal | null; at: number }>();
-  constructor(
-    private readonly store: Store,
-    private readonly cacheMs: number,
-  ) {}
+  readonly #cache = new Map<string, { p: Principal | null; at: number }>();
+  readonly #store: Store;
+  readonly #cacheMs: number;
+  constructor(store: Store, cacheMs: number) {
+    this.#store = store;
+    this.#cacheMs = cacheMs;
+  }
 
   async issue(role: Role, subject: string): Promise<string> {
     const token = randomToken();
-    await this.store.db
+    await this.#store.db
       .insertInto('tokens')
       .values({ hash: hashToken(token), role, subject, created_at: new Date().toISOString(), revoked_at: null })
       .execute();
@@ -48,7 +50,7 @@ export class TokenService {
 
   /** Registers a token chosen by the operator (ADMIN_TOKEN), idempotently. */
   async ensure(token: string, role: Role, subject: string): Promise<void> {
-    await this.store.db
+    await this.#store.db
       .insertInto('tokens')
       .values({ hash: hashToken(token), role, subject, created_at: new Date().toISOString(), revoked_at: null })
       .onConflict((oc) => oc.column('hash').doNothing())
@@ -64,14 +66,14 @@ export class TokenService {
     await this.ensure(token, 'admin', CONFIGURED_ADMIN);
     // A store from before this rule holds the configured token under subject `admin`: move it into its own
     // subject, so the next rotation finds it.
-    await this.store.db
+    await this.#store.db
       .updateTable('tokens')
       .set({ subject: CONFIGURED_ADMIN })
       .where('hash', '=', hash)
       .where('role', '=', 'admin')
       .where('subject', '=', 'admin')
       .execute();
-    const rows = await this.store.db
+    const rows = await this.#store.db
       .updateTable('tokens')
       .set({ revoked_at: new Date().toISOString() })
       .where('role', '=', 'admin')
@@ -80,12 +82,12 @@ export class TokenService {
       .where('revoked_at', 'is', null)
       .returning('hash')
       .execute();
-    for (const r of rows) this.cache.delete(r.hash);
+    for (const r of rows) this.#cache.delete(r.hash);
     return rows.length;
   }
 
   async hasAdmin(): Promise<boolean> {
-    const row = await this.store.db
+    const row = await this.#store.db
       .selectFrom('tokens')
       .select('hash')
       .where('role', '=', 'admin')
@@ -97,16 +99,16 @@ export class TokenService {
   async lookup(token: string): Promise<Principal | null> {
     const hash = hashToken(token);
     const now = Date.now();
-    const hit = this.cache.get(hash);
-    if (hit && now - hit.at < this.cacheMs) return hit.p;
-    const row = await this.store.db
+    const hit = this.#cache.get(hash);
+    if (hit && now - hit.at < this.#cacheMs) return hit.p;
+    const row = await this.#store.db
       .selectFrom('tokens')
       .select(['role', 'subject', 'revoked_at'])
       .where('hash', '=', hash)
       .executeTakeFirst();
     const p = row && row.revoked_at === null ? { role: row.role as Role, subject: row.subject, tokenHash: hash } : null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { p, at: now });
+    if (this.#cache.size > 10_000) this.#cache.clear();
+    this.#cache.set(hash, { p, at: now });
     return p;
   }
 
@@ -115,7 +117,7 @@ export class TokenService {
    * admins never share a namespace, so a device id can never name an admin token. Returns how many were revoked.
    */
   async revokeSubject(role: Role, subject: string): Promise<number> {
-    const rows = await this.store.db
+    const rows = await this.#store.db
       .updateTable('tokens')
       .set({ revoked_at: new Date().toISOString() })
       .where('role', '=', role)
@@ -123,7 +125,7 @@ export class TokenService {
       .where('revoked_at', 'is', null)
       .returning('hash')
       .execute();
-    for (const r of rows) this.cache.delete(r.hash);
+    for (const r of rows) this.#cache.delete(r.hash);
     return rows.length;
   }
 }

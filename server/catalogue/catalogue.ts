@@ -6,8 +6,8 @@
  * after another instance sharing the store did.
  */
 import { createHash } from 'node:crypto';
-import Papa from 'papaparse';
-import { type CatalogueSong, FEATURE_NAMES, type Features, parseFeatures } from '../../model/contract/index.ts';
+import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
+import type { CatalogueSong, Features } from '../../model/contract/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 
@@ -16,46 +16,37 @@ export interface ParsedCatalogue {
   rejected: { line: number; errors: { field: string; code: string }[] }[];
 }
 
-/** Catalogue CSV (spotify_id|id, name, artists + the 13 features). Rows with bad features are reported, not kept. */
+/**
+ * The catalogue CSV (`parseSongsCsv` with required ids: a row is joined to charts by its id), as the server
+ * answers it: rows left out listed by line with their field codes; an unusable file thrown as an `ApiError`.
+ */
 export function parseCatalogueCsv(text: string): ParsedCatalogue {
-  if (text.trim() === '') throw new ApiError('file-empty');
-  const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy' });
-  const fields = parsed.meta.fields ?? [];
-  const idCol = ['spotify_id', 'id', 'song_id'].find((c) => fields.includes(c));
-  const missing = [...(idCol ? [] : ['spotify_id']), ...FEATURE_NAMES.filter((f) => !fields.includes(f))];
-  if (missing.length > 0) throw new ApiError('csv-missing-column', { missing });
-  const songs: CatalogueSong[] = [];
-  const rejected: ParsedCatalogue['rejected'] = [];
-  const seen = new Set<string>();
-  parsed.data.forEach((row, i) => {
-    const id = row[idCol as string]?.trim() ?? '';
-    const f = parseFeatures(row);
-    if (!f.ok || id === '' || id.length > 64) {
-      rejected.push({
-        line: i + 2,
-        errors: f.ok
-          ? [{ field: 'id', code: 'invalid-value' }]
-          : f.errors.map((e) => ({ field: e.field, code: e.code })),
-      });
-      return;
-    }
-    if (seen.has(id)) return;
-    seen.add(id);
-    songs.push({ id, name: row.name ?? '', artists: row.artists ?? '', features: f.value });
-  });
-  if (songs.length === 0) throw new ApiError('no-usable-rows', { rejected: rejected.slice(0, 20) }, { status: 400 });
-  return { songs, rejected };
+  const parsed = parseSongsCsv(text, { ids: 'required' });
+  if (!parsed.ok) {
+    throw new ApiError(parsed.code, parsed.details, parsed.code === 'no-usable-rows' ? { status: 400 } : {});
+  }
+  const rejected = parsed.value.bad.map((b) => ({
+    line: b.line,
+    errors: [
+      ...b.errors.map((e) => ({ field: e.field as string, code: e.code as string })),
+      ...(b.badId === undefined ? [] : [{ field: 'id', code: 'invalid-value' }]),
+    ],
+  }));
+  return { songs: parsed.value.songs, rejected };
 }
 
 /** Several instances may share one store: a cached body is rebuilt after this long, so an upload elsewhere shows up. */
 const CACHE_MS = 10_000;
 
 export class CatalogueService {
-  private body: { json: string; etag: string; count: number; at: number } | null = null;
-  constructor(private readonly store: Store) {}
+  #body: { json: string; etag: string; count: number; at: number } | null = null;
+  readonly #store: Store;
+  constructor(store: Store) {
+    this.#store = store;
+  }
 
   async replace(songs: readonly CatalogueSong[]): Promise<void> {
-    await this.store.db.transaction().execute(async (tx) => {
+    await this.#store.db.transaction().execute(async (tx) => {
       await tx.deleteFrom('catalogue').execute();
       for (let i = 0; i < songs.length; i += 500) {
         await tx
@@ -68,11 +59,11 @@ export class CatalogueService {
           .execute();
       }
     });
-    this.body = null;
+    this.#body = null;
   }
 
   async count(): Promise<number> {
-    const r = await this.store.db
+    const r = await this.#store.db
       .selectFrom('catalogue')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
@@ -81,8 +72,8 @@ export class CatalogueService {
 
   /** The serialised catalogue and its ETag (version = first 12 hex of the body's sha256 over the songs). */
   async serialised(): Promise<{ json: string; etag: string; count: number }> {
-    if (this.body && Date.now() - this.body.at < CACHE_MS) return this.body;
-    const rows = await this.store.db.selectFrom('catalogue').selectAll().orderBy('id').execute();
+    if (this.#body && Date.now() - this.#body.at < CACHE_MS) return this.#body;
+    const rows = await this.#store.db.selectFrom('catalogue').selectAll().orderBy('id').execute();
     const songs = rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -91,12 +82,12 @@ export class CatalogueService {
     }));
     const songsJson = JSON.stringify(songs);
     const version = createHash('sha256').update(songsJson).digest('hex').slice(0, 12);
-    this.body = {
+    this.#body = {
       json: `{"version":"${version}","songs":${songsJson}}`,
       etag: `"${version}"`,
       count: songs.length,
       at: Date.now(),
     };
-    return this.body;
+    return this.#body;
   }
 }

@@ -14,10 +14,12 @@ import { type DriftBucket, emptyBucket, mergeInto } from './bucket.ts';
 import { type PerformancePoint, performance } from './performance.ts';
 import { type Decision, type DriftReport, type DriftStatus, driftReport } from './report.ts';
 import { emptyShadow, mergeShadow, type ShadowStats, type ShadowSummary, summariseShadow } from './shadow.ts';
-import { type Granularity, periodOf, type Window } from './window.ts';
+import { type DayWindow, type Granularity, periodOf } from './window.ts';
 import { loadWindowSample, loadWindowSongs, sampleOf, type WindowSong } from './window-songs.ts';
 
-export type { Granularity, PerformancePoint, Window };
+export type { DayWindow, Granularity, PerformancePoint };
+/** The old name, for server/routes/monitoring.ts until it imports `DayWindow` (it shadowed the DOM's `Window`). */
+export type Window = DayWindow;
 export { periodOf };
 
 export const COUNTING_RULE =
@@ -50,20 +52,23 @@ export interface PeriodSummary {
 }
 
 export class DriftService {
-  constructor(
-    private readonly store: Store,
-    private readonly registry: Registry,
-    private readonly thresholds: () => Thresholds,
-  ) {}
+  readonly #store: Store;
+  readonly #registry: Registry;
+  readonly #thresholds: () => Thresholds;
+  constructor(store: Store, registry: Registry, thresholds: () => Thresholds) {
+    this.#store = store;
+    this.#registry = registry;
+    this.#thresholds = thresholds;
+  }
 
-  private async ref(version: string): Promise<ReferenceProfile> {
-    const ref = await this.registry.reference(version);
+  async #ref(version: string): Promise<ReferenceProfile> {
+    const ref = await this.#registry.reference(version);
     if (!ref) throw new ApiError('unknown-model-version', { version }, { status: 404 });
     return ref;
   }
 
-  private async buckets(version: string, w: Window): Promise<{ day: string; b: DriftBucket }[]> {
-    const rows = await this.store.db
+  async #buckets(version: string, w: DayWindow): Promise<{ day: string; b: DriftBucket }[]> {
+    const rows = await this.#store.db
       .selectFrom('drift_buckets')
       .select(['day', 'stats'])
       .where('model_version', '=', version)
@@ -76,14 +81,14 @@ export class DriftService {
 
   async report(
     version: string,
-    w: Window,
+    w: DayWindow,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
-  ): Promise<DriftReport & { version: string; window: Window; days: number; kinds: readonly TrafficKind[] }> {
-    const ref = await this.ref(version);
-    const days = await this.buckets(version, w);
+  ): Promise<DriftReport & { version: string; window: DayWindow; days: number; kinds: readonly TrafficKind[] }> {
+    const ref = await this.#ref(version);
+    const days = await this.#buckets(version, w);
     const raw = days.reduce((acc, d) => mergeInto(acc, d.b), emptyBucket(ref));
-    const t = this.thresholds();
-    const sample = await loadWindowSample(this.store, ref, version, w, kinds, t.maxDeviceShare);
+    const t = this.#thresholds();
+    const sample = await loadWindowSample(this.#store, ref, version, w, kinds, t.maxDeviceShare);
     return {
       version,
       window: w,
@@ -96,19 +101,19 @@ export class DriftService {
   /** One point per day or ISO week: each song once per period. */
   async timeseries(
     version: string,
-    w: Window,
+    w: DayWindow,
     g: Granularity,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
   ): Promise<PeriodSummary[]> {
-    const ref = await this.ref(version);
-    const t = this.thresholds();
+    const ref = await this.#ref(version);
+    const t = this.#thresholds();
     const rawPeriods = new Map<string, DriftBucket>();
-    for (const d of await this.buckets(version, w)) {
+    for (const d of await this.#buckets(version, w)) {
       const p = periodOf(d.day, g);
       rawPeriods.set(p, mergeInto(rawPeriods.get(p) ?? emptyBucket(ref), d.b));
     }
     const songPeriods = new Map<string, WindowSong[]>();
-    for (const s of await loadWindowSongs(this.store, version, w, kinds)) {
+    for (const s of await loadWindowSongs(this.#store, version, w, kinds)) {
       for (const p of new Set(s.days.map((d) => periodOf(d, g)))) {
         const list = songPeriods.get(p) ?? [];
         list.push(s);
@@ -151,9 +156,9 @@ export class DriftService {
   /** Shadow comparison for an active version: per shadow version, the window's summary and one point per day. */
   async shadow(
     version: string,
-    w: Window,
+    w: DayWindow,
   ): Promise<{ shadow: string; summary: ShadowSummary; days: ({ day: string } & ShadowSummary)[] }[]> {
-    const rows = await this.store.db
+    const rows = await this.#store.db
       .selectFrom('shadow_buckets')
       .select(['shadow_version', 'day', 'stats'])
       .where('model_version', '=', version)
@@ -175,16 +180,16 @@ export class DriftService {
   /** Concept drift per period (or one point for the whole window with `g` = null). */
   async performance(
     version: string,
-    w: Window,
+    w: DayWindow,
     g: Granularity | null,
     kinds: readonly TrafficKind[] = DEFAULT_KINDS,
     /** Leave out the songs the model trained on (the alert's population: like the manifest's test split). */
     heldOutOnly = false,
   ): Promise<PerformancePoint[]> {
-    await this.ref(version);
-    const t = this.thresholds();
-    const trained = heldOutOnly ? (await this.registry.get(version))?.manifest.lineage.trainingSongs : undefined;
-    return performance(this.store, version, w, g, {
+    await this.#ref(version);
+    const t = this.#thresholds();
+    const trained = heldOutOnly ? (await this.#registry.get(version))?.manifest.lineage.trainingSongs : undefined;
+    return performance(this.#store, version, w, g, {
       kinds,
       horizonDays: t.matchHorizonDays,
       minSongs: t.minOutcomeSongs,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COUNTRY_CODES } from '../../model/contract/index.ts';
-import { macroAuc, rocAuc } from '../../model/pipeline/metrics.ts';
+import { macroAuc } from '../../model/pipeline/metrics.ts';
+import { rocAuc } from '../../model/stats/roc-auc.ts';
 import { matchPrediction, unitMetrics } from './performance.ts';
 
 const p = (day: string, hour = '10', v = 0.5) => ({

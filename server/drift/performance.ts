@@ -23,9 +23,10 @@ import {
 } from '../../model/contract/index.ts';
 import type { PredictionSource } from '../../model/contract/prediction-log.ts';
 import { mulberry32 } from '../../model/runtime/prng.ts';
+import { sortedRocAuc } from '../../model/stats/roc-auc.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
-import { daysBefore, type Granularity, periodOf, type Window } from './window.ts';
+import { type DayWindow, daysBefore, type Granularity, periodOf } from './window.ts';
 
 export interface OutcomeRow {
   songId: string | null;
@@ -66,13 +67,13 @@ export interface PerformancePoint {
 }
 
 /** Outcomes dated in the window: device outcomes and stored rows, plus the ones derived from chart uploads. */
-export async function loadOutcomes(store: Store, w: Window): Promise<OutcomeRow[]> {
+export async function loadOutcomes(store: Store, w: DayWindow): Promise<OutcomeRow[]> {
   const out = await storedOutcomes(store, w);
   for await (const o of chartOutcomes(store, w)) out.push(o);
   return out;
 }
 
-async function storedOutcomes(store: Store, w: Window): Promise<OutcomeRow[]> {
+async function storedOutcomes(store: Store, w: DayWindow): Promise<OutcomeRow[]> {
   const rows = await store.db
     .selectFrom('outcomes')
     .select(['song_id', 'fingerprint', 'country', 'charted', 'date'])
@@ -97,7 +98,7 @@ interface StoredChart {
 }
 
 /** The completely written charts dated in the window (or all of them). */
-async function loadCharts(store: Store, w?: Window): Promise<StoredChart[]> {
+async function loadCharts(store: Store, w?: DayWindow): Promise<StoredChart[]> {
   const db = store.db;
   let q = db.selectFrom('chart_dates').select(['date', 'countries']).where('complete', '=', 1).orderBy('date');
   if (w) q = q.where('date', '>=', w.from).where('date', '<=', w.to);
@@ -128,7 +129,7 @@ async function loadCharts(store: Store, w?: Window): Promise<StoredChart[]> {
  * The outcomes a chart upload stands for, derived at query time: every song of the chart × every country
  * the chart covers, charted when the (song, country) entry exists. Only completely written charts count.
  */
-export async function* chartOutcomes(store: Store, w?: Window): AsyncGenerator<OutcomeRow> {
+export async function* chartOutcomes(store: Store, w?: DayWindow): AsyncGenerator<OutcomeRow> {
   for (const c of await loadCharts(store, w))
     for (const song of c.songs)
       for (const country of c.countries)
@@ -198,33 +199,6 @@ interface Unit {
   countries: Map<number, boolean>;
 }
 
-/** Weighted ROC-AUC over pre-sorted (ascending score) items; ties get half credit. Null without both classes. */
-function weightedAuc(scores: Float64Array, labels: Uint8Array, units: Int32Array, weight: Float64Array): number | null {
-  let negBelow = 0;
-  let sum = 0;
-  let wPos = 0;
-  let wNeg = 0;
-  let i = 0;
-  const n = scores.length;
-  while (i < n) {
-    let j = i;
-    let gPos = 0;
-    let gNeg = 0;
-    while (j < n && scores[j] === scores[i]) {
-      const w = weight[units[j] as number] as number;
-      if (labels[j]) gPos += w;
-      else gNeg += w;
-      j++;
-    }
-    sum += gPos * (negBelow + 0.5 * gNeg);
-    negBelow += gNeg;
-    wPos += gPos;
-    wNeg += gNeg;
-    i = j;
-  }
-  return wPos > 0 && wNeg > 0 ? sum / (wPos * wNeg) : null;
-}
-
 interface Pairs {
   scores: Float64Array;
   labels: Uint8Array;
@@ -287,7 +261,7 @@ export function unitMetrics(
     };
   }
   const compute = (w: Float64Array) => {
-    const aucs = countryPairs.map((p) => weightedAuc(p.scores, p.labels, p.units, w)).filter((a) => a !== null);
+    const aucs = countryPairs.map((p) => sortedRocAuc(p.scores, p.labels, p.units, w)).filter((a) => a !== null);
     let h = 0;
     let c = 0;
     for (let k = 0; k < units.length; k++) {
@@ -297,7 +271,7 @@ export function unitMetrics(
     }
     return {
       macro: aucs.length > 0 ? aucs.reduce((a, b) => a + b, 0) / aucs.length : Number.NaN,
-      pooled: weightedAuc(pooledPairs.scores, pooledPairs.labels, pooledPairs.units, w) ?? Number.NaN,
+      pooled: sortedRocAuc(pooledPairs.scores, pooledPairs.labels, pooledPairs.units, w) ?? Number.NaN,
       top5: c > 0 ? h / c : Number.NaN,
     };
   };
@@ -361,7 +335,7 @@ async function excludedSongs(ids: readonly string[], keys: ReadonlySet<string>):
 export async function performance(
   store: Store,
   version: string,
-  w: Window,
+  w: DayWindow,
   g: Granularity | null,
   o: PerformanceOptions,
 ): Promise<PerformancePoint[]> {

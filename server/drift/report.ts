@@ -41,8 +41,14 @@ export interface Decision {
   reason: string;
 }
 
-export interface FeatureDrift {
+/**
+ * One feature's drift in a server window (the dashboard's rows). `psi` is raw PSI over the window's
+ * song-once weighted counts (proportions floored at 1e-4, no smoothing): not the device's smoothed,
+ * noise-corrected `DeviceFeatureDrift.excessPsi`.
+ */
+export interface WindowFeatureDrift {
   name: string;
+  /** Raw PSI against the reference histogram. */
   psi: number;
   ksStatistic: number;
   ksPValue: number;
@@ -95,7 +101,7 @@ export interface DriftReport {
   status: DriftStatus;
   /** Why the window has no status, when it has too few songs. */
   note: string | null;
-  features: FeatureDrift[];
+  features: WindowFeatureDrift[];
   outputs: OutputDrift;
 }
 
@@ -216,7 +222,7 @@ export function driftReport(ref: ReferenceProfile, sample: WindowSample, raw: Dr
   const ks = ref.features.map((f, i) => ksTest(f.histogram.counts, sample.features[i] as number[], { actual: n }));
   const rawP = ks.map((k) => k.pValue);
   const adjusted = t.ksCorrection === 'bh' ? bhAdjust(rawP) : holmAdjust(rawP);
-  const features = ref.features.map((f, i): FeatureDrift => {
+  const features = ref.features.map((f, i): WindowFeatureDrift => {
     const observed = sample.features[i] as number[];
     const p = psi(f.histogram.counts, observed);
     const js = jsDistance(f.histogram.counts, observed);

@@ -23,7 +23,7 @@ import {
 import type { Database } from '../store/schema.ts';
 import type { Dialect, Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
-import type { Window } from './window.ts';
+import type { DayWindow } from './window.ts';
 
 /**
  * What a window counts once: a song (its catalogue id) with its inputs (feature fingerprint), or the inputs
@@ -207,7 +207,7 @@ function wins(first: string, kind: string, than: { first: string; kind: string }
 export async function loadWindowSongs(
   store: Store,
   version: string,
-  w: Window,
+  w: DayWindow,
   kinds: readonly TrafficKind[],
 ): Promise<WindowSong[]> {
   if (kinds.length === 0) return [];
@@ -291,49 +291,51 @@ function bump(counts: Int32Array, i: number): void {
  */
 export class SampleCounter {
   /** Start of each value's bins in a device's flat count vector: features, then top-1, then entropy. */
-  private readonly offsets: Int32Array;
-  private readonly sizes: Int32Array;
-  private readonly length: number;
-  private readonly perDevice = new Map<string, { songs: number; counts: Int32Array }>();
+  readonly #offsets: Int32Array;
+  readonly #sizes: Int32Array;
+  readonly #length: number;
+  readonly #perDevice = new Map<string, { songs: number; counts: Int32Array }>();
 
-  constructor(private readonly ref: ReferenceProfile) {
+  readonly #ref: ReferenceProfile;
+  constructor(ref: ReferenceProfile) {
+    this.#ref = ref;
     const sizes = [
       ...ref.features.map((f) => f.histogram.counts.length),
       COUNTRY_CODES.length,
       ref.outputs.entropy.counts.length,
     ];
-    this.sizes = Int32Array.from(sizes);
-    this.offsets = new Int32Array(sizes.length);
+    this.#sizes = Int32Array.from(sizes);
+    this.#offsets = new Int32Array(sizes.length);
     let at = 0;
     sizes.forEach((n, i) => {
-      this.offsets[i] = at;
+      this.#offsets[i] = at;
       at += n;
     });
-    this.length = at;
+    this.#length = at;
   }
 
-  private device(id: string): { songs: number; counts: Int32Array } {
-    let d = this.perDevice.get(id);
+  #device(id: string): { songs: number; counts: Int32Array } {
+    let d = this.#perDevice.get(id);
     if (!d) {
-      d = { songs: 0, counts: new Int32Array(this.length) };
-      this.perDevice.set(id, d);
+      d = { songs: 0, counts: new Int32Array(this.#length) };
+      this.#perDevice.set(id, d);
     }
     return d;
   }
 
   /** One song with its bins (feature bins, top-1 index, entropy bin). */
   add(device: string, bins: readonly number[]): void {
-    const d = this.device(device);
+    const d = this.#device(device);
     d.songs++;
-    for (let j = 0; j < this.sizes.length; j++) {
+    for (let j = 0; j < this.#sizes.length; j++) {
       const b = bins[j] as number;
-      if (b >= 0 && b < (this.sizes[j] as number)) bump(d.counts, (this.offsets[j] as number) + b);
+      if (b >= 0 && b < (this.#sizes[j] as number)) bump(d.counts, (this.#offsets[j] as number) + b);
     }
   }
 
   /** One song with its bins as stored (`[3,0,…]`): read in place, no JSON.parse per row on the hot read. */
   addStored(device: string, bins: string): void {
-    const d = this.device(device);
+    const d = this.#device(device);
     d.songs++;
     let j = 0;
     let v = -1;
@@ -341,7 +343,7 @@ export class SampleCounter {
       const c = bins.charCodeAt(i);
       if (c >= 48 && c <= 57) v = (v < 0 ? 0 : v * 10) + (c - 48);
       else if (v >= 0) {
-        if (j < this.sizes.length && v < (this.sizes[j] as number)) bump(d.counts, (this.offsets[j] as number) + v);
+        if (j < this.#sizes.length && v < (this.#sizes[j] as number)) bump(d.counts, (this.#offsets[j] as number) + v);
         j++;
         v = -1;
       }
@@ -349,22 +351,22 @@ export class SampleCounter {
   }
 
   sample(maxDeviceShare: number): WindowSample {
-    const s = emptySample(this.ref);
-    const ids = [...this.perDevice.keys()].sort();
-    for (const id of ids) s.devices[id] = (this.perDevice.get(id) as { songs: number }).songs;
+    const s = emptySample(this.#ref);
+    const ids = [...this.#perDevice.keys()].sort();
+    for (const id of ids) s.devices[id] = (this.#perDevice.get(id) as { songs: number }).songs;
     s.deviceWeights = deviceWeights(s.devices, maxDeviceShare);
     let sum = 0;
     let sum2 = 0;
     const hists = [...s.features, s.top1, s.entropy];
     for (const id of ids) {
-      const d = this.perDevice.get(id) as { songs: number; counts: Int32Array };
+      const d = this.#perDevice.get(id) as { songs: number; counts: Int32Array };
       const wt = s.deviceWeights[id] ?? 1;
       s.songs += d.songs;
       sum += wt * d.songs;
       sum2 += wt * wt * d.songs;
       for (let j = 0; j < hists.length; j++) {
         const h = hists[j] as number[];
-        const off = this.offsets[j] as number;
+        const off = this.#offsets[j] as number;
         for (let b = 0; b < h.length; b++) {
           const c = d.counts[off + b] as number;
           if (c !== 0) h[b] = (h[b] as number) + wt * c;
@@ -384,7 +386,7 @@ export function sampleOf(ref: ReferenceProfile, songs: readonly WindowSong[], ma
 }
 
 /** Whether a stored day list (`,YYYY-MM-DD,…,`) has a day in the window, without splitting it. */
-function hasDayIn(days: string, w: Window): boolean {
+function hasDayIn(days: string, w: DayWindow): boolean {
   for (let i = 1; i + 10 <= days.length; i += 11) {
     const d = days.slice(i, i + 10);
     if (d >= w.from && d <= w.to) return true;
@@ -402,7 +404,7 @@ export async function loadWindowSample(
   store: Store,
   ref: ReferenceProfile,
   version: string,
-  w: Window,
+  w: DayWindow,
   kinds: readonly TrafficKind[],
   maxDeviceShare: number,
 ): Promise<WindowSample> {

@@ -1,5 +1,5 @@
 /** A window of UTC days and the periods (day or ISO week) that reports split it into. */
-export interface Window {
+export interface DayWindow {
   from: string;
   to: string;
 }

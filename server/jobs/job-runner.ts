@@ -61,14 +61,17 @@ export function isUniqueViolation(e: unknown): boolean {
 
 /** Keeps the last `max` characters of a stream of chunks. */
 class Tail {
-  private text = '';
-  constructor(private readonly max: number) {}
+  #text = '';
+  readonly #max: number;
+  constructor(max: number) {
+    this.#max = max;
+  }
   push(chunk: string): void {
-    this.text += chunk;
-    if (this.text.length > this.max * 2) this.text = this.text.slice(-this.max);
+    this.#text += chunk;
+    if (this.#text.length > this.#max * 2) this.#text = this.#text.slice(-this.#max);
   }
   toString(): string {
-    return this.text.length > this.max ? `…${this.text.slice(-this.max)}` : this.text;
+    return this.#text.length > this.#max ? `…${this.#text.slice(-this.#max)}` : this.#text;
   }
 }
 
@@ -77,31 +80,34 @@ export class JobRunner {
   serverUrl = '';
   /** Only one process of a cluster runs jobs; the others only queue them. */
   active = true;
-  private running: { id: string; child: ChildProcess } | null = null;
-  private pumping: Promise<void> | null = null;
-  private poll: NodeJS.Timeout | undefined;
+  #running: { id: string; child: ChildProcess } | null = null;
+  #pumping: Promise<void> | null = null;
+  #poll: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly store: Store,
-    private readonly tokens: TokenService,
-    private readonly opts: JobRunnerOptions,
-  ) {}
+  readonly #store: Store;
+  readonly #tokens: TokenService;
+  readonly #opts: JobRunnerOptions;
+  constructor(store: Store, tokens: TokenService, opts: JobRunnerOptions) {
+    this.#store = store;
+    this.#tokens = tokens;
+    this.#opts = opts;
+  }
 
   async settings(): Promise<RetrainSettings> {
-    const row = await this.store.db
+    const row = await this.#store.db
       .selectFrom('settings')
       .select('value')
       .where('key', '=', SETTING_KEY)
       .executeTakeFirst();
     return {
-      autoOnAlert: row ? (JSON.parse(row.value) as boolean) : this.opts.autoOnAlertDefault,
+      autoOnAlert: row ? (JSON.parse(row.value) as boolean) : this.#opts.autoOnAlertDefault,
       source: row ? 'setting' : 'config',
-      command: this.opts.command ?? null,
+      command: this.#opts.command ?? null,
     };
   }
 
   async setAutoOnAlert(on: boolean, actor: string): Promise<RetrainSettings> {
-    if (on && !this.opts.command) {
+    if (on && !this.#opts.command) {
       throw new ApiError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
     }
     const values = {
@@ -110,14 +116,14 @@ export class JobRunner {
       updated_at: new Date().toISOString(),
       updated_by: actor,
     };
-    await this.store.db
+    await this.#store.db
       .insertInto('settings')
       .values(values)
       .onConflict((oc) =>
         oc.column('key').doUpdateSet({ value: values.value, updated_at: values.updated_at, updated_by: actor }),
       )
       .execute();
-    await recordAudit(this.store.db, actor, 'retrain-auto', { autoOnAlert: on });
+    await recordAudit(this.#store.db, actor, 'retrain-auto', { autoOnAlert: on });
     return this.settings();
   }
 
@@ -128,9 +134,9 @@ export class JobRunner {
     actor: string;
     reason?: string;
   }): Promise<JobView> {
-    const command = this.opts.command;
+    const command = this.#opts.command;
     if (!command) throw new ApiError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
-    const busy = await this.store.db
+    const busy = await this.#store.db
       .selectFrom('jobs')
       .select(['id', 'status'])
       .where('status', 'in', ['queued', 'running'])
@@ -153,7 +159,7 @@ export class JobRunner {
       candidate_version: null,
     };
     try {
-      await this.store.db.insertInto('jobs').values(row).execute();
+      await this.#store.db.insertInto('jobs').values(row).execute();
     } catch (e) {
       // Another instance queued one between the check and this insert: the store's unique index (one queued or
       // running job) decides, so two instances never run two jobs at once.
@@ -161,20 +167,20 @@ export class JobRunner {
         throw new ApiError('conflict', { problem: 'a retraining job is already queued or running' });
       throw e;
     }
-    await recordAudit(this.store.db, t.actor, 'retrain-queued', {
+    await recordAudit(this.#store.db, t.actor, 'retrain-queued', {
       job: row.id,
       trigger: t.trigger,
       alertId: row.alert_id,
       ...(t.reason ? { reason: t.reason } : {}),
     });
-    this.kick();
+    this.#kick();
     return view(row);
   }
 
   /** Newly opened alerts: with auto-retraining on, the first alert-severity one starts a job (if none is busy). */
   async onAlertsOpened(alerts: readonly AlertView[]): Promise<JobView | null> {
     const first = alerts.find((a) => a.severity === 'alert');
-    if (!first || !this.opts.command) return null;
+    if (!first || !this.#opts.command) return null;
     if (!(await this.settings()).autoOnAlert) return null;
     try {
       return await this.start({ trigger: 'alert', alertId: first.id, actor: 'alerts' });
@@ -185,12 +191,12 @@ export class JobRunner {
   }
 
   async list(limit = 50): Promise<JobView[]> {
-    const rows = await this.store.db.selectFrom('jobs').selectAll().orderBy('id', 'desc').limit(limit).execute();
+    const rows = await this.#store.db.selectFrom('jobs').selectAll().orderBy('id', 'desc').limit(limit).execute();
     return rows.map(view);
   }
 
   async get(id: string): Promise<JobView | null> {
-    const r = await this.store.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    const r = await this.#store.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? view(r) : null;
   }
 
@@ -200,15 +206,15 @@ export class JobRunner {
    */
   async recover(): Promise<number> {
     const before = new Date(Date.now() - HEARTBEAT_STALE_MS).toISOString();
-    const stale = await this.store.db
+    const stale = await this.#store.db
       .selectFrom('jobs')
       .select('id')
       .where('status', '=', 'running')
       .where((eb) => eb.or([eb('heartbeat_at', 'is', null), eb('heartbeat_at', '<', before)]))
       .execute();
     for (const j of stale) {
-      await this.tokens.revokeSubject('admin', `job:${j.id}`);
-      await this.store.db
+      await this.#tokens.revokeSubject('admin', `job:${j.id}`);
+      await this.#store.db
         .updateTable('jobs')
         .set({
           status: 'failed',
@@ -223,15 +229,15 @@ export class JobRunner {
 
   /** Picks up jobs queued by other processes of a cluster. */
   startPolling(intervalMs = 5000): void {
-    this.poll = setInterval(() => this.kick(), intervalMs);
-    this.poll.unref();
+    this.#poll = setInterval(() => this.#kick(), intervalMs);
+    this.#poll.unref();
   }
 
   stop(): void {
-    if (this.poll) clearInterval(this.poll);
-    if (this.running?.child.pid) {
+    if (this.#poll) clearInterval(this.#poll);
+    if (this.#running?.child.pid) {
       try {
-        process.kill(-this.running.child.pid, 'SIGTERM');
+        process.kill(-this.#running.child.pid, 'SIGTERM');
       } catch {
         // already gone
       }
@@ -240,21 +246,23 @@ export class JobRunner {
 
   /** Resolves when no job is running and none is queued for this process to run (tests). */
   async idle(): Promise<void> {
-    while (this.pumping) await this.pumping;
+    while (this.#pumping) await this.#pumping;
   }
 
-  private kick(): void {
-    if (!this.active || this.pumping) return;
-    this.pumping = this.pump()
-      .catch((e: unknown) => this.opts.log(`retraining job runner failed: ${e instanceof Error ? e.stack : String(e)}`))
+  #kick(): void {
+    if (!this.active || this.#pumping) return;
+    this.#pumping = this.#pump()
+      .catch((e: unknown) =>
+        this.#opts.log(`retraining job runner failed: ${e instanceof Error ? e.stack : String(e)}`),
+      )
       .finally(() => {
-        this.pumping = null;
+        this.#pumping = null;
       });
   }
 
-  private async pump(): Promise<void> {
+  async #pump(): Promise<void> {
     for (;;) {
-      const next = await this.store.db
+      const next = await this.#store.db
         .selectFrom('jobs')
         .selectAll()
         .where('status', '=', 'queued')
@@ -262,22 +270,22 @@ export class JobRunner {
         .executeTakeFirst();
       if (!next) return;
       // Claim it (another process may race for it: only the one whose update changes the row runs it).
-      const claimed = await this.store.db
+      const claimed = await this.#store.db
         .updateTable('jobs')
         .set({ status: 'running', started_at: new Date().toISOString(), heartbeat_at: new Date().toISOString() })
         .where('id', '=', next.id)
         .where('status', '=', 'queued')
         .executeTakeFirst();
       if (Number(claimed.numUpdatedRows) !== 1) continue;
-      await this.run(next);
+      await this.#run(next);
     }
   }
 
-  private async run(job: JobsTable): Promise<void> {
+  async #run(job: JobsTable): Promise<void> {
     const actor = `job:${job.id}`;
-    const token = await this.tokens.issue('admin', actor);
+    const token = await this.#tokens.issue('admin', actor);
     const tail = new Tail(TAIL_BYTES);
-    this.opts.log(`retraining job ${job.id} started: ${job.command}`);
+    this.#opts.log(`retraining job ${job.id} started: ${job.command}`);
     let exitCode: number | null = null;
     try {
       const child = spawn('sh', ['-c', job.command], {
@@ -286,12 +294,12 @@ export class JobRunner {
         // Own process group, so a timeout ends the command and everything it started.
         detached: true,
       });
-      this.running = { id: job.id, child };
+      this.#running = { id: job.id, child };
       child.stdout?.on('data', (d: Buffer) => tail.push(d.toString()));
       child.stderr?.on('data', (d: Buffer) => tail.push(d.toString()));
       const flush = setInterval(() => {
         // Best effort: the final tail is written when the job ends.
-        this.store.db
+        this.#store.db
           .updateTable('jobs')
           .set({ log_tail: tail.toString(), heartbeat_at: new Date().toISOString() })
           .where('id', '=', job.id)
@@ -299,13 +307,13 @@ export class JobRunner {
           .catch(() => {});
       }, 2000);
       const timeout = setTimeout(() => {
-        tail.push(`\n[job runner] killed after ${this.opts.timeoutS} s\n`);
+        tail.push(`\n[job runner] killed after ${this.#opts.timeoutS} s\n`);
         try {
           if (child.pid) process.kill(-child.pid, 'SIGKILL');
         } catch {
           // already gone
         }
-      }, this.opts.timeoutS * 1000);
+      }, this.#opts.timeoutS * 1000);
       exitCode = await new Promise<number | null>((resolve) => {
         child.on('error', (e) => {
           tail.push(`\n[job runner] could not start: ${e.message}\n`);
@@ -316,10 +324,10 @@ export class JobRunner {
       clearInterval(flush);
       clearTimeout(timeout);
     } finally {
-      this.running = null;
-      await this.tokens.revokeSubject('admin', actor);
+      this.#running = null;
+      await this.#tokens.revokeSubject('admin', actor);
     }
-    const published = await this.store.db
+    const published = await this.#store.db
       .selectFrom('audit')
       .select('details')
       .where('actor', '=', actor)
@@ -328,7 +336,7 @@ export class JobRunner {
       .executeTakeFirst();
     const candidate = published ? ((JSON.parse(published.details) as { version?: string }).version ?? null) : null;
     const status: JobStatus = exitCode === 0 ? 'succeeded' : 'failed';
-    await this.store.db
+    await this.#store.db
       .updateTable('jobs')
       .set({
         status,
@@ -339,13 +347,13 @@ export class JobRunner {
       })
       .where('id', '=', job.id)
       .execute();
-    await recordAudit(this.store.db, 'job-runner', 'retrain-finished', {
+    await recordAudit(this.#store.db, 'job-runner', 'retrain-finished', {
       job: job.id,
       status,
       exitCode,
       candidate,
     });
-    this.opts.log(
+    this.#opts.log(
       `retraining job ${job.id} ${status} (exit ${exitCode})${candidate ? `: candidate ${candidate}` : ''}`,
     );
   }

@@ -12,8 +12,8 @@ import {
   ManifestSchema,
   type ReferenceProfile,
   type Result,
-  sha256Hex,
 } from '../../model/contract/index.ts';
+import { verifyModelPackage } from '../../model/signing/verify-model-package.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 import { type AuditEntry, type AuditQuery, auditEntries, recordAudit } from './audit.ts';
@@ -48,17 +48,19 @@ export function deviceBucket(deviceId: string): number {
 }
 
 export class Registry {
-  private readonly references = new Map<string, ReferenceProfile>();
+  readonly #references = new Map<string, ReferenceProfile>();
   /** Called when the set of versions or stages changes (metrics, caches). */
   onChange: () => void = () => {};
 
-  constructor(
-    private readonly store: Store,
-    private readonly verify: ManifestVerifier | null,
-  ) {}
+  readonly #store: Store;
+  readonly #verify: ManifestVerifier | null;
+  constructor(store: Store, verify: ManifestVerifier | null) {
+    this.#store = store;
+    this.#verify = verify;
+  }
 
-  private async audit(actor: string, action: string, details: Record<string, unknown>): Promise<void> {
-    await recordAudit(this.store.db, actor, action, details);
+  async #audit(actor: string, action: string, details: Record<string, unknown>): Promise<void> {
+    await recordAudit(this.#store.db, actor, action, details);
   }
 
   /**
@@ -82,22 +84,12 @@ export class Registry {
       );
     }
     const manifest = parsed.data;
-    if (this.verify && !opts.bundled) {
-      const v = await this.verify(manifest);
+    if (this.#verify && !opts.bundled) {
+      const v = await this.#verify(manifest);
       if (!v.ok) throw new ApiError(v.code, v.details);
     }
-    const listed = new Set(manifest.files.map((f) => f.path));
-    const extra = [...files.keys()].filter((p) => !listed.has(p));
-    if (extra.length > 0) throw new ApiError('manifest-invalid', { unlistedFiles: extra });
-    for (const f of manifest.files) {
-      const data = files.get(f.path);
-      if (!data) throw new ApiError('hash-mismatch', { path: f.path, problem: 'file missing from upload' });
-      if (data.byteLength !== f.bytes) {
-        throw new ApiError('hash-mismatch', { path: f.path, expectedBytes: f.bytes, actualBytes: data.byteLength });
-      }
-      const sha = await sha256Hex(data);
-      if (sha !== f.sha256) throw new ApiError('hash-mismatch', { path: f.path, expected: f.sha256, actual: sha });
-    }
+    const checked = await verifyModelPackage(manifest, files, { origin: 'upload' });
+    if (!checked.ok) throw new ApiError(checked.code, checked.details);
     const expected = await contentVersion(manifest.files);
     if (expected !== manifest.version) {
       throw new ApiError('manifest-invalid', {
@@ -106,7 +98,7 @@ export class Registry {
         got: manifest.version,
       });
     }
-    const existing = await this.store.db
+    const existing = await this.#store.db
       .selectFrom('models')
       .select('version')
       .where('version', '=', manifest.version)
@@ -114,7 +106,7 @@ export class Registry {
     if (existing) return { version: manifest.version, created: false };
     const now = new Date().toISOString();
     // Two instances publishing the same version at once: the second finds the row taken and answers "not created".
-    const created = await this.store.db.transaction().execute(async (tx) => {
+    const created = await this.#store.db.transaction().execute(async (tx) => {
       const row = await tx
         .insertInto('models')
         .values({
@@ -145,13 +137,13 @@ export class Registry {
       return true;
     });
     if (!created) return { version: manifest.version, created: false };
-    await this.audit(actor, 'publish', { version: manifest.version, stage });
+    await this.#audit(actor, 'publish', { version: manifest.version, stage });
     this.onChange();
     return { version: manifest.version, created: true };
   }
 
   async list(): Promise<ModelSummary[]> {
-    const rows = await this.store.db.selectFrom('models').selectAll().orderBy('published_at', 'desc').execute();
+    const rows = await this.#store.db.selectFrom('models').selectAll().orderBy('published_at', 'desc').execute();
     return rows.map((r) => ({
       version: r.version,
       stage: r.stage as Stage,
@@ -164,22 +156,22 @@ export class Registry {
   }
 
   async get(version: string): Promise<{ stage: Stage; manifest: Manifest; replaced: string | null } | null> {
-    const r = await this.store.db.selectFrom('models').selectAll().where('version', '=', version).executeTakeFirst();
+    const r = await this.#store.db.selectFrom('models').selectAll().where('version', '=', version).executeTakeFirst();
     return r ? { stage: r.stage as Stage, manifest: JSON.parse(r.manifest) as Manifest, replaced: r.replaced } : null;
   }
 
   /** The reference profile of a version (cached: versions are immutable), or null when unknown. */
   async reference(version: string): Promise<ReferenceProfile | null> {
-    const hit = this.references.get(version);
+    const hit = this.#references.get(version);
     if (hit) return hit;
     const m = await this.get(version);
     if (!m) return null;
-    this.references.set(version, m.manifest.reference);
+    this.#references.set(version, m.manifest.reference);
     return m.manifest.reference;
   }
 
   async file(version: string, path: string): Promise<{ sha256: string; data: Uint8Array } | null> {
-    const r = await this.store.db
+    const r = await this.#store.db
       .selectFrom('model_files')
       .select(['sha256', 'data'])
       .where('version', '=', version)
@@ -189,7 +181,7 @@ export class Registry {
   }
 
   async production(): Promise<string | null> {
-    const r = await this.store.db
+    const r = await this.#store.db
       .selectFrom('models')
       .select('version')
       .where('stage', '=', 'production')
@@ -200,7 +192,7 @@ export class Registry {
   async rollout(): Promise<RolloutState> {
     const [production, row] = await Promise.all([
       this.production(),
-      this.store.db.selectFrom('rollout').selectAll().where('id', '=', 1).executeTakeFirst(),
+      this.#store.db.selectFrom('rollout').selectAll().where('id', '=', 1).executeTakeFirst(),
     ]);
     return {
       production,
@@ -212,10 +204,7 @@ export class Registry {
     };
   }
 
-  private async saveRollout(
-    s: Pick<RolloutState, 'canary' | 'canaryPercent' | 'shadow'>,
-    actor: string,
-  ): Promise<void> {
+  async #saveRollout(s: Pick<RolloutState, 'canary' | 'canaryPercent' | 'shadow'>, actor: string): Promise<void> {
     const values = {
       id: 1,
       canary_version: s.canary,
@@ -224,21 +213,21 @@ export class Registry {
       updated_at: new Date().toISOString(),
       updated_by: actor,
     };
-    await this.store.db
+    await this.#store.db
       .insertInto('rollout')
       .values(values)
       .onConflict((oc) => oc.column('id').doUpdateSet({ ...values, id: undefined }))
       .execute();
   }
 
-  private async requireVersion(version: string): Promise<{ stage: Stage }> {
+  async #requireVersion(version: string): Promise<{ stage: Stage }> {
     const m = await this.get(version);
     if (!m) throw new ApiError('unknown-model-version', { version }, { status: 404 });
     return m;
   }
 
-  private async setStage(version: string, stage: Stage, replaced?: string | null): Promise<void> {
-    await this.store.db
+  async #setStage(version: string, stage: Stage, replaced?: string | null): Promise<void> {
+    await this.#store.db
       .updateTable('models')
       .set(replaced === undefined ? { stage } : { stage, replaced })
       .where('version', '=', version)
@@ -247,7 +236,7 @@ export class Registry {
 
   /** Makes a candidate (or the current canary) the canary for `percent`% of devices, with an equal control group. */
   async setCanary(version: string, percent: number, actor: string): Promise<RolloutState> {
-    const m = await this.requireVersion(version);
+    const m = await this.#requireVersion(version);
     if (m.stage !== 'candidate' && m.stage !== 'canary') {
       throw new ApiError('conflict', {
         version,
@@ -257,20 +246,20 @@ export class Registry {
     }
     const s = await this.rollout();
     if (!s.production) throw new ApiError('conflict', { problem: 'no production version to compare a canary with' });
-    if (s.canary && s.canary !== version) await this.setStage(s.canary, 'candidate');
-    await this.setStage(version, 'canary');
-    await this.saveRollout({ ...s, canary: version, canaryPercent: percent }, actor);
-    await this.audit(actor, 'canary', { version, percent, previousCanary: s.canary });
+    if (s.canary && s.canary !== version) await this.#setStage(s.canary, 'candidate');
+    await this.#setStage(version, 'canary');
+    await this.#saveRollout({ ...s, canary: version, canaryPercent: percent }, actor);
+    await this.#audit(actor, 'canary', { version, percent, previousCanary: s.canary });
     this.onChange();
     return this.rollout();
   }
 
   /** Makes a version production; the old production is archived and remembered for rollback. */
   async promote(version: string, actor: string): Promise<RolloutState> {
-    const m = await this.requireVersion(version);
+    const m = await this.#requireVersion(version);
     if (m.stage === 'production') throw new ApiError('conflict', { version, problem: 'already production' });
     const s = await this.rollout();
-    await this.store.db.transaction().execute(async (tx) => {
+    await this.#store.db.transaction().execute(async (tx) => {
       if (s.production)
         await tx.updateTable('models').set({ stage: 'archived' }).where('version', '=', s.production).execute();
       await tx
@@ -279,7 +268,7 @@ export class Registry {
         .where('version', '=', version)
         .execute();
     });
-    await this.saveRollout(
+    await this.#saveRollout(
       {
         canary: s.canary === version ? null : s.canary,
         canaryPercent: s.canary === version ? 0 : s.canaryPercent,
@@ -287,7 +276,7 @@ export class Registry {
       },
       actor,
     );
-    await this.audit(actor, 'promote', { version, previousProduction: s.production, fromStage: m.stage });
+    await this.#audit(actor, 'promote', { version, previousProduction: s.production, fromStage: m.stage });
     this.onChange();
     return this.rollout();
   }
@@ -296,9 +285,9 @@ export class Registry {
   async rollback(actor: string): Promise<RolloutState> {
     const s = await this.rollout();
     if (s.canary) {
-      await this.setStage(s.canary, 'candidate');
-      await this.saveRollout({ ...s, canary: null, canaryPercent: 0 }, actor);
-      await this.audit(actor, 'rollback-canary', { version: s.canary });
+      await this.#setStage(s.canary, 'candidate');
+      await this.#saveRollout({ ...s, canary: null, canaryPercent: 0 }, actor);
+      await this.#audit(actor, 'rollback-canary', { version: s.canary });
       this.onChange();
       return this.rollout();
     }
@@ -306,7 +295,7 @@ export class Registry {
     const previous = (await this.get(s.production))?.replaced;
     if (!previous)
       throw new ApiError('conflict', { problem: 'production has no previous version', version: s.production });
-    await this.store.db.transaction().execute(async (tx) => {
+    await this.#store.db.transaction().execute(async (tx) => {
       await tx
         .updateTable('models')
         .set({ stage: 'archived' })
@@ -314,18 +303,18 @@ export class Registry {
         .execute();
       await tx.updateTable('models').set({ stage: 'production' }).where('version', '=', previous).execute();
     });
-    await this.audit(actor, 'rollback', { from: s.production, to: previous });
+    await this.#audit(actor, 'rollback', { from: s.production, to: previous });
     this.onChange();
     return this.rollout();
   }
 
   async archive(version: string, actor: string): Promise<void> {
-    const m = await this.requireVersion(version);
+    const m = await this.#requireVersion(version);
     if (m.stage === 'production') throw new ApiError('conflict', { version, problem: 'promote another version first' });
     const s = await this.rollout();
-    await this.setStage(version, 'archived');
+    await this.#setStage(version, 'archived');
     if (s.canary === version || s.shadow === version) {
-      await this.saveRollout(
+      await this.#saveRollout(
         {
           canary: s.canary === version ? null : s.canary,
           canaryPercent: s.canary === version ? 0 : s.canaryPercent,
@@ -334,14 +323,14 @@ export class Registry {
         actor,
       );
     }
-    await this.audit(actor, 'archive', { version, fromStage: m.stage });
+    await this.#audit(actor, 'archive', { version, fromStage: m.stage });
     this.onChange();
   }
 
   /** Which candidate (or canary) devices run in shadow; null stops shadowing. */
   async setShadow(version: string | null, actor: string): Promise<RolloutState> {
     if (version) {
-      const m = await this.requireVersion(version);
+      const m = await this.#requireVersion(version);
       if (m.stage !== 'candidate' && m.stage !== 'canary') {
         throw new ApiError('conflict', {
           version,
@@ -351,8 +340,8 @@ export class Registry {
       }
     }
     const s = await this.rollout();
-    await this.saveRollout({ ...s, shadow: version }, actor);
-    await this.audit(actor, 'shadow', { version });
+    await this.#saveRollout({ ...s, shadow: version }, actor);
+    await this.#audit(actor, 'shadow', { version });
     return this.rollout();
   }
 
@@ -372,6 +361,6 @@ export class Registry {
   }
 
   async auditLog(limit = 100, q: Omit<AuditQuery, 'limit'> = {}): Promise<AuditEntry[]> {
-    return auditEntries(this.store.db, { ...q, limit });
+    return auditEntries(this.#store.db, { ...q, limit });
   }
 }

@@ -6,8 +6,8 @@
  * Not used by the running server.
  */
 import { readFileSync } from 'node:fs';
-import Papa from 'papaparse';
 import { uuidv7 } from 'uuidv7';
+import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import {
   binIndex,
   COUNTRY_CODES,
@@ -19,7 +19,6 @@ import {
   ManifestSchema,
   outputEntropy,
   type PredictionLog,
-  parseFeatures,
   type ReferenceProfile,
   sha256Hex,
   toVector,
@@ -40,16 +39,9 @@ let cached: Song[] | undefined;
 /** All valid songs of the shared song catalogue (cached). */
 export function catalogueSongs(): Song[] {
   if (cached) return cached;
-  const parsed = Papa.parse<Record<string, string>>(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'), {
-    header: true,
-    skipEmptyLines: true,
-  });
-  const out: Song[] = [];
-  for (const row of parsed.data) {
-    const f = parseFeatures(row);
-    if (f.ok && row.spotify_id)
-      out.push({ id: row.spotify_id, name: row.name ?? '', artists: row.artists ?? '', features: f.value });
-  }
+  const parsed = parseSongsCsv(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'), { ids: 'required' });
+  if (!parsed.ok) throw new Error(`song-catalog.csv: ${parsed.message}`, { cause: parsed });
+  const out: Song[] = parsed.value.songs;
   cached = out;
   return out;
 }

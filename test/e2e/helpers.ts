@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import { toVector } from '../../model/contract/features.ts';
-import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import type { StoredLog } from '../../web/src/lib/storage/device-store.ts';
 import { CATALOGUE_CSV } from './static-server.ts';
 

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import { FEATURE_NAMES, toVector } from '../../model/contract/features.ts';
-import { parseSongsCsv } from '../../web/src/lib/catalogue/catalogue-csv.ts';
 import { launchChromium } from './browser.ts';
 import { waitReady } from './helpers.ts';
 import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';

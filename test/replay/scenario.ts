@@ -22,13 +22,14 @@ import {
   toVector,
 } from '../../model/contract/index.ts';
 import { ingestFiles } from '../../model/pipeline/ingest.ts';
-import { rocAuc, topK } from '../../model/pipeline/metrics.ts';
+import { topK } from '../../model/pipeline/metrics.ts';
 import { mulberry32, shuffleInPlace } from '../../model/pipeline/prng.ts';
 import { splitBySong } from '../../model/pipeline/split.ts';
 import { buildTargets } from '../../model/pipeline/targets.ts';
 import { validateTables } from '../../model/pipeline/validate.ts';
 import { type DenseWeights, parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
 import { requireSharedDataFile } from '../../model/shared-data.ts';
+import { rocAuc } from '../../model/stats/roc-auc.ts';
 import { catalogueSongs } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import type { Catalogue } from '../../model/contract/api.ts';
-import { parseSongsCsv } from '../src/lib/catalogue/catalogue-csv.ts';
 
 /** Reads the CSV and returns the catalogue body; throws when the file is unusable. */
 export function buildCatalogue(csvPath: string): Catalogue {

@@ -7,8 +7,8 @@
 import type { DenseWeights } from '../../../model/runtime/dense-model.ts';
 
 class Writer {
-  private parts: Uint8Array[] = [];
-  private varint(v: number | bigint): void {
+  #parts: Uint8Array[] = [];
+  #varint(v: number | bigint): void {
     let n = BigInt(v);
     const out: number[] = [];
     do {
@@ -17,20 +17,20 @@ class Writer {
       if (n > 0n) byte |= 0x80;
       out.push(byte);
     } while (n > 0n);
-    this.parts.push(Uint8Array.from(out));
+    this.#parts.push(Uint8Array.from(out));
   }
-  private tag(field: number, wire: 0 | 2): void {
-    this.varint((field << 3) | wire);
+  #tag(field: number, wire: 0 | 2): void {
+    this.#varint((field << 3) | wire);
   }
   int(field: number, v: number): this {
-    this.tag(field, 0);
-    this.varint(v);
+    this.#tag(field, 0);
+    this.#varint(v);
     return this;
   }
   bytes(field: number, b: Uint8Array): this {
-    this.tag(field, 2);
-    this.varint(b.length);
-    this.parts.push(b);
+    this.#tag(field, 2);
+    this.#varint(b.length);
+    this.#parts.push(b);
     return this;
   }
   string(field: number, s: string): this {
@@ -42,10 +42,10 @@ class Writer {
     return this.bytes(field, w.finish());
   }
   finish(): Uint8Array {
-    const len = this.parts.reduce((s, p) => s + p.length, 0);
+    const len = this.#parts.reduce((s, p) => s + p.length, 0);
     const out = new Uint8Array(len);
     let o = 0;
-    for (const p of this.parts) {
+    for (const p of this.#parts) {
       out.set(p, o);
       o += p.length;
     }

@@ -15,7 +15,7 @@ import { buildSongIndex, type SongIndex } from './catalogue/song-index.ts';
 import { Inference, type Prediction } from './inference/Inference.svelte.ts';
 import { BackendBenchmarkSchema } from './inference/protocol.ts';
 import { attachShadow } from './inference/shadow-log.ts';
-import { ModelUpdates } from './model-update/ModelUpdates.svelte.ts';
+import { ActiveModel } from './model-update/ActiveModel.svelte.ts';
 import { buildPercentiles, type CataloguePercentiles } from './relative/catalogue-percentiles.ts';
 import { DeviceStore, type StoredLog } from './storage/device-store.ts';
 import { buildLog, type LogInput, PredictionRecorder } from './storage/prediction-recorder.ts';
@@ -44,7 +44,7 @@ export class App {
   /** Enrollment, uploads of logs and outcomes, retention. */
   readonly sync: DeviceSync;
   /** Signed model updates, shadow candidate, on-device drift check, model card. */
-  readonly models: ModelUpdates;
+  readonly models: ActiveModel;
   store: DeviceStore | null = null;
   deviceId = $state<string>('');
   storageError = $state<Notice | null>(null);
@@ -71,7 +71,7 @@ export class App {
   constructor() {
     const worker = new Worker(new URL('./inference/inference.worker.ts', import.meta.url), { type: 'module' });
     this.inference = new Inference(worker);
-    this.models = new ModelUpdates(this.inference, MODEL_BASE_URL);
+    this.models = new ActiveModel(this.inference, MODEL_BASE_URL);
     this.sync = new DeviceSync({
       ...syncOptionsFromQuery(location.search),
       onEnrolled: () => {
@@ -185,7 +185,7 @@ export class App {
     this.catalogue = index;
     this.catalogueVersion = c.version;
     this.catalogueStatus = 'ready';
-    // The search index takes a moment to build (~0.3 s): when the page is idle, not while it starts.
+    // The search index takes a moment to build (test/bench/README.md): when the page is idle, not while it starts.
     const idle = (globalThis as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => void })
       .requestIdleCallback;
     if (idle) idle(() => index.warm(), { timeout: 5_000 });

@@ -48,7 +48,7 @@ describe('on-device drift check', () => {
     expect(r.distinct).toBe(400);
     expect(r.enough).toBe(true);
     expect(r.warning).toBe(false);
-    expect(r.features[0]!.psi).toBeLessThan(0.1);
+    expect(r.features[0]!.excessPsi).toBeLessThan(0.1);
   });
 
   it('rarely cries wolf on small samples: PSI is corrected for what sampling alone gives', () => {
@@ -59,7 +59,7 @@ describe('on-device drift check', () => {
     for (let t = 0; t < 200; t++) {
       const r = driftCheck(likeReference(DEVICE_MIN_DISTINCT, 100 + t), reference);
       if (r.warning) warnings++;
-      if (r.features.some((f) => f.rawPsi >= 0.25)) rawAlarms++;
+      if (r.features.some((f) => f.smoothedPsi >= 0.25)) rawAlarms++;
     }
     expect(warnings / 200).toBeLessThan(0.1);
     expect(rawAlarms / 200).toBeGreaterThan(0.5);
@@ -70,7 +70,7 @@ describe('on-device drift check', () => {
     const r = driftCheck(inputs, reference);
     expect(r.warning).toBe(true);
     expect(['energy', 'acousticness']).toContain(r.features[0]!.name);
-    expect(r.features[0]!.psi).toBeGreaterThanOrEqual(0.25);
+    expect(r.features[0]!.excessPsi).toBeGreaterThanOrEqual(0.25);
     const energy = r.features.find((f) => f.name === 'energy')!;
     expect(energy.mean).toBeCloseTo(0.05, 6);
     expect(energy.referenceMean).toBeGreaterThan(0.4);
@@ -81,7 +81,7 @@ describe('on-device drift check', () => {
     const few = driftCheck(shifted, reference);
     expect(few.enough).toBe(false);
     expect(few.warning).toBe(false);
-    expect(few.features[0]!.psi).toBeGreaterThan(0.25);
+    expect(few.features[0]!.excessPsi).toBeGreaterThan(0.25);
 
     const one = likeReference(1, 4)[0]!;
     const logs = Array.from({ length: 300 }, (_, i) => log({ ...one, energy: 0.05 }, i));

@@ -18,12 +18,16 @@ export const DEVICE_MIN_DISTINCT = 50;
 /** Pseudo-count per bin of the device's histogram. */
 const SMOOTHING = 0.5;
 
-export interface FeatureDrift {
+/**
+ * One feature's drift as the device measures it. Not the server's `WindowFeatureDrift`, whose `psi` is raw PSI
+ * over a window's songs: here PSI is smoothed and then corrected for sampling noise.
+ */
+export interface DeviceFeatureDrift {
   readonly name: (typeof FEATURE_NAMES)[number];
-  /** PSI minus what sampling alone gives at this many songs (what the warning uses). */
-  readonly psi: number;
-  /** PSI as computed (smoothed), before that correction. */
-  readonly rawPsi: number;
+  /** Smoothed PSI minus what sampling alone gives at this many songs (what the warning uses). */
+  readonly excessPsi: number;
+  /** PSI of the smoothed histogram (half a song added per bin), before that correction. */
+  readonly smoothedPsi: number;
   /** Mean of the device's inputs vs the reference mean, for the explanation. */
   readonly mean: number;
   readonly referenceMean: number;
@@ -34,8 +38,8 @@ export interface DriftCheckResult {
   /** Enough distinct inputs for the warning to mean something. */
   readonly enough: boolean;
   readonly warning: boolean;
-  /** Highest PSI first. */
-  readonly features: readonly FeatureDrift[];
+  /** Highest excess PSI first. */
+  readonly features: readonly DeviceFeatureDrift[];
   readonly threshold: number;
   readonly minDistinct: number;
 }
@@ -53,7 +57,7 @@ export function driftCheck(
 ): DriftCheckResult {
   const threshold = options.psiAlert ?? DEVICE_PSI_ALERT;
   const minDistinct = options.minDistinct ?? DEVICE_MIN_DISTINCT;
-  const features: FeatureDrift[] = [];
+  const features: DeviceFeatureDrift[] = [];
   for (const name of FEATURE_NAMES) {
     const ref = reference.features.find((f) => f.name === name);
     if (!ref) continue;
@@ -70,7 +74,7 @@ export function driftCheck(
     const refTotal = ref.histogram.counts.reduce((a, b) => a + b, 0);
     // Half a song added to every bin (Jeffreys smoothing): with ~50 songs an empty bin is likely by chance, and
     // PSI's 1e-4 floor would turn each one into a large term.
-    const raw =
+    const smoothed =
       n > 0
         ? psi(
             ref.histogram.counts,
@@ -82,18 +86,18 @@ export function driftCheck(
     const noise = n > 0 ? (k - 1) * (1 / n + 1 / Math.max(1, refTotal)) : 0;
     features.push({
       name,
-      psi: Math.max(0, raw - noise),
-      rawPsi: raw,
+      excessPsi: Math.max(0, smoothed - noise),
+      smoothedPsi: smoothed,
       mean: n > 0 ? sum / n : Number.NaN,
       referenceMean: ref.mean,
     });
   }
-  features.sort((a, b) => b.psi - a.psi);
+  features.sort((a, b) => b.excessPsi - a.excessPsi);
   const enough = inputs.length >= minDistinct;
   return {
     distinct: inputs.length,
     enough,
-    warning: enough && features.some((f) => f.psi >= threshold),
+    warning: enough && features.some((f) => f.excessPsi >= threshold),
     features,
     threshold,
     minDistinct,

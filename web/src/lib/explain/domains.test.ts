@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURE_NAMES } from '../../../../model/contract/features.ts';
-import { makeTinyModel } from '../testing/tiny-model.ts';
+import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
 import { counterfactualDomains } from './domains.ts';
 
 describe('counterfactualDomains', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { predictReference } from '../../../../model/runtime/dense-model.ts';
-import { MEANS, makeTinyModel, STDS } from '../testing/tiny-model.ts';
+import { MEANS, makeTinyModel, STDS } from '../../../../model/testing/tiny-model.ts';
 import { shapleyAttributions } from './shapley.ts';
 
 describe('shapleyAttributions', () => {

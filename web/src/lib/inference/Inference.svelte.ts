@@ -51,7 +51,7 @@ export interface PredictOptions {
 
 /**
  * Index of the first value that is not a probability (NaN included), or -1. An indexed loop on purpose: a
- * catalogue's answer has a million values, and for…of over them costs ~10 ms in a rarely run function.
+ * catalogue's answer has a million values, and for…of over them costs whole milliseconds (test/bench/README.md).
  */
 function notProbability(xs: Float32Array): number {
   for (let i = 0; i < xs.length; i++) {

@@ -5,7 +5,7 @@ import { predictReference } from '../../../../model/runtime/dense-model.ts';
 import { compileDenseKernel } from '../../../../model/runtime/dense-simd-build.ts';
 import { MIN_SPLIT_ROWS } from '../../../../model/runtime/dense-simd-threads.ts';
 import { spawnNodeKernelThread } from '../../../../model/runtime/testing/node-kernel-thread.ts';
-import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../testing/tiny-model.ts';
+import { fetchFiles, MEANS, makeTinyModel, STDS, type TinyModel } from '../../../../model/testing/tiny-model.ts';
 import { createInferenceEngine, DEFAULT_BACKEND_ORDER, type EngineDeps } from './inference-engine.ts';
 import {
   BATCH_CHUNK_ROWS,

@@ -26,7 +26,7 @@ async function loadBackend(name: Backend, wasmBaseUrl: string): Promise<void> {
     wasm.setWasmPaths(wasmBaseUrl);
     // Single-threaded even where the page is cross-origin isolated: tfjs's threaded build starts its pthread
     // workers from the factory's source text, which our minified bundle breaks (they die with "_scriptDir is not
-    // defined" and take the worker down). Threads also measured slower for this small model on 2 cores, and our
+    // defined" and take the worker down). Threads also measured slower for this small model on 2 cores (test/bench/README.md), and our
     // own 'simd' kernel beats this backend single-threaded.
     const tf = await import('@tensorflow/tfjs-core');
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fromVector } from '../../../../model/contract/features.ts';
 import { PredictionLogSchema } from '../../../../model/contract/prediction-log.ts';
+import { MEANS } from '../../../../model/testing/tiny-model.ts';
 import { buildLog } from '../storage/prediction-recorder.ts';
-import { MEANS } from '../testing/tiny-model.ts';
 import { attachShadow } from './shadow-log.ts';
 
 const inputs = fromVector(MEANS.map((v, i) => (i === 0 || i === 6 ? 1 : i === 4 ? 5 : v)));

@@ -32,7 +32,9 @@ export class WorkerChannel {
   /** Requests whose answer announced a later `shadow` message. */
   readonly #followUps = new Map<number, (msg: ShadowAnswer) => void>();
 
-  constructor(private readonly worker: WorkerLike) {
+  readonly #worker: WorkerLike;
+  constructor(worker: WorkerLike) {
+    this.#worker = worker;
     worker.addEventListener('message', (event: MessageEvent<WorkerResponse>) => this.#route(event.data));
     worker.addEventListener('error', (event: ErrorEvent) => {
       // A worker that fails to start (e.g. its script is missing offline) must not leave callers waiting.
@@ -87,7 +89,7 @@ export class WorkerChannel {
     const id = this.#next++;
     return new Promise<FinalAnswer>((resolve) => {
       this.#pending.set(id, { resolve, onProgress: options.onProgress, onShadow: options.onShadow });
-      this.worker.postMessage({ ...body, id } as WorkerRequest, options.transfer ?? []);
+      this.#worker.postMessage({ ...body, id } as WorkerRequest, options.transfer ?? []);
     });
   }
 
@@ -96,6 +98,6 @@ export class WorkerChannel {
   }
 
   terminate(): void {
-    this.worker.terminate?.();
+    this.#worker.terminate?.();
   }
 }

@@ -1,23 +1,23 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { makeTinyModel } from '../../../../model/testing/fixtures.ts';
+import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
+import { NO_POINTERS } from './model-installer.ts';
 import { ModelStore } from './model-store.ts';
-import { NO_POINTERS } from './model-updater.ts';
 
 describe('ModelStore', () => {
   it('keeps versions with their exact bytes, pointers and cards across reopening', async () => {
     const tiny = await makeTinyModel(5);
     const a = await ModelStore.open('store-test-1');
     expect(await a.pointers()).toEqual(NO_POINTERS);
-    await a.put({ manifest: tiny.manifest, files: tiny.files });
+    await a.put({ manifest: tiny.manifest, files: tiny.packageFiles });
     await a.setPointers({ ...NO_POINTERS, active: tiny.manifest.version });
     await a.putCard(tiny.manifest.version, { intendedUse: 'tests' });
     a.close();
     const b = await ModelStore.open('store-test-1');
     const got = await b.active();
     expect(got?.manifest).toEqual(tiny.manifest);
-    expect(got?.files.get('weights.bin')).toEqual(tiny.files.get('weights.bin'));
-    expect(got?.files.get('model.json')).toEqual(tiny.files.get('model.json'));
+    expect(got?.files.get('weights.bin')).toEqual(tiny.packageFiles.get('weights.bin'));
+    expect(got?.files.get('model.json')).toEqual(tiny.packageFiles.get('model.json'));
     expect(await b.getCard(tiny.manifest.version)).toEqual({ intendedUse: 'tests' });
     expect(await b.versions()).toEqual([tiny.manifest.version]);
     await b.delete(tiny.manifest.version);

@@ -8,7 +8,7 @@
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import type { Manifest } from '../../../../model/contract/manifest.ts';
-import { type ModelPointers, type ModelVault, NO_POINTERS, type StoredModel } from './model-updater.ts';
+import { type ModelPointers, type ModelVault, NO_POINTERS, type StoredModel } from './model-installer.ts';
 
 interface StoredModelRow {
   readonly version: string;
@@ -27,7 +27,10 @@ const POINTERS_KEY = 'pointers';
 const cardKey = (version: string) => `card:${version}`;
 
 export class ModelStore implements ModelVault {
-  private constructor(private readonly db: IDBPDatabase<ModelsDb>) {}
+  readonly #db: IDBPDatabase<ModelsDb>;
+  private constructor(db: IDBPDatabase<ModelsDb>) {
+    this.#db = db;
+  }
 
   /** Throws when IndexedDB is unavailable (the app then runs the bundled model without updates). */
   static async open(name = MODELS_DB_NAME): Promise<ModelStore> {
@@ -44,16 +47,16 @@ export class ModelStore implements ModelVault {
   }
 
   close(): void {
-    this.db.close();
+    this.#db.close();
   }
 
   async get(version: string): Promise<StoredModel | undefined> {
-    const row = await this.db.get('models', version);
+    const row = await this.#db.get('models', version);
     return row ? { manifest: row.manifest, files: new Map(row.files) } : undefined;
   }
 
   async put(model: StoredModel): Promise<void> {
-    await this.db.put('models', {
+    await this.#db.put('models', {
       version: model.manifest.version,
       manifest: model.manifest,
       files: [...model.files],
@@ -62,23 +65,23 @@ export class ModelStore implements ModelVault {
   }
 
   async delete(version: string): Promise<void> {
-    const tx = this.db.transaction(['models', 'meta'], 'readwrite');
+    const tx = this.#db.transaction(['models', 'meta'], 'readwrite');
     await tx.objectStore('models').delete(version);
     await tx.objectStore('meta').delete(cardKey(version));
     await tx.done;
   }
 
   async versions(): Promise<string[]> {
-    return this.db.getAllKeys('models');
+    return this.#db.getAllKeys('models');
   }
 
   async pointers(): Promise<ModelPointers> {
-    const p = (await this.db.get('meta', POINTERS_KEY)) as ModelPointers | undefined;
+    const p = (await this.#db.get('meta', POINTERS_KEY)) as ModelPointers | undefined;
     return p ?? NO_POINTERS;
   }
 
   async setPointers(p: ModelPointers): Promise<void> {
-    await this.db.put('meta', p, POINTERS_KEY);
+    await this.#db.put('meta', p, POINTERS_KEY);
   }
 
   /** The active version's manifest and files, if an update is active (otherwise the bundled model runs). */
@@ -89,19 +92,19 @@ export class ModelStore implements ModelVault {
 
   /** A model card (card.json) kept for a version so "About this model" works offline. */
   async getCard(version: string): Promise<unknown> {
-    return this.db.get('meta', cardKey(version));
+    return this.#db.get('meta', cardKey(version));
   }
 
   async putCard(version: string, card: unknown): Promise<void> {
-    await this.db.put('meta', card, cardKey(version));
+    await this.#db.put('meta', card, cardKey(version));
   }
 
   /** Any other value this module keeps (e.g. the last assignment). */
   async getMeta<T>(key: string): Promise<T | undefined> {
-    return (await this.db.get('meta', key)) as T | undefined;
+    return (await this.#db.get('meta', key)) as T | undefined;
   }
 
   async putMeta(key: string, value: unknown): Promise<void> {
-    await this.db.put('meta', value, key);
+    await this.#db.put('meta', value, key);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Where a probability sits among the catalogue's songs, per country: the catalogue is scored once per model
  * on the device (offline), each country's outputs kept sorted, and a song's percentile is a binary search.
- * Sorting 72 columns of ~14,000 takes ~0.1 s, so it is done a few countries at a time between frames.
+ * Sorting 72 columns of ~14,000 would hold a frame (test/bench/README.md), so it is done a few countries at a
+ * time between frames.
  */
 
 export interface CataloguePercentiles {

@@ -3,7 +3,7 @@ import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { fromVector } from '../../../../model/contract/features.ts';
 import { PredictionLogSchema } from '../../../../model/contract/prediction-log.ts';
-import { MEANS } from '../testing/tiny-model.ts';
+import { MEANS } from '../../../../model/testing/tiny-model.ts';
 import { DeviceStore, storageErrorCode } from './device-store.ts';
 import { buildLog, PredictionRecorder } from './prediction-recorder.ts';
 

@@ -7,7 +7,8 @@
  * paid once per frame, and cancelling is free). Hidden tabs get no frames:
  * there a timer runs the work instead, and a page hidden while work waits for
  * its frame runs it at once, so logs are never held back for long. (A timer
- * armed on every call just in case cost ~0.03 ms of each click.)
+ * armed on every call just in case was a measurable cost per click:
+ * test/bench/README.md.)
  */
 
 const FALLBACK_MS = 100;

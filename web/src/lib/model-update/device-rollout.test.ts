@@ -1,3 +1,4 @@
+import '@tensorflow/tfjs-backend-cpu';
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import type { Assignment, DeviceEvent } from '../../../../model/contract/api.ts';
@@ -6,10 +7,10 @@ import type { Manifest } from '../../../../model/contract/manifest.ts';
 import { createDenseModel, parseDenseModel } from '../../../../model/runtime/dense-model.ts';
 import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { generateLabelKeyPair, signManifest } from '../../../../model/signing/manifest-signature.ts';
-import { makeTinyModel } from '../../../../model/testing/fixtures.ts';
+import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
 import type { ModelBytes } from '../inference/protocol.ts';
+import { DeviceRollout, type InferenceControl, type UpdateState } from './device-rollout.ts';
 import { ModelStore } from './model-store.ts';
-import { type InferenceControl, ModelUpdateService, type UpdateState } from './model-update-service.ts';
 
 let n = 0;
 
@@ -38,7 +39,7 @@ async function setup() {
     served.set(`/api/v1/models/${m.version}/manifest.json`, JSON.stringify(m));
     for (const [p, b] of files) served.set(`/api/v1/models/${m.version}/files/${p}`, b);
   };
-  serve(signedNext, next.files);
+  serve(signedNext, next.packageFiles);
   served.set('/models/default/manifest.json', JSON.stringify(bundled.manifest));
   let assignment: Assignment = {
     active: signedNext.version,
@@ -93,7 +94,7 @@ async function setup() {
   const store = await ModelStore.open(`models-test-${++n}`);
   const states: UpdateState[] = [];
   const make = () =>
-    new ModelUpdateService({
+    new DeviceRollout({
       store,
       inference,
       credentials: async () => ({ token: 'tok', labelKey: keys.publicKey }),
@@ -122,7 +123,7 @@ async function setup() {
   };
 }
 
-describe('ModelUpdateService', () => {
+describe('DeviceRollout', () => {
   it('runs the bundled model, stages an assigned signed version, and activates it only when accepted', async () => {
     const s = await setup();
     const svc = s.make();
@@ -159,7 +160,7 @@ describe('ModelUpdateService', () => {
 
   it('refuses a tampered download, keeps the running model, shows and reports it (queued while offline)', async () => {
     const s = await setup();
-    const w = s.next.files.get('weights.bin')!.slice();
+    const w = s.next.packageFiles.get('weights.bin')!.slice();
     w[7] = w[7]! ^ 0x10;
     s.served.set(`/api/v1/models/${s.signedNext.version}/files/weights.bin`, w);
     const svc = s.make();
@@ -175,7 +176,7 @@ describe('ModelUpdateService', () => {
     const other = await generateLabelKeyPair();
     const foreign = await signManifest(s.next.manifest, other.privateKey, other.publicKey);
     s.served.set(`/api/v1/models/${s.signedNext.version}/manifest.json`, JSON.stringify(foreign));
-    s.served.set(`/api/v1/models/${s.signedNext.version}/files/weights.bin`, s.next.files.get('weights.bin')!);
+    s.served.set(`/api/v1/models/${s.signedNext.version}/files/weights.bin`, s.next.packageFiles.get('weights.bin')!);
     s.setOnline(false);
     await svc.check();
     expect(svc.state.checkProblem).toMatch(/could not be reached/);
@@ -203,7 +204,7 @@ describe('ModelUpdateService', () => {
       s.keys.privateKey,
       s.keys.publicKey,
     );
-    s.serve(wrong, s.next.files);
+    s.serve(wrong, s.next.packageFiles);
     const svc = s.make();
     await svc.start();
     await svc.check();
@@ -261,7 +262,7 @@ describe('ModelUpdateService', () => {
 
   it('never asks the server without a device token', async () => {
     const s = await setup();
-    const svc = new ModelUpdateService({
+    const svc = new DeviceRollout({
       store: s.store,
       inference: { load: async () => ok(undefined), setShadow: async () => fail('internal'), modelVersion: 'v1' },
       credentials: async () => ({ token: null, labelKey: null }),

@@ -1,20 +1,25 @@
 /**
- * A tiny dense model (13 → 8 → 72) in the pipeline's file format, with a
- * valid manifest, built in memory for unit tests of the worker engine.
+ * The test model shared by unit tests across model/, server/ and web/: a tiny
+ * dense net (13 → 8 → 72) in the pipeline's file format with a schema-valid
+ * manifest, built in memory from a seed (no tfjs needed). Never imported by
+ * product code.
  */
-import { contentVersion, sha256Hex } from '../../../../model/contract/canonical.ts';
-import { COUNTRY_CODES } from '../../../../model/contract/countries.ts';
-import { FEATURE_NAMES } from '../../../../model/contract/features.ts';
-import type { Manifest } from '../../../../model/contract/manifest.ts';
-import { type DenseWeights, parseDenseModel, predictReference } from '../../../../model/runtime/dense-model.ts';
-import { mulberry32 } from '../../../../model/runtime/prng.ts';
+import { contentVersion, sha256Hex } from '../contract/canonical.ts';
+import { COUNTRY_CODES } from '../contract/countries.ts';
+import { FEATURE_NAMES } from '../contract/features.ts';
+import type { Manifest } from '../contract/manifest.ts';
+import { type DenseWeights, parseDenseModel, predictReference } from '../runtime/dense-model.ts';
+import { mulberry32 } from '../runtime/prng.ts';
 
 /** Reference means and stds of the catalogue (rounded): realistic inputs for the tiny model. */
 export const MEANS = [0.3, 200000, 0.68, 0.64, 5.4, -6.6, 0.55, 0.1, 0.27, 0.02, 0.17, 0.52, 121];
 export const STDS = [0.46, 50000, 0.14, 0.17, 3.6, 2.6, 0.5, 0.09, 0.26, 0.1, 0.13, 0.23, 28];
 
 export interface TinyModel {
+  /** What a server hosts for it: model.json, weights.bin and manifest.json. */
   readonly files: Record<string, Uint8Array>;
+  /** The files its manifest lists (model.json, weights.bin), by path, as a model store or registry holds them. */
+  readonly packageFiles: ReadonlyMap<string, Uint8Array>;
   readonly manifest: Manifest;
   readonly weights: DenseWeights;
 }
@@ -123,6 +128,10 @@ export async function makeTinyModel(seed = 3): Promise<TinyModel> {
       'weights.bin': bin,
       'manifest.json': new TextEncoder().encode(JSON.stringify(manifest)),
     },
+    packageFiles: new Map([
+      ['model.json', mj],
+      ['weights.bin', bin],
+    ]),
     manifest,
     weights: parsed.value,
   };

@@ -1,11 +1,18 @@
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import type { Manifest } from '../../../../model/contract/manifest.ts';
 import { createDenseModel, parseDenseModel } from '../../../../model/runtime/dense-model.ts';
 import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { generateLabelKeyPair, signManifest } from '../../../../model/signing/manifest-signature.ts';
-import { makeTinyModel } from '../../../../model/testing/fixtures.ts';
-import { type ModelPointers, ModelUpdater, type ModelVault, NO_POINTERS, type StoredModel } from './model-updater.ts';
+import { makeTinyModel } from '../../../../model/testing/tiny-model.ts';
+import {
+  ModelInstaller,
+  type ModelPointers,
+  type ModelVault,
+  NO_POINTERS,
+  type StoredModel,
+} from './model-installer.ts';
 
 class MemoryVault implements ModelVault {
   readonly models = new Map<string, StoredModel>();
@@ -49,10 +56,10 @@ async function setup() {
     served.set(`/m/${m.version}/manifest.json`, new TextEncoder().encode(JSON.stringify(m)));
     for (const [path, bytes] of files) served.set(`/m/${m.version}/files/${path}`, bytes);
   };
-  serve(manifest, tiny.files);
+  serve(manifest, tiny.packageFiles);
   const vault = new MemoryVault();
   const events: string[] = [];
-  const updater = new ModelUpdater({
+  const installer = new ModelInstaller({
     vault,
     baseUrl: '/m',
     download: async (url) => {
@@ -63,27 +70,27 @@ async function setup() {
     tryLoad,
     report: (e) => events.push(`${e.kind}:${e.code ?? ''}`),
   });
-  return { keys, tiny, manifest, served, serve, vault, updater, events };
+  return { keys, tiny, manifest, served, serve, vault, installer, events };
 }
 
-describe('ModelUpdater', () => {
+describe('ModelInstaller', () => {
   it('stages a signed version and activates it, keeping the previous one', async () => {
     const s = await setup();
     s.vault.p = { ...NO_POINTERS, active: 'v-old' };
-    expect(await s.updater.stage(s.manifest.version)).toEqual({ status: 'staged', version: s.manifest.version });
+    expect(await s.installer.stage(s.manifest.version)).toEqual({ status: 'staged', version: s.manifest.version });
     expect(s.vault.p.active).toBe('v-old');
-    expect((await s.updater.activateStaged()).active).toBe(s.manifest.version);
+    expect((await s.installer.activateStaged()).active).toBe(s.manifest.version);
     expect(s.vault.p).toMatchObject({ active: s.manifest.version, previous: 'v-old', staged: null });
-    expect(await s.updater.stage(s.manifest.version)).toMatchObject({ status: 'already-active' });
+    expect(await s.installer.stage(s.manifest.version)).toMatchObject({ status: 'already-active' });
   });
 
   it('refuses a weights file that differs by one byte, and the active model stays', async () => {
     const s = await setup();
     s.vault.p = { ...NO_POINTERS, active: 'v-old' };
-    const w = s.tiny.weights.slice();
+    const w = s.tiny.packageFiles.get('weights.bin')!.slice();
     w[5] = (w[5] ?? 0) ^ 0x01;
     s.served.set(`/m/${s.manifest.version}/files/weights.bin`, w);
-    const r = await s.updater.stage(s.manifest.version);
+    const r = await s.installer.stage(s.manifest.version);
     expect(r.status === 'refused' && r.refusal.code).toBe('hash-mismatch');
     expect(s.vault.p.active).toBe('v-old');
     expect(s.vault.p.staged).toBeNull();
@@ -94,20 +101,20 @@ describe('ModelUpdater', () => {
   it('refuses a truncated download, a changed manifest field and another key', async () => {
     const s = await setup();
     const v = s.manifest.version;
-    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.weights.slice(0, 40));
-    const truncated = await s.updater.stage(v);
+    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.packageFiles.get('weights.bin')!.slice(0, 40));
+    const truncated = await s.installer.stage(v);
     expect(truncated.status === 'refused' && truncated.refusal.code).toBe('download-incomplete');
 
-    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.weights);
+    s.served.set(`/m/${v}/files/weights.bin`, s.tiny.packageFiles.get('weights.bin')!);
     const changed = { ...s.manifest, lineage: { ...s.manifest.lineage, seed: 99 } };
     s.served.set(`/m/${v}/manifest.json`, new TextEncoder().encode(JSON.stringify(changed)));
-    const tampered = await s.updater.stage(v);
+    const tampered = await s.installer.stage(v);
     expect(tampered.status === 'refused' && tampered.refusal.code).toBe('signature-mismatch');
 
     const other = await generateLabelKeyPair();
     const foreign = await signManifest(s.tiny.manifest, other.privateKey, other.publicKey);
     s.served.set(`/m/${v}/manifest.json`, new TextEncoder().encode(JSON.stringify(foreign)));
-    const wrongKey = await s.updater.stage(v);
+    const wrongKey = await s.installer.stage(v);
     expect(wrongKey.status === 'refused' && wrongKey.refusal.code).toBe('signature-mismatch');
     expect(s.vault.models.size).toBe(0);
   });
@@ -121,9 +128,9 @@ describe('ModelUpdater', () => {
       parity: { ...s.tiny.manifest.parity, outputs: s.tiny.manifest.parity.outputs.map((r) => r.map(() => 0.5)) },
     };
     const signed = await signManifest(wrong, s.keys.privateKey, s.keys.publicKey);
-    s.serve(signed, s.tiny.files);
-    expect((await s.updater.stage(signed.version)).status).toBe('staged');
-    const r = await s.updater.activateStaged();
+    s.serve(signed, s.tiny.packageFiles);
+    expect((await s.installer.stage(signed.version)).status).toBe('staged');
+    const r = await s.installer.activateStaged();
     expect(r.active).toBe('v-old');
     expect(r.refusal?.code).toBe('parity-failed');
     expect(s.vault.p).toMatchObject({ active: 'v-old', staged: null });
@@ -132,7 +139,7 @@ describe('ModelUpdater', () => {
   it('rolls back to the previous version when the active one fails in use', async () => {
     const s = await setup();
     s.vault.p = { ...NO_POINTERS, active: 'v-new', previous: 'v-old' };
-    expect((await s.updater.rollBack('model-output-invalid')).active).toBe('v-old');
+    expect((await s.installer.rollBack('model-output-invalid')).active).toBe('v-old');
     expect(s.vault.p.refused.at(-1)).toMatchObject({ version: 'v-new', code: 'model-output-invalid' });
     expect(s.events).toEqual(['rolled-back:model-output-invalid']);
   });

@@ -1,20 +1,15 @@
 /**
- * The UI's handle on model updates: opens the model store, starts the
- * worker on the right model (via ModelUpdateService), checks the assignment
- * when online, and exposes the update state, the active model's card and the
+ * The UI's view of the model on this device: opens the model store, starts
+ * the worker on the right model (via DeviceRollout), checks the assignment
+ * when online, and exposes the update state, the active model's card and its
  * on-device drift check as runes.
  */
 import type { ErrorCode, Result } from '../../../../model/contract/errors.ts';
 import { type DriftCheckResult, driftFromLogs } from '../drift/drift-check.ts';
 import type { Inference, InferenceOptions } from '../inference/Inference.svelte.ts';
 import type { DeviceStore } from '../storage/device-store.ts';
+import { type Credentials, DeviceRollout, INITIAL_UPDATE_STATE, type UpdateState } from './device-rollout.ts';
 import { ModelStore } from './model-store.ts';
-import {
-  type Credentials,
-  INITIAL_UPDATE_STATE,
-  ModelUpdateService,
-  type UpdateState,
-} from './model-update-service.ts';
 
 /** The label's key baked into the build (VITE_LABEL_PUBLIC_KEY, a JWK as JSON): used when none was pinned. */
 function buildTimeKey(): JsonWebKey | null {
@@ -30,21 +25,23 @@ function buildTimeKey(): JsonWebKey | null {
 /** How many recent logged predictions the drift check looks at. */
 export const DRIFT_WINDOW = 500;
 
-export class ModelUpdates {
+export class ActiveModel {
   state = $state.raw<UpdateState>(INITIAL_UPDATE_STATE);
   /** The active version's card.json when it came with one (bundled model, or fetched beside a version). */
   card = $state.raw<unknown>(null);
   drift = $state.raw<DriftCheckResult | null>(null);
-  #service: ModelUpdateService | null = null;
+  #rollout: DeviceRollout | null = null;
   #models: ModelStore | null = null;
   #deviceStore: DeviceStore | null = null;
   #driftTimer: ReturnType<typeof setTimeout> | undefined;
   #driftReported = new Set<string>();
 
-  constructor(
-    private readonly inference: Inference,
-    private readonly bundledBaseUrl: string,
-  ) {}
+  readonly #inference: Inference;
+  readonly #bundledBaseUrl: string;
+  constructor(inference: Inference, bundledBaseUrl: string) {
+    this.#inference = inference;
+    this.#bundledBaseUrl = bundledBaseUrl;
+  }
 
   async #credentials(): Promise<Credentials> {
     const s = this.#deviceStore;
@@ -64,24 +61,24 @@ export class ModelUpdates {
     } catch (err) {
       console.warn('model store unavailable', err);
     }
-    const inference = this.inference;
-    this.#service = new ModelUpdateService({
+    const inference = this.#inference;
+    this.#rollout = new DeviceRollout({
       store: this.#models,
       inference: {
         load: (model) =>
-          this.inference.start({
+          this.#inference.start({
             ...options,
-            benchmark: this.inference.benchmark ?? options.benchmark,
+            benchmark: this.#inference.benchmark ?? options.benchmark,
             ...(model ? { model } : {}),
           }),
-        setShadow: (model) => this.inference.setShadow(model),
+        setShadow: (model) => this.#inference.setShadow(model),
         get modelVersion() {
           return inference.modelVersion;
         },
       },
       credentials: () => this.#credentials(),
       fetch: (input, init) => fetch(input, init),
-      bundledBaseUrl: this.bundledBaseUrl,
+      bundledBaseUrl: this.#bundledBaseUrl,
       onChange: (s) => {
         const changed = s.activeVersion !== this.state.activeVersion;
         this.state = s;
@@ -91,27 +88,27 @@ export class ModelUpdates {
         }
       },
     });
-    return this.#service.start();
+    return this.#rollout.start();
   }
 
   /** Asks the server for this device's assignment (when enrolled and online). */
   async check(): Promise<void> {
     if (typeof navigator !== 'undefined' && !navigator.onLine) return;
-    await this.#service?.check();
+    await this.#rollout?.check();
   }
 
   /** The user accepted the update prompt (the caller has checked that no task is running). */
   accept(): Promise<Result<string | null>> | null {
-    return this.#service?.accept() ?? null;
+    return this.#rollout?.accept() ?? null;
   }
 
   /** The running model produced invalid outputs: roll back and report. */
   async failedInUse(code: ErrorCode): Promise<void> {
-    await this.#service?.failedInUse(code);
+    await this.#rollout?.failedInUse(code);
   }
 
   dismissNotice(): void {
-    this.#service?.dismissNotice();
+    this.#rollout?.dismissNotice();
   }
 
   async #loadCard(): Promise<void> {
@@ -126,7 +123,7 @@ export class ModelUpdates {
     // The bundled model's card sits beside it; an update's card only if the label published one with it.
     if (!this.state.bundled && !this.state.activeManifest?.files.some((f) => f.path === 'card.json')) return;
     const url = this.state.bundled
-      ? `${this.bundledBaseUrl}card.json`
+      ? `${this.#bundledBaseUrl}card.json`
       : `/api/v1/models/${encodeURIComponent(version)}/files/card.json`;
     const token = (await this.#credentials()).token;
     try {
@@ -164,11 +161,11 @@ export class ModelUpdates {
     if (this.drift.warning && version && !this.#driftReported.has(version)) {
       this.#driftReported.add(version);
       const worst = this.drift.features[0];
-      void this.#service?.report(
+      void this.#rollout?.report(
         'drift-warning',
         version,
         undefined,
-        worst ? `${worst.name} PSI ${worst.psi.toFixed(2)} on ${this.drift.distinct} distinct inputs` : undefined,
+        worst ? `${worst.name} PSI ${worst.excessPsi.toFixed(2)} on ${this.drift.distinct} distinct inputs` : undefined,
       );
     }
   }

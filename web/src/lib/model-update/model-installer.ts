@@ -1,5 +1,5 @@
 /**
- * Signed model updates on the device. A version the server assigns is
+ * Installs signed model versions on the device. A version the server assigns is
  * downloaded, checked (manifest schema, content-addressed version, every
  * file's size and sha256, the label's signature against the pinned key) and
  * only then staged. Staged versions are activated at the next start or when
@@ -11,7 +11,8 @@
 import { contentVersion } from '../../../../model/contract/canonical.ts';
 import { type ErrorCode, type Failure, fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
-import { verifyManifest, verifyModelFiles } from '../../../../model/signing/manifest-signature.ts';
+import { verifyManifest } from '../../../../model/signing/manifest-signature.ts';
+import { verifyModelPackage } from '../../../../model/signing/verify-model-package.ts';
 
 export interface StoredModel {
   readonly manifest: Manifest;
@@ -46,7 +47,7 @@ export interface ModelVault {
 
 export type Download = (url: string) => Promise<Result<Uint8Array>>;
 
-export interface ModelUpdaterOptions {
+export interface ModelInstallerOptions {
   readonly vault: ModelVault;
   readonly download: Download;
   /** e.g. "/api/v1/models" */
@@ -75,10 +76,10 @@ const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'internal',
 ]);
 
-export class ModelUpdater {
-  readonly #o: ModelUpdaterOptions;
+export class ModelInstaller {
+  readonly #o: ModelInstallerOptions;
 
-  constructor(options: ModelUpdaterOptions) {
+  constructor(options: ModelInstallerOptions) {
     this.#o = options;
   }
 
@@ -184,7 +185,7 @@ export class ModelUpdater {
       if (!bytes.ok) return bytes;
       files.set(f.path, bytes.value);
     }
-    const checked = await verifyModelFiles(manifest, files);
+    const checked = await verifyModelPackage(manifest, files);
     if (!checked.ok) return checked;
     return ok({ manifest, files });
   }

@@ -1,11 +1,11 @@
 /**
- * Model updates in the app, around the updater: which model the worker
+ * This device's part of the server's rollout, around the ModelInstaller: which model the worker
  * starts with (a staged update is tried first, a failing active one rolls
  * back), the assignment check (`GET /api/v1/assignment` with the device
  * token), staging a new version behind the user's yes, the shadow candidate,
  * and reporting refusals/rollbacks/activations to the server (queued in the
  * model store while offline). Plain TS with injected inference, storage and
- * network, so unit tests drive it without a browser; `ModelUpdates.svelte.ts`
+ * network, so unit tests drive it without a browser; `ActiveModel.svelte.ts`
  * mirrors its state into runes for the UI.
  */
 import { uuidv7 } from 'uuidv7';
@@ -13,10 +13,10 @@ import { type Assignment, AssignmentSchema, type DeviceEvent } from '../../../..
 import { type ErrorCode, fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import type { Manifest } from '../../../../model/contract/manifest.ts';
 import type { ModelBytes } from '../inference/protocol.ts';
+import { ModelInstaller, type Refusal, type StoredModel } from './model-installer.ts';
 import type { ModelStore } from './model-store.ts';
-import { ModelUpdater, type Refusal, type StoredModel } from './model-updater.ts';
 
-/** What the service needs from the inference worker's handle. */
+/** What the rollout needs from the inference worker's handle. */
 export interface InferenceControl {
   /** Starts (or restarts) the worker on `model`, or on the bundled model when undefined. */
   load(model: ModelBytes | undefined): Promise<Result<void>>;
@@ -61,7 +61,7 @@ export const INITIAL_UPDATE_STATE: UpdateState = {
   checkProblem: null,
 };
 
-export interface ModelUpdateServiceOptions {
+export interface DeviceRolloutOptions {
   readonly store: ModelStore | null;
   readonly inference: InferenceControl;
   readonly credentials: () => Promise<Credentials>;
@@ -80,18 +80,18 @@ export function toModelBytes(m: StoredModel): ModelBytes {
   return { manifest: m.manifest, files: Object.fromEntries(m.files) };
 }
 
-export class ModelUpdateService {
+export class DeviceRollout {
   #state: UpdateState = INITIAL_UPDATE_STATE;
-  readonly #o: ModelUpdateServiceOptions;
-  readonly #updater: ModelUpdater | null;
+  readonly #o: DeviceRolloutOptions;
+  readonly #installer: ModelInstaller | null;
   #checking: Promise<void> | null = null;
   #reporting: Promise<void> = Promise.resolve();
 
-  constructor(options: ModelUpdateServiceOptions) {
+  constructor(options: DeviceRolloutOptions) {
     this.#o = options;
     const store = options.store;
-    this.#updater = store
-      ? new ModelUpdater({
+    this.#installer = store
+      ? new ModelInstaller({
           vault: store,
           baseUrl: `${options.apiBase ?? ''}/api/v1/models`,
           download: (url) => this.#download(url),
@@ -156,12 +156,12 @@ export class ModelUpdateService {
    */
   async start(): Promise<Result<void>> {
     const store = this.#o.store;
-    const updater = this.#updater;
-    if (!store || !updater) return this.#runBundled();
+    const installer = this.#installer;
+    if (!store || !installer) return this.#runBundled();
     try {
       const before = await store.pointers();
       if (before.staged) {
-        const r = await updater.activateStaged();
+        const r = await installer.activateStaged();
         if (r.refusal) this.#set({ notice: r.refusal });
         else if (r.active) {
           const m = await store.get(r.active);
@@ -180,7 +180,7 @@ export class ModelUpdateService {
           await this.#refreshPointers();
           return loaded;
         }
-        await updater.rollBack(loaded.code);
+        await installer.rollBack(loaded.code);
         const now = await store.pointers();
         this.#set({ notice: now.refused.at(-1) ?? null });
       }
@@ -226,8 +226,8 @@ export class ModelUpdateService {
   }
 
   async #check(): Promise<void> {
-    const updater = this.#updater;
-    if (!updater) return this.#set({ checkProblem: 'model storage is unavailable on this device' });
+    const installer = this.#installer;
+    if (!installer) return this.#set({ checkProblem: 'model storage is unavailable on this device' });
     const headers = await this.#authHeaders();
     if (!headers) return this.#set({ checkProblem: 'not enrolled' });
     void this.flushEvents();
@@ -250,7 +250,7 @@ export class ModelUpdateService {
       return;
     }
     if (assignment.active !== this.#state.activeVersion) {
-      const r = await updater.stage(assignment.active);
+      const r = await installer.stage(assignment.active);
       if (r.status === 'refused') this.#set({ notice: r.refusal });
       if (r.status === 'unavailable') this.#set({ checkProblem: `update not downloaded yet (${r.code})` });
     } else {
@@ -279,8 +279,8 @@ export class ModelUpdateService {
   }
 
   async #syncShadow(version: string | null): Promise<void> {
-    const updater = this.#updater;
-    if (!updater) return;
+    const installer = this.#installer;
+    if (!installer) return;
     const want = version && version !== this.#state.activeVersion ? version : null;
     if (want === this.#state.shadow) return;
     await this.#forgetShadow(this.#state.shadow);
@@ -289,14 +289,14 @@ export class ModelUpdateService {
       this.#set({ shadow: null });
       return;
     }
-    const fetched = await updater.fetchCandidate(want);
+    const fetched = await installer.fetchCandidate(want);
     if (!fetched.ok) {
       if (fetched.refusal) this.#set({ notice: fetched.refusal });
       return;
     }
     const loaded = await this.#o.inference.setShadow(toModelBytes(fetched.value));
     if (!loaded.ok) {
-      const refusal = await updater.refuse(want, loaded);
+      const refusal = await installer.refuse(want, loaded);
       void this.report('shadow-refused', want, loaded.code);
       this.#set({ notice: refusal, shadow: null });
       return;
@@ -306,9 +306,9 @@ export class ModelUpdateService {
 
   /** The user said yes: activate the staged version now (the caller makes sure no task is running). */
   async accept(): Promise<Result<string | null>> {
-    const updater = this.#updater;
+    const installer = this.#installer;
     const store = this.#o.store;
-    if (!updater || !store) return fail('storage-unavailable');
+    if (!installer || !store) return fail('storage-unavailable');
     if (this.#state.staged?.bundled) {
       const p = await store.pointers();
       const loaded = await this.#runBundled();
@@ -318,7 +318,7 @@ export class ModelUpdateService {
       this.#set({ staged: null });
       return ok(this.#state.activeVersion);
     }
-    const r = await updater.activateStaged();
+    const r = await installer.activateStaged();
     if (r.refusal) {
       // The worker tried the refused version: put the one that was running back.
       const p = await store.pointers();
@@ -341,10 +341,10 @@ export class ModelUpdateService {
 
   /** The running version produced NaN or failed in use: go back to the previous one and report it. */
   async failedInUse(code: ErrorCode): Promise<void> {
-    const updater = this.#updater;
+    const installer = this.#installer;
     const store = this.#o.store;
-    if (!updater || !store || this.#state.bundled) return;
-    await updater.rollBack(code);
+    if (!installer || !store || this.#state.bundled) return;
+    await installer.rollBack(code);
     const p = await store.pointers();
     this.#set({ notice: p.refused.at(-1) ?? null });
     const back = p.active ? await store.get(p.active) : undefined;
