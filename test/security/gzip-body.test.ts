@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipBounded } from '../../server/http/gunzip-bounded.ts';
 import { catalogueSongs, type FixtureModel, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
+import { httpPost } from '../../web/src/lib/sync/http-post.ts';
 
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 
@@ -48,6 +49,22 @@ describe('gzip request bodies', () => {
     // Outcomes and every other JSON route read bodies the same way.
     const plain = await post('/api/v1/logs', JSON.stringify({ logs: logs.slice(0, 1) }));
     expect(((await plain.json()) as { duplicates: string[] }).duplicates).toEqual([logs[0]!.id]);
+  });
+
+  it("the device's upload sends a batch gzipped and the server stores it", async () => {
+    const encodings: (string | null)[] = [];
+    const post = httpPost({
+      token: () => token,
+      fetch: (async (input: string, init?: RequestInit) => {
+        encodings.push(new Headers(init?.headers).get('content-encoding'));
+        return s.app.request(input, init);
+      }) as typeof fetch,
+    });
+    const logs = Array.from({ length: 1_000 }, () => makeLog(song(), { deviceId: 'dev-gzip', modelVersion: version }));
+    const r = await post('/api/v1/logs', { logs });
+    expect(r).toMatchObject({ status: 200 });
+    expect(encodings).toEqual(['gzip']);
+    expect(await stored(logs.map((l) => l.id))).toBe(1_000);
   });
 
   it('refuses a zip bomb with 413 while inflating: memory stays far below what it would inflate to', async () => {
