@@ -8,8 +8,9 @@ class MemoryOutbox implements Outbox<{ id: string }> {
   readonly synced = new Set<string>();
   readonly rejected = new Map<string, Rejection>();
   constructor(readonly items: { id: string }[]) {}
-  async unsynced(limit: number) {
-    return this.items.filter((i) => !this.synced.has(i.id) && !this.rejected.has(i.id)).slice(0, limit);
+  async unsynced(limit: number, skip?: ReadonlySet<string>) {
+    const left = (i: { id: string }) => !this.synced.has(i.id) && !this.rejected.has(i.id) && !skip?.has(i.id);
+    return this.items.filter(left).slice(0, limit);
   }
   async markSynced(ids: readonly string[]) {
     for (const id of ids) this.synced.add(id);

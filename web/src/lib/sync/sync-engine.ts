@@ -17,8 +17,8 @@ export interface Outbox<T extends { id: string }> {
   /** Body property holding the items, e.g. "logs". */
   readonly field: string;
   /**
-   * Oldest unsynced, not rejected items first. `skip`: ids just acknowledged whose mark may not have landed yet
-   * (an outbox may ignore it: the engine filters them out again).
+   * Oldest unsynced, not rejected items first, leaving out `skip`: ids just acknowledged whose mark may not have
+   * landed yet (the engine reads the next batch while marking the last).
    */
   unsynced(limit: number, skip?: ReadonlySet<string>): Promise<T[]>;
   markSynced(ids: readonly string[]): Promise<void>;
@@ -144,7 +144,7 @@ export class SyncEngine {
         if (r.kind === 'ok') {
           sent += r.acked.length;
           const acked = new Set(r.acked);
-          const next = outbox.unsynced(limit + items.length, acked);
+          const next = outbox.unsynced(limit, acked);
           const mark = outbox.markSynced(r.acked);
           marks.push(mark.then(() => this.#o.onBatch?.(outbox.path, r.acked.length)));
           items = (await next).filter((i) => !acked.has(i.id)).slice(0, limit);
