@@ -24,7 +24,8 @@ const pending = (p: Page) => p.evaluate(() => (globalThis as J).__jukebox?.sync.
 async function serverLogSeconds(server: Awaited<ReturnType<typeof startServerProcess>>): Promise<number> {
   const text = await (await server.admin('/metrics')).text();
   const m = /^jukebox_ingest_batch_seconds_sum\{kind="logs"\} (\S+)$/m.exec(text);
-  return m ? Number(m[1]) : Number.NaN;
+  // Absent until the first batch is observed.
+  return m ? Number(m[1]) : 0;
 }
 
 const server = await startServerProcess();
