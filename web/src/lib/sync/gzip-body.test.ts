@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { gzipFetch } from './gzip-body.ts';
+import { gzipFetch, isLoopback } from './gzip-body.ts';
 
 interface Sent {
   readonly encoding: string | null;
@@ -52,6 +52,17 @@ describe('gzipFetch', () => {
     expect(await r.json()).toEqual({ stored: ['id-0'] });
     await post(f, big);
     expect(s.sent.map((x) => x.encoding)).toEqual(['gzip', null, null]);
+  });
+
+  it('sends plain JSON to a server on this machine (loopback), where compressing only costs time', async () => {
+    const s = server(() => ({ status: 200, body: { stored: [] } }));
+    const f = gzipFetch(s.fetch);
+    for (const url of ['http://127.0.0.1:8080/api/v1/logs', 'http://localhost/api/v1/logs', 'http://[::1]:80/x']) {
+      await f(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    }
+    await f('https://label.example/api/v1/logs', { method: 'POST', body: big });
+    expect(s.sent.map((x) => x.encoding)).toEqual([null, null, null, 'gzip']);
+    expect(isLoopback('http://127.0.0.1.example.com/')).toBe(false);
   });
 
   it('does not resend on an answer about the items themselves', async () => {
