@@ -68,6 +68,8 @@ async function entriesOf<M extends IDBTransactionMode>(ledger: LedgerStore<M>, k
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/** The earlier of two ISO times (strings: Math.min does not apply). */
+const earlier = (a: string, b: string) => (byString(a, b) <= 0 ? a : b);
 
 export class RecordOutbox<Row extends Stated> {
   constructor(
@@ -119,7 +121,7 @@ export class RecordOutbox<Row extends Stated> {
         const chunk = await chunks.get(newest.key);
         if (chunk) {
           const l = newest.ledger;
-          const oldest = items.reduce((m, it) => (it.createdAt < m ? it.createdAt : m), l.oldest);
+          const oldest = items.reduce((m, it) => earlier(it.createdAt, m), l.oldest);
           writes.push(
             chunks.put({ rows: [...chunk.rows, ...items.map((it) => it.row)] }, newest.key),
             ledger.put(
@@ -342,7 +344,7 @@ export class RecordOutbox<Row extends Stated> {
           await Promise.all([chunks.delete(key), ledger.delete(key)]);
           continue;
         }
-        const oldest = left.reduce((m, r) => (createdAt(r) < m ? createdAt(r) : m), createdAt(left[0]!));
+        const oldest = left.reduce((m, r) => earlier(createdAt(r), m), createdAt(left[0]!));
         await Promise.all([chunks.put({ rows: left }, key), ledger.put({ ...l, size: left.length, oldest }, key)]);
       }
       await tx.done;
