@@ -58,6 +58,8 @@ export const ERROR_MESSAGES = {
   'validation-failed': 'The request did not match the expected schema.',
   'body-too-large': 'The request body is too large.',
   'unsupported-media-type': 'The request must be sent as JSON.',
+  'unsupported-content-encoding': 'The request body is compressed in a way the server does not read (gzip or none).',
+  'invalid-body-encoding': 'The request body says it is gzip-compressed but is not a valid gzip stream.',
   unauthorized: 'A valid token is required.',
   forbidden: 'This token is not allowed to do that.',
   'not-found': 'Nothing exists at this address.',

@@ -29,6 +29,8 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   'unknown-model-version': 422,
   'body-too-large': 413,
   'unsupported-media-type': 415,
+  'unsupported-content-encoding': 415,
+  'invalid-body-encoding': 400,
   unauthorized: 401,
   forbidden: 403,
   'enrollment-code-invalid': 403,

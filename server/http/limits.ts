@@ -3,16 +3,28 @@
  * is read and cut off at the limit), answered 413 in the contract's error shape. Every route has one: the few
  * large uploads their own, after authentication; every other route the small JSON limit, before anything else.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { describeError } from '../../model/contract/index.ts';
 import { errorBody } from './errors.ts';
 
+/** The limit in force for each request: a compressed body is held to it once inflated too (`json-body.ts`). */
+const limits = new WeakMap<Context, number>();
+
+/** The body limit set for this request, if any. */
+export function bodyLimitOf(c: Context): number | undefined {
+  return limits.get(c);
+}
+
 export function limitBody(maxSize: number): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize,
     onError: (c) => c.json(errorBody('body-too-large', describeError('body-too-large'), { maxBytes: maxSize }), 413),
   });
+  return async function limitedBody(c, next) {
+    limits.set(c, maxSize);
+    return limit(c, next);
+  };
 }
 
 /**

@@ -20,6 +20,14 @@ interface J {
 
 const pending = (p: Page) => p.evaluate(() => (globalThis as J).__jukebox?.sync.pending ?? -1);
 
+/** Seconds the server spent in its log-ingest handler so far (read, inflate, parse, validate, store). */
+async function serverLogSeconds(server: Awaited<ReturnType<typeof startServerProcess>>): Promise<number> {
+  const text = await (await server.admin('/metrics')).text();
+  const m = /^jukebox_ingest_batch_seconds_sum\{kind="logs"\} (\S+)$/m.exec(text);
+  // Absent until the first batch is observed.
+  return m ? Number(m[1]) : 0;
+}
+
 const server = await startServerProcess();
 const browser = await launchChromium();
 try {
@@ -47,6 +55,7 @@ try {
     const before = await pending(page);
     // Network back: the app syncs on `online`. Time until nothing is pending, sampling the header's count.
     samples = [before];
+    const serverBefore = await serverLogSeconds(server);
     const t0 = performance.now();
     await context.setOffline(false);
     for (;;) {
@@ -57,8 +66,9 @@ try {
       await new Promise((r) => setTimeout(r, 25));
     }
     syncs.push(performance.now() - t0);
+    const serverMs = ((await serverLogSeconds(server)) - serverBefore) * 1000;
     console.log(
-      `round ${round + 1}: ${songs} songs; save ${saves.at(-1)?.toFixed(0)} ms; sync of ${before} logs ${syncs.at(-1)?.toFixed(0)} ms; pending seen: ${samples.join(' → ')}`,
+      `round ${round + 1}: ${songs} songs; save ${saves.at(-1)?.toFixed(0)} ms; sync of ${before} logs ${syncs.at(-1)?.toFixed(0)} ms (server's log handler ${serverMs.toFixed(0)} ms of it); pending seen: ${samples.join(' → ')}`,
     );
     await page.getByRole('button', { name: 'Score the whole catalogue' }).waitFor();
   }

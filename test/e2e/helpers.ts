@@ -44,7 +44,8 @@ export async function waitReady(
 
 /**
  * Every stored log, read straight from IndexedDB (not through the app's code), with its sync state as the store
- * defines it: rejected as the row says, pending while its id is in the `outbox` store, otherwise synced.
+ * defines it: the rows sit in `chunks` records of kind `log`, and each chunk's `ledger` record lists its pending
+ * ids and its rejected ones (with why); the rest are synced.
  */
 export function readLogs(page: Page): Promise<StoredLog[]> {
   return page.evaluate(
@@ -54,17 +55,24 @@ export function readLogs(page: Page): Promise<StoredLog[]> {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const tx = db.transaction(['logs', 'outbox']);
-          const q = tx.objectStore('logs').getAll();
-          const o = tx.objectStore('outbox').getAll();
+          const tx = db.transaction(['chunks', 'ledger']);
+          const logs = IDBKeyRange.bound(['log', ''], ['log', '\uffff']);
+          const q = tx.objectStore('chunks').getAll(logs);
+          const o = tx.objectStore('ledger').getAll(logs);
           tx.oncomplete = () => {
             db.close();
-            const pending = new Set((o.result as { ids: string[] }[]).flatMap((c) => c.ids));
+            type Ledger = { pending: string[]; rejected: { id: string; code: string; message: string; at: string }[] };
+            const ledgers = o.result as Ledger[];
+            const pending = new Set(ledgers.flatMap((l) => l.pending));
+            const rejected = new Map(ledgers.flatMap((l) => l.rejected.map((r) => [r.id, r] as const)));
             resolve(
-              (q.result as StoredLog[]).map((r) => ({
-                ...r,
-                synced: r.synced === 2 ? 2 : pending.has(r.log.id) ? 0 : 1,
-              })),
+              (q.result as { rows: Omit<StoredLog, 'synced'>[] }[])
+                .flatMap((c) => c.rows)
+                .map((r): StoredLog => {
+                  const no = rejected.get(r.log.id);
+                  if (no) return { ...r, synced: 2, rejection: { code: no.code, message: no.message, at: no.at } };
+                  return { ...r, synced: pending.has(r.log.id) ? 0 : 1 };
+                }),
             );
           };
           tx.onerror = () => reject(tx.error);
@@ -82,10 +90,13 @@ export function logCount(page: Page): Promise<number> {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const q = db.transaction('logs').objectStore('logs').count();
+          const q = db
+            .transaction('ledger')
+            .objectStore('ledger')
+            .getAll(IDBKeyRange.bound(['log', ''], ['log', '\uffff']));
           q.onsuccess = () => {
             db.close();
-            resolve(q.result);
+            resolve((q.result as { size: number }[]).reduce((n, l) => n + l.size, 0));
           };
           q.onerror = () => reject(q.error);
         };

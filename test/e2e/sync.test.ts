@@ -136,10 +136,12 @@ describe('sync with the real server', () => {
         new Promise<void>((resolve, reject) => {
           const open = indexedDB.open('jukebox-edge');
           open.onsuccess = () => {
-            // A pending log: the row, and its id in the outbox.
-            const tx = open.result.transaction(['logs', 'outbox'], 'readwrite');
-            tx.objectStore('logs').put(row);
-            tx.objectStore('outbox').add({ ids: [row.log.id] });
+            // A pending log: a chunk of one row, and its ledger listing the id as pending.
+            const tx = open.result.transaction(['chunks', 'ledger'], 'readwrite');
+            const id = row.log.id;
+            tx.objectStore('chunks').add({ rows: [row] }, ['log', id]);
+            const ledger = { lo: id, hi: id, size: 1, oldest: row.log.createdAt, pending: [id], rejected: [] };
+            tx.objectStore('ledger').add(ledger, ['log', id]);
             tx.oncomplete = () => {
               open.result.close();
               resolve();
@@ -148,7 +150,7 @@ describe('sync with the real server', () => {
           };
           open.onerror = () => reject(open.error);
         }),
-      { log: foreign, synced: 0, label: 'Injected: unknown model version' } satisfies StoredLog,
+      { log: foreign, label: 'Injected: unknown model version' } satisfies Omit<StoredLog, 'synced'>,
     );
 
     // An outcome recorded from the history, offline.

@@ -217,7 +217,7 @@ export class App {
   }
 
   async refreshCounts(): Promise<void> {
-    const c = await this.store?.countLogs();
+    const c = await this.store?.logs.count();
     if (c?.ok) this.logCounts = c.value;
     this.unsaved = this.#recorder.unsaved;
     // Storage usage changes slowly; asking for it after every prediction would cost more than it tells.

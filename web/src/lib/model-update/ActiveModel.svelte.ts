@@ -151,7 +151,7 @@ export class ActiveModel {
     const reference = this.state.activeManifest?.reference;
     const store = this.#deviceStore;
     if (!reference || !store) return;
-    const logs = await store.listLogs({ limit: DRIFT_WINDOW });
+    const logs = await store.logs.list({ limit: DRIFT_WINDOW });
     if (!logs.ok) return;
     this.drift = driftFromLogs(
       logs.value.map((l) => l.log),

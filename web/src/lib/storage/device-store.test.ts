@@ -2,10 +2,20 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { fromVector } from '../../../../model/contract/features.ts';
+import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
 import { PredictionLogSchema } from '../../../../model/contract/prediction-log.ts';
 import { MEANS } from '../../../../model/testing/tiny-model.ts';
 import { DeviceStore, storageErrorCode } from './device-store.ts';
 import { buildLog, PredictionRecorder } from './prediction-recorder.ts';
+
+/** Saves logs as the recorder does (with labels when given). */
+const addLogs = (store: DeviceStore, logs: readonly PredictionLog[], labels?: readonly (string | undefined)[]) =>
+  store.logs.add(logs.map((log, i) => (labels?.[i] ? { log, label: labels[i] } : { log })));
+/** Pending logs, oldest first, as the sync engine reads them. */
+const unsyncedLogs = async (store: DeviceStore, limit?: number) => {
+  const r = await store.logs.unsynced(limit);
+  return r.ok ? { ok: true as const, value: r.value.map((row) => row.log) } : r;
+};
 
 let n = 0;
 const fresh = async () => {
@@ -22,38 +32,38 @@ describe('DeviceStore', () => {
   it('keeps logs as contract records, newest first, and unsynced ones in id order', async () => {
     const store = await fresh();
     const logs = [makeLog('a'), makeLog('b'), makeLog()];
-    expect(await store.addLogs(logs, ['A', 'B', undefined])).toEqual({ ok: true, value: 3 });
-    const listed = await store.listLogs();
+    expect(await addLogs(store, logs, ['A', 'B', undefined])).toEqual({ ok: true, value: 3 });
+    const listed = await store.logs.list();
     expect(listed.ok && listed.value.map((l) => l.log.id)).toEqual(logs.map((l) => l.id).reverse());
     expect(listed.ok && listed.value[2]!.label).toBe('A');
     for (const l of listed.ok ? listed.value : []) expect(PredictionLogSchema.safeParse(l.log).success).toBe(true);
-    const unsynced = await store.unsyncedLogs();
+    const unsynced = await unsyncedLogs(store);
     expect(unsynced.ok && unsynced.value.map((l) => l.id)).toEqual(logs.map((l) => l.id));
   });
 
   it('marks acknowledged ids synced, ignores unknown ids and counts both', async () => {
     const store = await fresh();
     const logs = [makeLog(), makeLog(), makeLog()];
-    await store.addLogs(logs);
-    expect(await store.markSynced([logs[0]!.id, logs[2]!.id, 'nope'])).toEqual({ ok: true, value: 2 });
-    const unsynced = await store.unsyncedLogs();
+    await addLogs(store, logs);
+    expect(await store.logs.markSynced([logs[0]!.id, logs[2]!.id, 'nope'])).toEqual({ ok: true, value: 2 });
+    const unsynced = await unsyncedLogs(store);
     expect(unsynced.ok && unsynced.value.map((l) => l.id)).toEqual([logs[1]!.id]);
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 3, unsynced: 1, rejected: 0 } });
+    expect(await store.logs.count()).toEqual({ ok: true, value: { total: 3, unsynced: 1, rejected: 0 } });
   });
 
   it('stores a log id once (idempotent re-add)', async () => {
     const store = await fresh();
     const log = makeLog();
-    await store.addLogs([log]);
-    expect(await store.addLogs([log])).toEqual({ ok: true, value: 0 });
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 1, unsynced: 1, rejected: 0 } });
+    await addLogs(store, [log]);
+    expect(await addLogs(store, [log])).toEqual({ ok: true, value: 0 });
+    expect(await store.logs.count()).toEqual({ ok: true, value: { total: 1, unsynced: 1, rejected: 0 } });
   });
 
   it('lists pages with `before`', async () => {
     const store = await fresh();
     const logs = Array.from({ length: 5 }, () => makeLog());
-    await store.addLogs(logs);
-    const page = await store.listLogs({ limit: 2, before: logs[3]!.id });
+    await addLogs(store, logs);
+    const page = await store.logs.list({ limit: 2, before: logs[3]!.id });
     expect(page.ok && page.value.map((l) => l.log.id)).toEqual([logs[2]!.id, logs[1]!.id]);
   });
 
@@ -108,10 +118,12 @@ describe('PredictionRecorder', () => {
     const store = await fresh();
     let failNext = true;
     const flaky = {
-      addLogs: (logs: Parameters<DeviceStore['addLogs']>[0], labels?: Parameters<DeviceStore['addLogs']>[1]) => {
-        if (!failNext) return store.addLogs(logs, labels);
-        failNext = false;
-        return Promise.resolve({ ok: false as const, code: 'quota-exceeded' as const, message: 'full' });
+      logs: {
+        add: (rows: Parameters<DeviceStore['logs']['add']>[0]) => {
+          if (!failNext) return store.logs.add(rows);
+          failNext = false;
+          return Promise.resolve({ ok: false as const, code: 'quota-exceeded' as const, message: 'full' });
+        },
       },
     };
     const rec = new PredictionRecorder(flaky as unknown as DeviceStore);
@@ -120,9 +132,9 @@ describe('PredictionRecorder', () => {
     expect(rec.unsaved).toBe(1);
     expect(await rec.record([makeLog()])).toEqual({ ok: true, value: 1 });
     expect(rec.unsaved).toBe(0);
-    const listed = await store.listLogs();
+    const listed = await store.logs.list();
     expect(listed.ok && listed.value.map((l) => l.log.id)).toContain(first.id);
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 2, rejected: 0 } });
+    expect(await store.logs.count()).toEqual({ ok: true, value: { total: 2, unsynced: 2, rejected: 0 } });
   });
 
   it('stores a 5,000-log batch in a few transactions with progress, and still refuses one bad log deep inside', async () => {
@@ -132,21 +144,23 @@ describe('PredictionRecorder', () => {
     const seen: number[] = [];
     expect(await rec.record(logs, undefined, (saved) => seen.push(saved))).toEqual({ ok: true, value: 5_000 });
     expect(seen).toEqual([2_000, 4_000, 5_000]);
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 5_000, unsynced: 5_000, rejected: 0 } });
+    expect(await store.logs.count()).toEqual({ ok: true, value: { total: 5_000, unsynced: 5_000, rejected: 0 } });
     const batch = Array.from({ length: 200 }, (_, i) => makeLog(`b-${i}`));
     const tooLoud = { ...batch[150]!, inputs: { ...batch[150]!.inputs, loudness: 9 } };
     const r = await rec.record([...batch.slice(0, 150), tooLoud, ...batch.slice(151)]);
     expect(r).toMatchObject({ ok: false, code: 'validation-failed', details: { id: tooLoud.id } });
-    expect(await store.countLogs()).toMatchObject({ ok: true, value: { total: 5_000 } });
+    expect(await store.logs.count()).toMatchObject({ ok: true, value: { total: 5_000 } });
   });
 
-  it('marks rows read by the sync engine synced without reading them again, and only pending ones', async () => {
+  it('marks rows read by the sync engine synced, and only pending ones', async () => {
     const store = await fresh();
-    await store.addLogs([makeLog('a'), makeLog('b')]);
-    const rows = await store.unsyncedLogRows(10);
+    await addLogs(store, [makeLog('a'), makeLog('b')]);
+    const rows = await store.logs.unsynced(10);
     if (!rows.ok) throw new Error(rows.code);
-    expect(await store.markRowsSynced(rows.value)).toEqual({ ok: true, value: 2 });
-    expect(await store.countLogs()).toEqual({ ok: true, value: { total: 2, unsynced: 0, rejected: 0 } });
+    expect(rows.value.map((r) => r.synced)).toEqual([0, 0]);
+    const rowIds = rows.value.map((r) => r.log.id);
+    expect(await store.logs.markSynced([...rowIds, ...rowIds])).toEqual({ ok: true, value: 2 });
+    expect(await store.logs.count()).toEqual({ ok: true, value: { total: 2, unsynced: 0, rejected: 0 } });
   });
 
   it('refuses a record that breaks the contract instead of storing it', async () => {

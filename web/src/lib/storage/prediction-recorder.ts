@@ -117,9 +117,8 @@ export class PredictionRecorder {
     let saved = 0;
     while (this.#pending.length > 0) {
       const chunk = this.#pending.slice(0, RECORD_CHUNK);
-      const r = await this.store.addLogs(
-        chunk.map((p) => p.log),
-        chunk.map((p) => p.label),
+      const r = await this.store.logs.add(
+        chunk.map((p) => (p.label ? { log: p.log, label: p.label } : { log: p.log })),
       );
       if (!r.ok) return fail(r.code, { ...(r.details as object), unsaved: this.#pending.length });
       this.#pending = this.#pending.slice(chunk.length);

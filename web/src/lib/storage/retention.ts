@@ -50,7 +50,7 @@ export async function applyRetention(
   now = new Date(),
 ): Promise<RetentionReport> {
   const olderThan = new Date(now.getTime() - policy.maxAgeDays * 86_400_000);
-  const prunedByAge = must(await store.pruneSyncedLogs({ olderThan }));
+  const prunedByAge = must(await store.logs.prune({ olderThan }));
   const before = await estimate();
   if (!before || before.usage <= policy.pressureRatio * before.quota) {
     return { prunedByAge, prunedForSpace: 0, estimate: before, low: false };
@@ -58,11 +58,11 @@ export async function applyRetention(
   // Browsers report usage per origin (app cache, catalogue and logs together), not per record: size a log by its
   // serialised form and free enough to land a little under the threshold (so the next prediction does not start
   // this again). If more must go than there are synced logs, storage is low.
-  const sample = must(await store.listLogs({ limit: 1 }))[0];
+  const sample = must(await store.logs.list({ limit: 1 }))[0];
   const perLog = Math.max(1, sample ? JSON.stringify(sample).length : 1_000);
   const target = policy.pressureRatio * 0.9 * before.quota;
   const wanted = Math.ceil((before.usage - target) / perLog);
-  const prunedForSpace = must(await store.pruneSyncedLogs({ extra: wanted }));
+  const prunedForSpace = must(await store.logs.prune({ extra: wanted }));
   const after = (await estimate()) ?? before;
   // Usage estimates lag deletions (the database compacts later), so "low" is judged by what could be deleted.
   return { prunedByAge, prunedForSpace, estimate: after, low: prunedForSpace < wanted };

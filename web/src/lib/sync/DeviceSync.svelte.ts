@@ -274,7 +274,7 @@ export class DeviceSync {
   async refreshCounts(): Promise<void> {
     const store = this.#store;
     if (!store) return;
-    const [logs, outcomes] = await Promise.all([store.countLogs(), store.countOutcomes()]);
+    const [logs, outcomes] = await Promise.all([store.logs.count(), store.outcomes.count()]);
     if (logs.ok) this.logs = logs.value;
     if (outcomes.ok) this.outcomes = outcomes.value;
     this.revision++;
@@ -282,7 +282,7 @@ export class DeviceSync {
 
   /** Records what happened to a predicted song; it goes out with the next upload. */
   async addOutcome(outcome: Outcome, meta: { logId?: string; label?: string }): Promise<Notice | null> {
-    const r = await this.#store?.addOutcome(outcome, meta);
+    const r = await this.#store?.outcomes.add([{ outcome, ...meta }]);
     if (!r) return { code: 'storage-unavailable', message: describeError('storage-unavailable') };
     if (!r.ok) return { code: r.code, message: r.message };
     this.schedule();

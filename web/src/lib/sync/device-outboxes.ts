@@ -1,11 +1,12 @@
 /**
  * The sync engine's outboxes backed by the device store: prediction logs
- * and recorded outcomes. A storage failure is thrown (with its code as the
- * cause) so the engine stops the pass and retries later; nothing is marked.
+ * and recorded outcomes, both the store's one record family. A storage
+ * failure is thrown (with its code as the cause) so the engine stops the
+ * pass and retries later; nothing is marked.
  */
 import type { Outcome } from '../../../../model/contract/outcome.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
-import type { DeviceStore, StorageResult } from '../storage/device-store.ts';
+import type { DeviceStore, RecordOutbox, StorageResult, SyncFlag } from '../storage/device-store.ts';
 import type { Outbox, Rejection } from './sync-engine.ts';
 
 export const LOGS_PATH = '/api/v1/logs';
@@ -16,23 +17,27 @@ function must<T>(r: StorageResult<T>): T {
   throw new Error(r.message, { cause: r });
 }
 
-export function logOutbox(store: DeviceStore): Outbox<PredictionLog> {
+/** An outbox over one record family: `item` picks the contract record out of a stored row. */
+export function familyOutbox<Row extends { synced: SyncFlag }, T extends { id: string }>(
+  family: RecordOutbox<Row>,
+  path: string,
+  field: string,
+  item: (row: Row) => T,
+): Outbox<T> {
   return {
-    path: LOGS_PATH,
-    field: 'logs',
-    unsynced: async (limit) => must(await store.unsyncedLogs(limit)),
-    // Takes the ids out of the outbox: the logs themselves are not rewritten.
-    markSynced: async (ids) => void must(await store.markSynced(ids)),
-    markRejected: async (rs: readonly Rejection[]) => void must(await store.markRejected(rs)),
+    path,
+    field,
+    unsynced: async (limit, skip) => must(await family.unsynced(limit, skip)).map(item),
+    // Takes the ids out of the outbox: the records themselves are not rewritten.
+    markSynced: async (ids) => void must(await family.markSynced(ids)),
+    markRejected: async (rs: readonly Rejection[]) => void must(await family.markRejected(rs)),
   };
 }
 
+export function logOutbox(store: DeviceStore): Outbox<PredictionLog> {
+  return familyOutbox(store.logs, LOGS_PATH, 'logs', (r) => r.log);
+}
+
 export function outcomeOutbox(store: DeviceStore): Outbox<Outcome> {
-  return {
-    path: OUTCOMES_PATH,
-    field: 'outcomes',
-    unsynced: async (limit) => must(await store.unsyncedOutcomes(limit)),
-    markSynced: async (ids) => void must(await store.markOutcomesSynced(ids)),
-    markRejected: async (rs: readonly Rejection[]) => void must(await store.markOutcomesRejected(rs)),
-  };
+  return familyOutbox(store.outcomes, OUTCOMES_PATH, 'outcomes', (r) => r.outcome);
 }

@@ -3,6 +3,7 @@
  * token, a time limit, and every outcome (answer, reset, timeout, offline)
  * as a value the engine can classify, never a thrown error.
  */
+import { gzipFetch } from './gzip-body.ts';
 import type { HttpResult, Post } from './sync-engine.ts';
 
 export interface HttpPostOptions {
@@ -15,7 +16,7 @@ export interface HttpPostOptions {
 }
 
 export function httpPost(options: HttpPostOptions): Post {
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const doFetch = gzipFetch(options.fetch ?? ((input, init) => fetch(input, init)));
   return async function post(path: string, body: unknown): Promise<HttpResult> {
     const token = options.token();
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };

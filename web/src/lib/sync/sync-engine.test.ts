@@ -8,8 +8,9 @@ class MemoryOutbox implements Outbox<{ id: string }> {
   readonly synced = new Set<string>();
   readonly rejected = new Map<string, Rejection>();
   constructor(readonly items: { id: string }[]) {}
-  async unsynced(limit: number) {
-    return this.items.filter((i) => !this.synced.has(i.id) && !this.rejected.has(i.id)).slice(0, limit);
+  async unsynced(limit: number, skip?: ReadonlySet<string>) {
+    const left = (i: { id: string }) => !this.synced.has(i.id) && !this.rejected.has(i.id) && !skip?.has(i.id);
+    return this.items.filter(left).slice(0, limit);
   }
   async markSynced(ids: readonly string[]) {
     for (const id of ids) this.synced.add(id);
@@ -132,6 +133,44 @@ describe('SyncEngine', () => {
     expect([...outbox.rejected.keys()]).toEqual(['id-0007']);
     expect(outbox.rejected.get('id-0007')?.code).toBe('body-too-large');
     expect(sizes.slice(0, 4)).toEqual([10, 5, 2, 2]);
+  });
+
+  it('keeps two full batches in flight once the server takes them, never sending an id twice', async () => {
+    const outbox = new MemoryOutbox(ids(450));
+    let inFlight = 0;
+    let most = 0;
+    const seen: string[] = [];
+    const { engine } = engineWith(outbox, async (_p, body) => {
+      seen.push(...(body as { logs: { id: string }[] }).logs.map((l) => l.id));
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return okBody(body);
+    });
+    expect(await engine.syncNow()).toEqual({ sent: 450, rejected: 0, complete: true });
+    expect(most).toBe(2);
+    expect(seen).toHaveLength(450);
+    expect(new Set(seen).size).toBe(450);
+  });
+
+  it('stops on an auth failure with a batch still in flight: that batch is answered and marked, not lost', async () => {
+    const outbox = new MemoryOutbox(ids(500));
+    let calls = 0;
+    const sent: string[] = [];
+    const { engine } = engineWith(outbox, async (_p, body) => {
+      const n = ++calls;
+      sent.push(...(body as { logs: { id: string }[] }).logs.map((l) => l.id));
+      // The third request is refused while the fourth, sent beside it, is still being answered.
+      if (n === 3) return { status: 401, body: { error: { code: 'unauthorized', message: 'expired' } } };
+      if (n === 4) await new Promise((r) => setTimeout(r, 20));
+      return okBody(body);
+    });
+    const r = await engine.syncNow();
+    expect(r).toEqual({ sent: 300, rejected: 0, complete: false });
+    expect(engine.state.status).toBe('unauthorized');
+    expect(calls).toBe(4);
+    expect(outbox.synced.size).toBe(300);
+    expect(new Set(sent).size).toBe(sent.length);
   });
 
   it('joins a pass already running instead of sending twice', async () => {

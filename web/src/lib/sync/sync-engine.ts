@@ -16,8 +16,11 @@ export interface Outbox<T extends { id: string }> {
   readonly path: string;
   /** Body property holding the items, e.g. "logs". */
   readonly field: string;
-  /** Oldest unsynced, not rejected items first. */
-  unsynced(limit: number): Promise<T[]>;
+  /**
+   * Oldest unsynced, not rejected items first, leaving out `skip`: ids just acknowledged whose mark may not have
+   * landed yet (the engine reads the next batch while marking the last).
+   */
+  unsynced(limit: number, skip?: ReadonlySet<string>): Promise<T[]>;
   markSynced(ids: readonly string[]): Promise<void>;
   markRejected(rejections: readonly Rejection[]): Promise<void>;
 }
@@ -132,37 +135,64 @@ export class SyncEngine {
     let rejected = 0;
     for (const outbox of this.#o.outboxes) {
       let limit = this.#o.batchSize;
-      // Marking a batch synced overlaps the next upload: the next batch is read first (its read-only
-      // transaction then runs before the mark's read-write one), leaving out what was just acknowledged.
+      // Two requests in flight once the server is taking batches: the next batch is read, encoded and sent while
+      // the previous one is answered. Any other answer goes back to one at a time until a batch is taken again.
+      let window = 1;
       const marks: Promise<void>[] = [];
-      let items = await outbox.unsynced(limit);
-      while (items.length > 0) {
-        const r = await this.#sendBatch(outbox, items);
+      // Ids sent and not settled yet (unanswered, or acknowledged with the mark still to land): reads leave them out.
+      const out = new Set<string>();
+      const queue: { items: { id: string }[]; result: Promise<BatchOutcome> }[] = [];
+      const refill = async () => {
+        while (queue.length < window) {
+          const items = (await outbox.unsynced(limit, out)).filter((i) => !out.has(i.id)).slice(0, limit);
+          // A short batch waits until nothing is in flight: it may be the tail of a batch still being answered.
+          if (items.length === 0 || (items.length < limit && queue.length > 0)) return;
+          for (const i of items) out.add(i.id);
+          queue.push({ items, result: this.#sendBatch(outbox, items) });
+        }
+      };
+      const settle = (items: readonly { id: string }[]) => {
+        for (const i of items) out.delete(i.id);
+      };
+      await refill();
+      while (queue.length > 0) {
+        const { items, result } = queue.shift()!;
+        const r = await result;
         if (r.kind === 'ok') {
           sent += r.acked.length;
-          const acked = new Set(r.acked);
-          const next = outbox.unsynced(limit + items.length);
-          const mark = outbox.markSynced(r.acked);
-          marks.push(mark.then(() => this.#o.onBatch?.(outbox.path, r.acked.length)));
-          items = (await next).filter((i) => !acked.has(i.id)).slice(0, limit);
+          window = 2;
+          marks.push(
+            outbox.markSynced(r.acked).then(() => {
+              settle(items);
+              this.#o.onBatch?.(outbox.path, r.acked.length);
+            }),
+          );
+          await refill();
           continue;
         }
-        // Anything else changes what is pending in ways the read-ahead cannot know: settle the marks first.
-        await Promise.all(marks.splice(0));
+        window = 1;
         if (r.kind === 'rejected') {
           rejected += r.count;
           this.#o.onBatch?.(outbox.path, r.count);
         }
         // Valid items in a body over the server's limit: send fewer at a time (for the rest of this pass).
         else if (r.kind === 'too-large') limit = Math.max(1, Math.floor(items.length / 2));
-        else if (r.kind === 'auth') {
-          this.#set({ status: 'unauthorized', lastError: r.error });
-          return { sent, rejected, complete: false };
-        } else {
-          this.#scheduleRetry(r.error);
+        else {
+          // Stop: what is still in flight is answered first (and marked when taken), so nothing is sent twice.
+          for (const rest of queue.splice(0)) {
+            const x = await rest.result;
+            if (x.kind === 'ok') {
+              sent += x.acked.length;
+              marks.push(outbox.markSynced(x.acked));
+            } else if (x.kind === 'rejected') rejected += x.count;
+          }
+          await Promise.all(marks);
+          if (r.kind === 'auth') this.#set({ status: 'unauthorized', lastError: r.error });
+          else this.#scheduleRetry(r.error);
           return { sent, rejected, complete: false };
         }
-        items = await outbox.unsynced(limit);
+        settle(items);
+        await refill();
       }
       // A failed mark (storage) throws here: the pass retries later and the server stores the resend once.
       await Promise.all(marks);
