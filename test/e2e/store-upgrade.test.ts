@@ -6,9 +6,9 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromVector } from '../../model/contract/features.ts';
+import { MEANS } from '../../model/testing/tiny-model.ts';
 import { buildOutcome } from '../../web/src/lib/outcomes/build-outcome.ts';
 import { buildLog } from '../../web/src/lib/storage/prediction-recorder.ts';
-import { MEANS } from '../../web/src/lib/testing/tiny-model.ts';
 import { type ServerProcess, startServerProcess } from '../chaos/server-process.ts';
 import { launchChromium } from './browser.ts';
 import { poll, readLogs, waitReady } from './helpers.ts';
