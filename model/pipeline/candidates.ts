@@ -470,7 +470,9 @@ export const LOW_RANK = 8;
 /**
  * The candidates every run cross-validates: the configured network, the same with more members, logistic
  * regression, their blend (the network ranks across countries better, logistic often within a country), and a
- * low-rank multi-task model (one linear bottleneck shared by all countries, trained with the network's loss).
+ * low-rank multi-task model (one linear bottleneck shared by all countries, trained with the network's loss),
+ * the network and logistic regression on quantile-transformed inputs, and two learned stacks (weights fitted on
+ * held-out scores, not fixed).
  */
 export function defaultRecipes(model: PartParams, logistic: PartParams, moreMembers = 5): Recipe[] {
   const recipes: Recipe[] = [
@@ -516,11 +518,6 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
       name: 'logistic-quantile',
       description: 'logistic regression on quantile-transformed inputs (a monotone curve per feature)',
       parts: [{ params: { ...logistic, inputTransform: 'quantile' }, weight: 1 }],
-    },
-    {
-      name: 'network-wide',
-      description: 'hidden [256,128] with the regularised settings (best screened, 2026-11-23; 3.6× the weights)',
-      parts: [{ params: { ...model, hidden: [256, 128], dropout: 0.4, l2: 5e-4, softmaxWeight: 0.1 }, weight: 1 }],
     },
   );
   recipes.push(
