@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Activation, DenseWeights } from '../runtime/dense-model.ts';
 import { foldWeighted, logitsOf } from './candidates.ts';
+import { foldScaler } from './export-model.ts';
 import { mulberry32 } from './prng.ts';
 import { applyQuantileTransform, fitQuantileTransform, prependTransform } from './quantile-transform.ts';
+import { applyScaler, fitScaler } from './scaler.ts';
 
 function net(hidden: readonly number[], seed: number): DenseWeights {
   const r = mulberry32(seed);
@@ -83,6 +85,25 @@ describe('quantile transform', () => {
     max = 0;
     for (let i = 0; i < want.length; i++)
       max = Math.max(max, Math.abs((gotBoth[i] as number) - (0.5 * (want[i] as number) + 0.5 * (z2[i] as number))));
+    expect(max).toBeLessThan(1e-4);
+  });
+
+  it('takes raw feature values once the scaler is folded in, as exported (durations in ms, skewed shares)', () => {
+    const rows = 500;
+    const r = mulberry32(7);
+    const raw = new Float32Array(rows * 13);
+    for (let i = 0; i < rows; i++)
+      for (let c = 0; c < 13; c++)
+        raw[i * 13 + c] =
+          c === 1 ? 120_000 + r() * 200_000 : c === 9 ? (r() < 0.8 ? 0 : r() ** 6) : c === 5 ? -20 + r() * 18 : r();
+    const scaler = fitScaler(raw, rows, 13);
+    const std = applyScaler(raw, scaler);
+    const q = fitQuantileTransform(std, rows, 13);
+    const w = net([16, 8], 8);
+    const want = logitsOf(w, applyQuantileTransform(q, std, rows), rows);
+    const got = logitsOf(foldScaler(prependTransform(q, w), scaler), raw, rows);
+    let max = 0;
+    for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs((got[i] as number) - (want[i] as number)));
     expect(max).toBeLessThan(1e-4);
   });
 });
