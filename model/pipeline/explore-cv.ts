@@ -4,7 +4,7 @@
  * fold written to its own JSON file as it finishes (an interrupted run resumes; two processes can take
  * different folds). Nothing is gated or published: confirm a winner with the full 5 × 3 of `pipeline:default`.
  *
- *   npx tsx model/pipeline/explore-cv.ts run --candidates network,logistic,stack-4 --out .runs/explore [--folds 0,1] [--repeats 1]
+ *   npx tsx model/pipeline/explore-cv.ts run --candidates network,logistic,stack-4 --out .runs/explore [--folds 0,1] [--repeats 1] [--only-repeat r]
  *   npx tsx model/pipeline/explore-cv.ts summary --out .runs/explore
  */
 import { existsSync } from 'node:fs';
@@ -38,6 +38,7 @@ async function run(
   folds: number[] | null,
   repeats: number,
   seed: number,
+  onlyRepeat: number | null,
 ) {
   const all = defaultRecipes(DEFAULT_MODEL, LOGISTIC, 5);
   const recipes = all.filter((r) => names.includes(r.name));
@@ -54,6 +55,7 @@ async function run(
   const scoreFold = fitFold(recipes, seed);
   for (const f of cvFolds(songs, { ...FULL_CV, repeats }, seed)) {
     if (folds && !folds.includes(f.fold)) continue;
+    if (onlyRepeat !== null && f.repeat !== onlyRepeat) continue;
     const file = join(out, `fold-${f.repeat}-${f.fold}.json`);
     if (existsSync(file)) continue;
     const t0 = Date.now();
@@ -121,6 +123,7 @@ const { positionals, values } = parseArgs({
     folds: { type: 'string' },
     repeats: { type: 'string' },
     seed: { type: 'string' },
+    'only-repeat': { type: 'string' },
   },
 });
 const out = values.out ?? '.runs/explore';
@@ -133,6 +136,7 @@ else if (positionals[0] === 'run' && values.candidates)
     values.folds ? values.folds.split(',').map(Number) : null,
     Number(values.repeats ?? 1),
     Number(values.seed ?? 42),
+    values['only-repeat'] === undefined ? null : Number(values['only-repeat']),
   );
 else {
   console.error(
