@@ -140,7 +140,7 @@ else if (positionals[0] === 'run' && values.candidates)
   );
 else {
   console.error(
-    'usage: explore-cv.ts run --candidates a,b[,…] [--out dir] [--folds 0,1] [--repeats n] [--data file] | summary [--out dir]',
+    'usage: explore-cv.ts run --candidates a,b[,…] [--out dir] [--folds 0,1] [--repeats n] [--only-repeat r] [--data file] | summary [--out dir]',
   );
   process.exit(2);
 }
