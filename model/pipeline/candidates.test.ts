@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Activation, DenseWeights } from '../runtime/dense-model.ts';
-import { foldWeighted, logitsOf, recipeParameters } from './candidates.ts';
+import { fitStackWeights, foldWeighted, logitsOf, recipeParameters, resolveStack, stackRecipe } from './candidates.ts';
 import { mulberry32 } from './prng.ts';
 
 function net(hidden: readonly number[], act: Activation, seed: number): DenseWeights {
@@ -47,5 +47,43 @@ describe('recipes folded into one relu stack', () => {
     expect(recipeParameters({ name: 'n', description: '', parts: [{ params: p, weight: 1 }] })).toBe(
       3 * (13 * 128 + 128 + 128 * 64 + 64 + 64 * 72 + 72),
     );
+  });
+});
+
+describe('learned stack', () => {
+  const rows = 300;
+  const r = mulberry32(5);
+  const y = new Float32Array(rows * 72);
+  for (let i = 0; i < rows; i++) y[i * 72 + Math.floor(r() * 72)] = 1;
+  const noise = () => Float32Array.from({ length: rows * 72 }, () => r() * 4 - 2);
+  const signal = (strength: number) => {
+    const n = noise();
+    return n.map((v, i) => v + strength * (y[i] as number));
+  };
+
+  it('puts the weight on the recipe that ranks, not on a fixed half', () => {
+    expect(fitStackWeights([noise(), signal(3)], y, rows)[1]).toBeGreaterThanOrEqual(0.8);
+    expect(fitStackWeights([signal(3), noise()], y, rows)[0]).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('mixes two recipes whose errors are independent', () => {
+    const w = fitStackWeights([signal(1.5), signal(1.5)], y, rows);
+    expect(w[0]).toBeGreaterThan(0);
+    expect(w[1]).toBeGreaterThan(0);
+    expect((w[0] as number) + (w[1] as number)).toBeCloseTo(1, 10);
+  });
+
+  it('resolves to the named recipes’ parts, scaled by the fitted weights', () => {
+    const a = { hidden: [8], members: 2 } as never;
+    const b = { hidden: [], members: 1 } as never;
+    const recipes = [
+      { name: 'a', description: '', parts: [{ params: a, weight: 1 }] },
+      { name: 'b', description: '', parts: [{ params: b, weight: 1 }] },
+    ];
+    const stack = stackRecipe('s', 'stack', ['a', 'b'], recipes);
+    expect(recipeParameters(stack)).toBe(recipeParameters(recipes[0] as never) + recipeParameters(recipes[1] as never));
+    const resolved = resolveStack(stack, recipes, [0.3, 0.7]);
+    expect(resolved.stackOf).toBeUndefined();
+    expect(resolved.parts.map((p) => p.weight)).toEqual([0.3, 0.7]);
   });
 });

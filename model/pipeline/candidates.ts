@@ -9,12 +9,23 @@
 import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
 import type { DenseLayerWeights, DenseWeights } from '../runtime/dense-model.ts';
 import type { CvFold, FoldFit, FoldRecord } from './cross-validate.ts';
+import { computeMetrics } from './metrics.ts';
 import { deriveSeed } from './prng.ts';
+import {
+  applyQuantileTransform,
+  fitQuantileTransform,
+  prependTransform,
+  QUANTILE_KNOTS,
+  type QuantileTransform,
+} from './quantile-transform.ts';
 import { applyScaler, fitScaler, type Scaler } from './scaler.ts';
 import { featureMatrix, labelMatrix, type Song } from './targets.ts';
 import { type EnsembleParams, positiveWeights, type TrainData, type TrainResult, trainNetwork } from './train.ts';
 
-export type PartParams = Omit<EnsembleParams, 'seed'>;
+export type PartParams = Omit<EnsembleParams, 'seed'> & {
+  /** Inputs mapped through a monotone quantile transform fitted on the training songs (folded into the export). */
+  readonly inputTransform?: 'quantile';
+};
 
 export interface RecipePart {
   /** The networks' settings; `members` networks from the run seed (member k as trainEnsemble seeds it). */
@@ -27,6 +38,12 @@ export interface Recipe {
   readonly name: string;
   readonly description: string;
   readonly parts: readonly RecipePart[];
+  /**
+   * A learned stack: the candidate's logit is Σ w_i · logit of recipe `stackOf[i]`, the weights w (≥ 0, sum 1)
+   * fitted on held-out scores (in a fold: its inner validation songs; for the refit: the out-of-fold scores of
+   * the first repeat). `parts` are then the named recipes' parts in order (what it trains, what it costs).
+   */
+  readonly stackOf?: readonly string[];
 }
 
 const K = COUNTRY_CODES.length;
@@ -69,6 +86,8 @@ const paramsKey = (p: PartParams) => JSON.stringify({ ...p, members: 0 });
 
 export interface TrainedMember {
   readonly weights: DenseWeights;
+  /** The input transform the network reads through (fitted on its training songs), if its part has one. */
+  readonly transform?: QuantileTransform;
   readonly bestEpoch: number;
   readonly epochsRun: number;
   readonly validationMacroAuc: number;
@@ -86,20 +105,34 @@ export async function trainRecipes(
   epochs?: ReadonlyMap<string, number>,
 ): Promise<Map<string, TrainedMember>> {
   const trained = new Map<string, TrainedMember>();
+  // The quantile transform depends on the training songs only: fitted once, shared by every part that uses it.
+  let quantile: { q: QuantileTransform; train: TrainData; validation: TrainData | null } | undefined;
+  const inputsFor = (p: PartParams) => {
+    if (p.inputTransform !== 'quantile') return { train, validation, transform: undefined };
+    if (!quantile) {
+      const q = fitQuantileTransform(train.x, train.rows, IN);
+      const map = (d: TrainData): TrainData => ({ ...d, x: applyQuantileTransform(q, d.x, d.rows) });
+      quantile = { q, train: map(train), validation: validation ? map(validation) : null };
+    }
+    return { train: quantile.train, validation: quantile.validation, transform: quantile.q };
+  };
   for (const r of recipes) {
     for (const part of r.parts) {
+      const inputs = inputsFor(part.params);
       for (let m = 0; m < part.params.members; m++) {
         const s = memberSeed(seed, part.params.members, m);
         const key = `${paramsKey(part.params)}#${s}`;
         if (trained.has(key)) continue;
         const fixed = epochs?.get(paramsKey(part.params));
-        const res: TrainResult = await trainNetwork(train, fixed === undefined ? validation : null, {
-          ...part.params,
+        const { inputTransform: _t, ...params } = part.params;
+        const res: TrainResult = await trainNetwork(inputs.train, fixed === undefined ? inputs.validation : null, {
+          ...params,
           ...(fixed === undefined ? {} : { maxEpochs: fixed }),
           seed: s,
         });
         trained.set(key, {
           weights: res.weights,
+          ...(inputs.transform ? { transform: inputs.transform } : {}),
           bestEpoch: res.bestEpoch,
           epochsRun: res.history.length,
           validationMacroAuc: res.bestValidationMacroAuc,
@@ -140,7 +173,7 @@ export function recipeLogits(
     const members = partMembers(part, trained, seed);
     const shift = logitShift(shiftY.y, shiftY.rows, part.params);
     for (const mem of members) {
-      const z = logitsOf(mem.weights, x, rows);
+      const z = logitsOf(mem.weights, mem.transform ? applyQuantileTransform(mem.transform, x, rows) : x, rows);
       const w = part.weight / members.length;
       for (let i = 0; i < z.length; i++)
         out[i] = (out[i] as number) + w * ((z[i] as number) + (shift[i % K] as number));
@@ -154,6 +187,77 @@ export function matricesOf(songs: readonly Song[], scaler: Scaler): TrainData & 
   return { raw, x: applyScaler(raw, scaler), y: labelMatrix(songs), rows: songs.length };
 }
 
+/** Grid step of the stack's weights on the simplex. */
+const STACK_STEP = 0.1;
+
+function simplexGrid(n: number, steps: number): number[][] {
+  if (n === 1) return [[steps]];
+  const out: number[][] = [];
+  for (let i = 0; i <= steps; i++) for (const rest of simplexGrid(n - 1, steps - i)) out.push([i, ...rest]);
+  return out;
+}
+
+/**
+ * The stack's weights: the point of the simplex grid (step 0.1) with the best macro AUC + top-5 hit of
+ * Σ w_i · logits_i on held-out songs; ties keep the earlier point (more weight on the first recipe).
+ */
+export function fitStackWeights(logits: readonly Float32Array[], y: Float32Array, rows: number): number[] {
+  const steps = Math.round(1 / STACK_STEP);
+  let best: number[] = logits.map((_, i) => (i === 0 ? 1 : 0));
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (const point of simplexGrid(logits.length, steps)) {
+    const w = point.map((v) => v / steps);
+    const z = new Float32Array(rows * K);
+    w.forEach((wi, i) => {
+      if (wi === 0) return;
+      const l = logits[i] as Float32Array;
+      for (let j = 0; j < z.length; j++) z[j] = (z[j] as number) + wi * (l[j] as number);
+    });
+    const m = computeMetrics(z, y, rows, K);
+    const score = m.macroAuc + m.top5Hit;
+    if (score > bestScore + 1e-12) {
+      bestScore = score;
+      best = w;
+    }
+  }
+  return best;
+}
+
+/** The recipes a stack reads, in order (every name must be a recipe without a stack of its own). */
+function stackBases(stack: Recipe, recipes: readonly Recipe[]): Recipe[] {
+  return (stack.stackOf ?? []).map((n) => {
+    const r = recipes.find((x) => x.name === n);
+    if (!r || r.stackOf) throw new Error(`stack ${stack.name} needs a plain candidate named ${n}`);
+    return r;
+  });
+}
+
+/** A stack with fixed weights, as the weighted sum of its recipes' parts (what is refit and exported). */
+export function resolveStack(stack: Recipe, recipes: readonly Recipe[], weights: readonly number[]): Recipe {
+  const bases = stackBases(stack, recipes);
+  const { stackOf: _s, ...rest } = stack;
+  return {
+    ...rest,
+    description: `${stack.description}; weights ${bases.map((b, i) => `${b.name} ${(weights[i] ?? 0).toFixed(1)}`).join(', ')}`,
+    parts: bases.flatMap((b, i) => b.parts.map((p) => ({ ...p, weight: p.weight * (weights[i] ?? 0) }))),
+  };
+}
+
+/** A stack recipe over `names`: its parts are theirs (weights fitted later). */
+export function stackRecipe(
+  name: string,
+  description: string,
+  names: readonly string[],
+  recipes: readonly Recipe[],
+): Recipe {
+  const parts = names.flatMap((n) => {
+    const r = recipes.find((x) => x.name === n);
+    if (!r) throw new Error(`no candidate named ${n} to stack`);
+    return r.parts;
+  });
+  return { name, description, parts, stackOf: [...names] };
+}
+
 /** The fold trainer cross-validation calls: every recipe's scores on the fold's test songs. */
 export function fitFold(recipes: readonly Recipe[], seed: number): (fold: CvFold) => Promise<FoldFit> {
   return async (fold) => {
@@ -164,11 +268,22 @@ export function fitFold(recipes: readonly Recipe[], seed: number): (fold: CvFold
     const trained = await trainRecipes(recipes, train, val, seed);
     const scores: Record<string, Float32Array> = {};
     const epochs: Record<string, number[]> = {};
+    const stackWeights: Record<string, number[]> = {};
     for (const r of recipes) {
-      scores[r.name] = recipeLogits(r, trained, seed, train, test.x, test.rows);
       epochs[r.name] = r.parts.flatMap((p) => partMembers(p, trained, seed).map((m) => m.bestEpoch));
+      if (r.stackOf) {
+        // Weights fitted on the fold's inner validation songs, then applied to its test songs.
+        const bases = stackBases(r, recipes);
+        const w = fitStackWeights(
+          bases.map((b) => recipeLogits(b, trained, seed, train, val.x, val.rows)),
+          val.y,
+          val.rows,
+        );
+        stackWeights[r.name] = w;
+        scores[r.name] = recipeLogits(resolveStack(r, recipes, w), trained, seed, train, test.x, test.rows);
+      } else scores[r.name] = recipeLogits(r, trained, seed, train, test.x, test.rows);
     }
-    return { scores, epochs };
+    return { scores, epochs, ...(Object.keys(stackWeights).length > 0 ? { stackWeights } : {}) };
   };
 }
 
@@ -311,7 +426,10 @@ export function foldWeighted(members: readonly { weights: DenseWeights; weight: 
 export function foldRecipe(recipe: Recipe, trained: ReadonlyMap<string, TrainedMember>, seed: number): DenseWeights {
   return foldWeighted(
     recipe.parts.flatMap((part) =>
-      partMembers(part, trained, seed).map((m) => ({ weights: m.weights, weight: part.weight / part.params.members })),
+      partMembers(part, trained, seed).map((m) => ({
+        weights: m.transform ? prependTransform(m.transform, m.weights) : m.weights,
+        weight: part.weight / part.params.members,
+      })),
     ),
   );
 }
@@ -336,6 +454,8 @@ export function recipeParameters(recipe: Recipe): number {
       n += prev * u + u;
       prev = u;
     }
+    // A quantile transform: a knot and a slope per knot and feature.
+    if (part.params.inputTransform === 'quantile') n += 2 * QUANTILE_KNOTS * IN;
     return a + n * part.params.members;
   }, 0);
 }
@@ -350,7 +470,9 @@ export const LOW_RANK = 8;
 /**
  * The candidates every run cross-validates: the configured network, the same with more members, logistic
  * regression, their blend (the network ranks across countries better, logistic often within a country), and a
- * low-rank multi-task model (one linear bottleneck shared by all countries, trained with the network's loss).
+ * low-rank multi-task model (one linear bottleneck shared by all countries, trained with the network's loss),
+ * the network and logistic regression on quantile-transformed inputs, and two learned stacks (weights fitted on
+ * held-out scores, not fixed).
  */
 export function defaultRecipes(model: PartParams, logistic: PartParams, moreMembers = 5): Recipe[] {
   const recipes: Recipe[] = [
@@ -386,6 +508,32 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
       parts: [{ params: { ...model, members: moreMembers }, weight: 1 }],
     });
   }
+  recipes.push(
+    {
+      name: 'network-quantile',
+      description: `the configured network on quantile-transformed inputs (monotone, fitted on the training songs)`,
+      parts: [{ params: { ...model, inputTransform: 'quantile' }, weight: 1 }],
+    },
+    {
+      name: 'logistic-quantile',
+      description: 'logistic regression on quantile-transformed inputs (a monotone curve per feature)',
+      parts: [{ params: { ...logistic, inputTransform: 'quantile' }, weight: 1 }],
+    },
+  );
+  recipes.push(
+    stackRecipe(
+      'stack',
+      'learned stack of network and logistic (weights fitted on held-out scores)',
+      ['network', 'logistic'],
+      recipes,
+    ),
+    stackRecipe(
+      'stack-4',
+      'learned stack of network, logistic, network-quantile and logistic-quantile',
+      ['network', 'logistic', 'network-quantile', 'logistic-quantile'],
+      recipes,
+    ),
+  );
   return recipes;
 }
 

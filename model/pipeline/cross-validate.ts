@@ -51,6 +51,8 @@ export interface FoldRecord {
   readonly scores: Record<string, FoldScore>;
   /** Best epoch of every trained network per candidate (what the refit on all songs trains for). */
   readonly epochs: Record<string, number[]>;
+  /** A learned stack's weights in this fold (fitted on its inner validation songs). */
+  readonly stackWeights?: Record<string, number[]>;
 }
 
 export interface CvInterval {
@@ -185,6 +187,7 @@ export interface FoldFit {
   /** Scores on the fold's test songs (rows × 72), per candidate; any monotone scale (logits are fine). */
   readonly scores: Record<string, Float32Array>;
   readonly epochs: Record<string, number[]>;
+  readonly stackWeights?: Record<string, number[]>;
 }
 
 export interface CvRun {
@@ -232,6 +235,7 @@ export async function crossValidate(
       testSongs: f.test.length,
       scores,
       epochs: r.epochs,
+      ...(r.stackWeights ? { stackWeights: r.stackWeights } : {}),
     });
     onFold?.(records.length, folds.length);
   }

@@ -5,8 +5,11 @@
  * catalogue per backend, ONNX Runtime Web (wasm, same weights) as the peer on
  * one thread (same page) and on as many threads as our kernel uses (a page of
  * its own: ORT sets its thread count once per page), numpy single-thread as
- * the native floor, and the size of the shipped JS and of the precache.
- * Run: npx tsx test/bench/web.ts (after npm run build:web).
+ * the native floor, the structured kernels against the every-row layout (in
+ * Node and in Chromium, with MACs per song and parity against the pipeline's
+ * outputs), and the size of the shipped JS and of the precache.
+ * Run: npx tsx test/bench/web.ts (after npm run build:web); `--structured-only`
+ * runs just the structured-kernel rows.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -14,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import { FEATURE_NAMES, toVector } from '../../model/contract/features.ts';
@@ -166,6 +170,111 @@ async function structuredKernelRows(w: DenseWeights, x: Float32Array, songs: num
   };
 }
 
+/** The runtime's SIMD dense model as one ES module the page can import (the same source the worker bundles). */
+async function writeBrowserKernel(dir: string): Promise<void> {
+  const out = await build({
+    entryPoints: [join(ROOT, 'model/runtime/dense-simd.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+  });
+  writeFileSync(join(dir, 'dense-simd.js'), out.outputFiles[0]!.contents);
+  writeFileSync(join(dir, 'dense-kernel.wasm'), await compileDenseKernel());
+  writeFileSync(join(dir, 'blank.html'), '<!doctype html><title>structured kernels</title>');
+}
+
+/**
+ * The structured export's effect in Chromium: the same SIMD kernel the app's worker runs, on the page's main
+ * thread, the catalogue with every panel over all its rows (the block-diagonal zeros included, as before) and
+ * over only the rows with weights, interleaved over 7 rounds. Parity against the pipeline's outputs: the
+ * manifest's parity rows (the exported model's outputs the pipeline recorded) and the float64 reference forward
+ * pass of the same weights on every 97th catalogue song.
+ */
+async function browserStructuredRows(
+  page: Page,
+  w: DenseWeights,
+  x: Float32Array,
+  songs: number,
+  manifestParity: { inputs: number[][]; outputs: number[][] },
+) {
+  const res = await page.evaluate(
+    async ({ layers, inputSize, outputSize, xs, n, parityIn }) => {
+      const m = await import('/bench/dense-simd.js' as string);
+      const kernel = await WebAssembly.compile(await (await fetch('/bench/dense-kernel.wasm')).arrayBuffer());
+      const weights = {
+        inputSize,
+        outputSize,
+        layers: layers.map((l: { kernel: number[]; bias: number[] }) => ({
+          ...l,
+          kernel: Float32Array.from(l.kernel),
+          bias: Float32Array.from(l.bias),
+        })),
+      };
+      const structured = await m.createSimdDenseModel(weights, kernel);
+      const everyRow = await m.createSimdDenseModel(weights, kernel, { structured: false });
+      const x = Float32Array.from(xs);
+      structured.predictSync(x.subarray(0, 64 * inputSize), 64);
+      everyRow.predictSync(x.subarray(0, 64 * inputSize), 64);
+      const before: number[] = [];
+      const after: number[] = [];
+      let parity = 0;
+      for (let round = 0; round < 7; round++) {
+        let t0 = performance.now();
+        const b = everyRow.predictSync(x, n) as Float32Array;
+        before.push(performance.now() - t0);
+        t0 = performance.now();
+        const a = structured.predictSync(x, n) as Float32Array;
+        after.push(performance.now() - t0);
+        for (let i = 0; i < a.length; i++) parity = Math.max(parity, Math.abs(a[i]! - b[i]!));
+      }
+      const last = structured.predictSync(x, n) as Float32Array;
+      const sampled: number[] = [];
+      for (let r = 0; r < n; r += 97) sampled.push(...last.subarray(r * outputSize, (r + 1) * outputSize));
+      const manifestOut = structured.predictSync(Float32Array.from(parityIn.flat()), parityIn.length) as Float32Array;
+      return { before, after, parity, sampled, manifestOut: Array.from(manifestOut), agent: navigator.userAgent };
+    },
+    {
+      layers: w.layers.map((l) => ({ ...l, kernel: Array.from(l.kernel), bias: Array.from(l.bias) })),
+      inputSize: w.inputSize,
+      outputSize: w.outputSize,
+      xs: Array.from(x),
+      n: songs,
+      parityIn: manifestParity.inputs,
+    },
+  );
+  let vsReference = 0;
+  let k = 0;
+  for (let r = 0; r < songs; r += 97, k++) {
+    const ref = predictReference(w, x.subarray(r * 13, (r + 1) * 13));
+    for (let j = 0; j < w.outputSize; j++)
+      vsReference = Math.max(vsReference, Math.abs(res.sampled[k * w.outputSize + j]! - ref[j]!));
+  }
+  let vsManifest = 0;
+  manifestParity.outputs.forEach((row, r) => {
+    row.forEach((v, j) => {
+      vsManifest = Math.max(vsManifest, Math.abs(res.manifestOut[r * w.outputSize + j]! - v));
+    });
+  });
+  const ok = res.parity <= 1e-5 && vsReference <= 1e-5 && vsManifest <= 1e-5;
+  const macs = macsPerSong(w);
+  return {
+    rows: [
+      [
+        `catalogue ${songs} songs, simd (1 thread) in Chromium: structured (${macs.structured.toLocaleString('en-US')} MACs/song) vs every row (${macs.dense.toLocaleString('en-US')}), median of 7 rounds`,
+        ms(median(res.after)),
+        `every row ${ms(median(res.before))}`,
+        median(res.after.map((a, i) => a / res.before[i]!)).toFixed(2),
+        `parity ≤ 1e-5 ${ok ? 'OK' : 'MISS'}`,
+      ],
+    ] as [string, string, string, string, string][],
+    note: `structured kernels in Chromium: max |Δ| vs every-row layout ${res.parity.toExponential(2)}, vs the manifest's ${manifestParity.inputs.length} parity rows (the pipeline's outputs) ${vsManifest.toExponential(2)}, vs float64 reference (every 97th song) ${vsReference.toExponential(2)}; rounds (every row / structured, ms): ${res.before.map((b, i) => `${b.toFixed(0)}/${res.after[i]!.toFixed(0)}`).join(', ')}`,
+  };
+}
+
+/** `--structured-only`: only the structured-kernel rows (Node and Chromium), not the whole web benchmark. */
+const structuredOnly = process.argv.includes('--structured-only');
+
 async function main(): Promise<void> {
   const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
   if (!parsed.ok) throw new Error(parsed.message);
@@ -183,6 +292,12 @@ async function main(): Promise<void> {
   if (!dense.ok) throw new Error(dense.message);
   const structuredRows = await structuredKernelRows(dense.value, x, songs.length);
   const tmp = mkdtempSync(join(tmpdir(), 'jukebox-bench-'));
+  await writeBrowserKernel(tmp);
+  const manifestParity = (
+    JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as {
+      parity: { inputs: number[][]; outputs: number[][] };
+    }
+  ).parity;
   writeFileSync(join(tmp, 'model.onnx'), denseToOnnx(dense.value));
   writeFileSync(
     join(tmp, 'ort.html'),
@@ -218,6 +333,23 @@ async function main(): Promise<void> {
   const page = await context.newPage();
   page.setDefaultTimeout(120_000);
   try {
+    // The structured kernels in the browser first, on a blank page of their own (no app, no service worker yet).
+    const blank = await context.newPage();
+    blank.setDefaultTimeout(300_000);
+    await blank.goto(`${server.url}/bench/blank.html`);
+    const browserRows = await browserStructuredRows(blank, dense.value, x, songs.length, manifestParity);
+    await blank.close();
+    if (structuredOnly) {
+      const rows = [...structuredRows.rows, ...browserRows.rows];
+      console.log(`\nstructured kernels — ${new Date().toISOString()}, Node + Chromium headless, 2 shared cores`);
+      for (const r of rows) console.log(r.join(' │ '));
+      for (const [metric, ours, peer, ratio, target] of rows)
+        emitResult({ bench: 'web', metric, ours, peer, ratio, target: target || '—' });
+      console.log(structuredRows.note);
+      console.log(browserRows.note);
+      numpy.close();
+      return;
+    }
     await page.goto(server.url);
     await waitReady(page);
     // Let the once-per-device backend benchmark finish and the service worker take control.
@@ -651,6 +783,7 @@ async function main(): Promise<void> {
       ],
       ['catalogue, webgpu', 'not measured (no GPU lent)', '—', '—', ''],
       ...structuredRows.rows,
+      ...browserRows.rows,
       [
         'shipped JS, gzip (page / worker + backends / total)',
         `${kb(sz.mainGz)} / ${kb(sz.workerGz)} / ${kb(sz.totalGz)}`,
@@ -679,7 +812,7 @@ async function main(): Promise<void> {
       `warm single: a different song each click (two in turn, edited 20 ms before the click, so the form has already had them computed in the background), ${warm.click.length} clicks after 20 warm-up, idle between clicks; in all ${warm.checked} the list, bars and map showed the final result when the MutationObserver fired. "Predict again" computes on the click: nothing was computed ahead for it`,
     );
     console.log(
-      `parity: ORT Web vs ours (${cat.oursBackend}) max |Δ| = ${cat.parity.toExponential(2)}; numpy vs ours (first 50 songs) max |Δ| = ${numpyParity.toExponential(2)}; ${structuredRows.note}`,
+      `parity: ORT Web vs ours (${cat.oursBackend}) max |Δ| = ${cat.parity.toExponential(2)}; numpy vs ours (first 50 songs) max |Δ| = ${numpyParity.toExponential(2)}; ${structuredRows.note}; ${browserRows.note}`,
     );
     console.log(
       `catalogue rounds (ours routed / simd / simd-threads / tfjs wasm / ORT 1 / ORT ${threads} / numpy, ms): ${rounds.map((r) => [r.ours, r.simd, r.threads, r.tfjs, r.ort, r.ortN, r.numpy].map((v) => v.toFixed(0)).join('/')).join(', ')}; each ratio is the median of the per-round ratios`,

@@ -70,8 +70,26 @@ describe('runPipeline with cross-validation', () => {
     if (!record || !cv) return;
     expect(cv.folds).toHaveLength(4);
     expect(cv.folds.reduce((a, f) => a + f.testSongs, 0)).toBe(cv.songs);
-    const names = ['network', 'logistic', 'blend', 'low-rank', 'network-regularised', 'network-3'];
+    const names = [
+      'network',
+      'logistic',
+      'blend',
+      'low-rank',
+      'network-regularised',
+      'network-3',
+      'network-quantile',
+      'logistic-quantile',
+      'stack',
+      'stack-4',
+    ];
     for (const f of cv.folds) expect(Object.keys(f.scores).sort()).toEqual([...names].sort());
+    // The stacks' weights are learned per fold (on its inner validation songs), each a point of the simplex.
+    for (const f of cv.folds)
+      for (const n of ['stack', 'stack-4']) {
+        const w = f.stackWeights?.[n] ?? [];
+        expect(w).toHaveLength(n === 'stack' ? 2 : 4);
+        expect(w.reduce((a, v) => a + v, 0)).toBeCloseTo(1, 6);
+      }
     // The gate's decision, recomputed from the run record alone.
     const again = runCvGate({
       candidate: cv.selection.chosen,
