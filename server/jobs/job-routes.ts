@@ -4,33 +4,14 @@
  * candidate → canary → promoted or rolled back (from jobs, alerts and the
  * registry's audit log).
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
-import { safeText } from '../../model/contract/index.ts';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { type ChainOutcome, type ChainStep, ENDPOINTS, type RetrainChain } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
-import { type AuthEnv, requireRole } from '../http/auth.ts';
+import type { AuthEnv } from '../http/auth.ts';
+import { endpointMounter } from '../http/endpoint-routes.ts';
 import { ApiError } from '../http/errors.ts';
-import { readBody } from '../http/json-body.ts';
 import type { AuditEntry } from '../registry/audit.ts';
 import type { JobRunner, JobView } from './job-runner.ts';
-
-export const StartSchema = z.strictObject({ reason: safeText(200).optional() });
-export const SettingsSchema = z.strictObject({ autoOnAlert: z.boolean() });
-
-export type ChainOutcome = 'running' | 'failed' | 'no-candidate' | 'candidate' | 'canary' | 'promoted' | 'rolled-back';
-
-export interface ChainStep {
-  step: 'alert' | 'run' | 'candidate' | 'canary' | 'promoted' | 'rolled-back' | 'archived';
-  at: string | null;
-  actor: string | null;
-  summary: string;
-}
-
-export interface RetrainChain {
-  job: JobView;
-  outcome: ChainOutcome;
-  steps: ChainStep[];
-}
 
 /** What happened to a job's candidate, in time order, from the audit entries that name it. */
 export function buildChain(
@@ -93,33 +74,30 @@ export function buildChain(
 }
 
 export function jobRoutes(deps: Deps & { jobs: JobRunner }) {
-  const app = new Hono<AuthEnv>();
-  const admin = requireRole(deps, 'admin');
+  const app = new OpenAPIHono<AuthEnv>();
+  const on = endpointMounter(app, deps);
   const jobs = deps.jobs;
 
-  app.get('/jobs', admin, async (c) => c.json({ jobs: await jobs.list(), settings: await jobs.settings() }));
+  on(ENDPOINTS.listJobs, {}, async () => ({ json: { jobs: await jobs.list(), settings: await jobs.settings() } }));
 
-  app.post('/jobs', admin, async (c) => {
-    const empty = c.req.raw.body === null || c.req.header('content-length') === '0';
-    const body = empty ? {} : await readBody(c, StartSchema);
+  on(ENDPOINTS.startJob, {}, async (c, { body }) => {
     const actor = c.get('principal').subject;
     const job = await jobs.start({ trigger: 'manual', actor, ...(body.reason ? { reason: body.reason } : {}) });
-    return c.json(job, 202);
+    return { json: job };
   });
 
-  app.get('/jobs/:id', admin, async (c) => {
-    const j = await jobs.get(c.req.param('id'));
-    if (!j) throw new ApiError('not-found', { job: c.req.param('id') });
-    return c.json(j);
+  on(ENDPOINTS.getJob, {}, async (_c, { params }) => {
+    const j = await jobs.get(params.id);
+    if (!j) throw new ApiError('not-found', { job: params.id });
+    return { json: j };
   });
 
-  app.get('/settings/retrain', admin, async (c) => c.json(await jobs.settings()));
-  app.put('/settings/retrain', admin, async (c) => {
-    const body = await readBody(c, SettingsSchema);
-    return c.json(await jobs.setAutoOnAlert(body.autoOnAlert, c.get('principal').subject));
-  });
+  on(ENDPOINTS.retrainSettings, {}, async () => ({ json: await jobs.settings() }));
+  on(ENDPOINTS.setRetrainSettings, {}, async (c, { body }) => ({
+    json: await jobs.setAutoOnAlert(body.autoOnAlert, c.get('principal').subject),
+  }));
 
-  app.get('/retraining/chains', admin, async (c) => {
+  on(ENDPOINTS.retrainChains, {}, async () => {
     const list = await jobs.list(20);
     const alertIds = list.map((j) => j.alertId).filter((a): a is string => a !== null);
     const alerts = alertIds.length
@@ -131,10 +109,12 @@ export function jobRoutes(deps: Deps & { jobs: JobRunner }) {
       : [];
     const byId = new Map(alerts.map((a) => [a.id, { openedAt: a.opened_at, message: a.message }]));
     const audit = await deps.registry.auditLog(5000);
-    return c.json({
-      settings: await jobs.settings(),
-      chains: list.map((j) => buildChain(j, j.alertId ? (byId.get(j.alertId) ?? null) : null, audit)),
-    });
+    return {
+      json: {
+        settings: await jobs.settings(),
+        chains: list.map((j) => buildChain(j, j.alertId ? (byId.get(j.alertId) ?? null) : null, audit)),
+      },
+    };
   });
 
   return app;

@@ -5,12 +5,12 @@
  * at most DEVICE_EVENTS_PER_DEVICE events (its oldest go first) and events older than the retention are dropped.
  * A retried report is stored once (device id + the device's event id). Admins list them here.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { uuidv7 } from 'uuidv7';
-import { DeviceEventBatchSchema } from '../../model/contract/index.ts';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
-import { type AuthEnv, requireRole } from '../http/auth.ts';
-import { readBody } from '../http/json-body.ts';
+import type { AuthEnv } from '../http/auth.ts';
+import { endpointMounter } from '../http/endpoint-routes.ts';
 import { limitBody } from '../http/limits.ts';
 
 /** The newest events kept per device: enough for months of updates, too few for one device to fill the table. */
@@ -19,14 +19,12 @@ export const DEVICE_EVENTS_PER_DEVICE = 1000;
 export const DEVICE_EVENTS_RETENTION_DAYS = 90;
 
 export function deviceEventRoutes(deps: Deps) {
-  const app = new Hono<AuthEnv>();
-  const device = requireRole(deps, 'device');
-  const admin = requireRole(deps, 'admin');
+  const app = new OpenAPIHono<AuthEnv>();
+  const on = endpointMounter(app, deps);
   const db = deps.store.db;
   let lastRetention = 0;
 
-  app.post('/devices/me/events', device, limitBody(64 * 1024), async (c) => {
-    const body = await readBody(c, DeviceEventBatchSchema, 'events');
+  on(ENDPOINTS.reportDeviceEvents, { middleware: [limitBody(64 * 1024)] }, async (c, { body }) => {
     const deviceId = c.get('principal').subject;
     const receivedAt = new Date().toISOString();
     await db.transaction().execute(async (tx) => {
@@ -64,27 +62,29 @@ export function deviceEventRoutes(deps: Deps) {
       const before = new Date(Date.now() - DEVICE_EVENTS_RETENTION_DAYS * 86_400_000).toISOString();
       await db.deleteFrom('device_events').where('received_at', '<', before).execute();
     }
-    return c.json({ stored: body.events.map((e) => e.id) });
+    return { json: { stored: body.events.map((e) => e.id) } };
   });
 
   /** Newest first by receipt; `deviceId` filters to one device. */
-  app.get('/admin/device-events', admin, async (c) => {
-    const deviceId = c.req.query('deviceId');
+  on(ENDPOINTS.listDeviceEvents, {}, async (_c, { query }) => {
+    const deviceId = query.deviceId;
     let q = db.selectFrom('device_events').selectAll().orderBy('id', 'desc').limit(500);
     if (deviceId) q = q.where('device_id', '=', deviceId);
     const rows = await q.execute();
-    return c.json({
-      events: rows.map((r) => ({
-        id: r.event_id,
-        at: r.at,
-        receivedAt: r.received_at,
-        deviceId: r.device_id,
-        kind: r.kind,
-        version: r.version,
-        ...(r.code !== null ? { code: r.code } : {}),
-        ...(r.message !== null ? { message: r.message } : {}),
-      })),
-    });
+    return {
+      json: {
+        events: rows.map((r) => ({
+          id: r.event_id,
+          at: r.at,
+          receivedAt: r.received_at,
+          deviceId: r.device_id,
+          kind: r.kind,
+          version: r.version,
+          ...(r.code !== null ? { code: r.code } : {}),
+          ...(r.message !== null ? { message: r.message } : {}),
+        })),
+      },
+    };
   });
 
   return app;

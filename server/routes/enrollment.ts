@@ -4,22 +4,21 @@
  * devices; a device reads only its own record.
  */
 import { randomBytes } from 'node:crypto';
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import {
-  DeviceIdSchema,
+  ENDPOINTS,
   ENROLLMENT_CODE_ALPHABET,
   ENROLLMENT_CODE_LENGTH,
-  EnrollRequestSchema,
   normalizeEnrollmentCode,
 } from '../../model/contract/index.ts';
 import { RateLimiter } from '../auth/rate-limit.ts';
 import { hashToken } from '../auth/tokens.ts';
 import type { Deps } from '../deps.ts';
-import { type AuthEnv, requireRole } from '../http/auth.ts';
+import type { AuthEnv } from '../http/auth.ts';
 import { clientAddress } from '../http/client-address.ts';
+import { endpointMounter } from '../http/endpoint-routes.ts';
 import { ApiError } from '../http/errors.ts';
-import { readBody } from '../http/json-body.ts';
 import { recordAudit } from '../registry/audit.ts';
 import type { DevicesTable } from '../store/schema.ts';
 
@@ -29,19 +28,6 @@ export function enrollmentCode(): string {
   for (let i = 0; i < ENROLLMENT_CODE_LENGTH; i++) s += ENROLLMENT_CODE_ALPHABET[(b[i] as number) % 32];
   return normalizeEnrollmentCode(s);
 }
-
-export const CreateCodeSchema = z.strictObject({
-  expiresInHours: z
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 30)
-    .default(72),
-  /** A re-enrollment code for this existing device (a new install of it, a lost token). */
-  deviceId: DeviceIdSchema.optional(),
-  /** With deviceId: the device replaces its pinned label key with the server's (shown on the device). */
-  resetKey: z.boolean().optional(),
-});
 
 function deviceView(d: DevicesTable, now: number) {
   const enrolled = Date.parse(d.enrolled_at);
@@ -64,16 +50,13 @@ function deviceView(d: DevicesTable, now: number) {
 }
 
 export function enrollmentRoutes(deps: Deps) {
-  const app = new Hono<AuthEnv>();
-  const admin = requireRole(deps, 'admin');
-  const device = requireRole(deps, 'device', 'admin');
+  const app = new OpenAPIHono<AuthEnv>();
+  const on = endpointMounter(app, deps);
   const db = deps.store.db;
 
-  app.post('/admin/enrollment-codes', admin, async (c) => {
-    const empty = c.req.raw.body === null || c.req.header('content-length') === '0';
-    const body = empty ? { expiresInHours: 72 } : await readBody(c, CreateCodeSchema);
-    const forDevice = 'deviceId' in body ? (body.deviceId ?? null) : null;
-    const resetKey = 'resetKey' in body && body.resetKey === true;
+  on(ENDPOINTS.createEnrollmentCode, {}, async (c, { body }) => {
+    const forDevice = body.deviceId ?? null;
+    const resetKey = body.resetKey === true;
     if (resetKey && !forDevice) throw new ApiError('invalid-value', { problem: 'resetKey needs a deviceId' });
     if (forDevice) {
       const d = await db.selectFrom('devices').select('revoked_at').where('id', '=', forDevice).executeTakeFirst();
@@ -100,7 +83,7 @@ export function enrollmentRoutes(deps: Deps) {
       expiresAt,
       ...(forDevice ? { deviceId: forDevice, resetKey } : {}),
     });
-    return c.json({ code, expiresAt, ...(forDevice ? { deviceId: forDevice, resetKey } : {}) }, 201);
+    return { json: { code, expiresAt, ...(forDevice ? { deviceId: forDevice, resetKey } : {}) } };
   });
 
   /**
@@ -109,13 +92,15 @@ export function enrollmentRoutes(deps: Deps) {
    * does not spend the code.
    */
   const guesses = new RateLimiter(30);
-  app.post('/enroll', async (c) => {
+  const limitGuesses: MiddlewareHandler<AuthEnv> = async (c, next) => {
     const wait = guesses.hit(clientAddress(c, deps.config.trustProxy));
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       throw new ApiError('rate-limited', { retryAfterSeconds: wait });
     }
-    const body = await readBody(c, EnrollRequestSchema);
+    await next();
+  };
+  on(ENDPOINTS.enroll, { middleware: [limitGuesses] }, async (_c, { body }) => {
     const now = new Date().toISOString();
     const hash = hashToken(normalizeEnrollmentCode(body.code));
     const code = await db
@@ -185,32 +170,31 @@ export function enrollmentRoutes(deps: Deps) {
       ...(keyReset ? { keyReset: true } : {}),
     });
     await recordAudit(db, 'server', 'device-token-issue', { deviceId: body.deviceId, replacedTokens: replaced });
-    return c.json(
-      {
+    return {
+      json: {
         deviceId: body.deviceId,
         token,
-        ...(deps.publicKey ? { publicKey: deps.publicKey } : {}),
+        ...(deps.publicKey ? { publicKey: { ...deps.publicKey } as Record<string, unknown> } : {}),
         ...(keyReset ? { keyReset } : {}),
       },
-      201,
-    );
+    };
   });
 
-  app.get('/devices/me', device, async (c) => {
+  on(ENDPOINTS.ownDevice, {}, async (c) => {
     const p = c.get('principal');
     const d = await db.selectFrom('devices').selectAll().where('id', '=', p.subject).executeTakeFirst();
     if (!d) throw new ApiError('not-found', { deviceId: p.subject });
-    return c.json(deviceView(d, Date.now()));
+    return { json: deviceView(d, Date.now()) };
   });
 
-  app.get('/admin/devices', admin, async (c) => {
+  on(ENDPOINTS.listDevices, {}, async () => {
     const rows = await db.selectFrom('devices').selectAll().orderBy('last_seen_at', 'desc').execute();
     const now = Date.now();
-    return c.json({ devices: rows.map((d) => deviceView(d, now)) });
+    return { json: { devices: rows.map((d) => deviceView(d, now)) } };
   });
 
-  app.post('/admin/devices/:id/revoke', admin, async (c) => {
-    const id = c.req.param('id');
+  on(ENDPOINTS.revokeDevice, {}, async (c, { params }) => {
+    const id = params.id;
     const r = await db
       .updateTable('devices')
       .set({ revoked_at: new Date().toISOString() })
@@ -220,12 +204,12 @@ export function enrollmentRoutes(deps: Deps) {
     if (!r) throw new ApiError('not-found', { deviceId: id });
     const tokens = await deps.tokens.revokeSubject('device', id);
     await recordAudit(db, c.get('principal').subject, 'revoke-device', { deviceId: id, tokens });
-    return c.json({ deviceId: id, revokedTokens: tokens });
+    return { json: { deviceId: id, revokedTokens: tokens } };
   });
 
   /** Lifts a revocation (audited). The device gets no token: it enrolls again with a code issued for it. */
-  app.post('/admin/devices/:id/restore', admin, async (c) => {
-    const id = c.req.param('id');
+  on(ENDPOINTS.restoreDevice, {}, async (c, { params }) => {
+    const id = params.id;
     const r = await db
       .updateTable('devices')
       .set({ revoked_at: null })
@@ -239,7 +223,7 @@ export function enrollmentRoutes(deps: Deps) {
       throw new ApiError('conflict', { deviceId: id, problem: 'the device is not revoked' });
     }
     await recordAudit(db, c.get('principal').subject, 'restore-device', { deviceId: id });
-    return c.json({ deviceId: id, restored: true });
+    return { json: { deviceId: id, restored: true as const } };
   });
 
   return app;

@@ -13,6 +13,7 @@ import { createApp } from '../app.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { createServices } from '../services.ts';
+import { checkResponse } from './contract-check.ts';
 import { type FixtureModel, fixtureModel, publishBody } from './fixtures.ts';
 
 export interface TestServer {
@@ -91,11 +92,10 @@ export async function createTestServer(
       body = JSON.stringify(init.json);
       headers['content-type'] ??= 'application/json';
     }
-    return app.request(path, {
-      method: init.method ?? (body !== undefined ? 'POST' : 'GET'),
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    });
+    const method = init.method ?? (body !== undefined ? 'POST' : 'GET');
+    const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+    await checkResponse(method, path, res);
+    return res;
   };
   return {
     app,
