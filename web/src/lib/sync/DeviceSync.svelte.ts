@@ -12,6 +12,7 @@
  * triggers cover the tab being reopened days later.
  */
 
+import { type ApiClient, apiClient } from '../../../../model/client/api-client.ts';
 import { MAX_LOGS_PER_BATCH } from '../../../../model/contract/api.ts';
 import { describeError } from '../../../../model/contract/errors.ts';
 import type { Outcome } from '../../../../model/contract/outcome.ts';
@@ -97,6 +98,7 @@ export class DeviceSync {
 
   constructor(options: DeviceSyncOptions = {}) {
     this.#o = options;
+    this.api = apiClient(options.baseUrl ?? '', () => this.#token);
   }
 
   get phase(): SyncPhase {
@@ -116,10 +118,8 @@ export class DeviceSync {
     return this.logs.rejected + this.outcomes.rejected;
   }
 
-  /** The Authorization header for API calls, when enrolled. */
-  authHeaders(): Record<string, string> {
-    return this.#token ? { authorization: `Bearer ${this.#token}` } : {};
-  }
+  /** The API client for this device's server, with its current token (read at every call). */
+  readonly api: ApiClient;
 
   async start(store: DeviceStore, deviceId: string): Promise<void> {
     this.#store = store;
@@ -134,7 +134,7 @@ export class DeviceSync {
     if (retention.ok && retention.value) this.retention = { ...DEFAULT_RETENTION, ...retention.value };
     this.#engine = new SyncEngine({
       outboxes: [logOutbox(store), outcomeOutbox(store)],
-      post: httpPost({ baseUrl: this.#o.baseUrl, token: () => this.#token }),
+      post: httpPost({ client: this.api }),
       backoff: this.#o.backoff ?? DEFAULT_BACKOFF,
       // The contract's most per request: a whole-catalogue batch (14,000 logs) is 15 requests.
       batchSize: this.#o.batchSize ?? MAX_LOGS_PER_BATCH,
