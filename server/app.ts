@@ -8,9 +8,10 @@ import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { ENDPOINTS } from '../model/contract/index.ts';
 import type { Deps } from './deps.ts';
+import { DomainError } from './domain-error.ts';
 import type { AuthEnv } from './http/auth.ts';
 import { API_PREFIX, endpointMounter } from './http/endpoint-routes.ts';
-import { ApiError, errorHandler } from './http/errors.ts';
+import { errorHandler } from './http/errors.ts';
 import { defaultBodyLimit } from './http/limits.ts';
 import { staticRoutes } from './http/static.ts';
 import { jobRoutes } from './jobs/job-routes.ts';
@@ -84,12 +85,12 @@ export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string
   api.route('/', monitoringRoutes(deps));
   api.route('/', jobRoutes(deps));
   api.all('*', () => {
-    throw new ApiError('not-found');
+    throw new DomainError('not-found');
   });
   app.route(API_PREFIX, api);
   app.route('/', metricsRoute(deps, opts.metricsText));
   app.all('/api/*', () => {
-    throw new ApiError('not-found');
+    throw new DomainError('not-found');
   });
   app.route('/', staticRoutes(deps.config.webDist));
   app.notFound((c) => c.json({ error: { code: 'not-found', message: 'Nothing exists at this address.' } }, 404));

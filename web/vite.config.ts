@@ -10,7 +10,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { sharedDataFile } from '../model/shared-data.ts';
-import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../server/http/isolation.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../model/contract/isolation.ts';
 import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
 import { denseKernelPlugin } from './build/dense-kernel-plugin.ts';
 import { licenceCollector } from './build/third-party-licences-plugin.ts';

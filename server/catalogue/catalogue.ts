@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
 import { type CatalogueSong, FEATURE_NAMES, type Features, parseFeatures } from '../../model/contract/index.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Store } from '../store/store.ts';
 
 export interface ParsedCatalogue {
@@ -18,12 +18,12 @@ export interface ParsedCatalogue {
 
 /** Catalogue CSV (spotify_id|id, name, artists + the 13 features). Rows with bad features are reported, not kept. */
 export function parseCatalogueCsv(text: string): ParsedCatalogue {
-  if (text.trim() === '') throw new ApiError('file-empty');
+  if (text.trim() === '') throw new DomainError('file-empty');
   const parsed = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: 'greedy' });
   const fields = parsed.meta.fields ?? [];
   const idCol = ['spotify_id', 'id', 'song_id'].find((c) => fields.includes(c));
   const missing = [...(idCol ? [] : ['spotify_id']), ...FEATURE_NAMES.filter((f) => !fields.includes(f))];
-  if (missing.length > 0) throw new ApiError('csv-missing-column', { missing });
+  if (missing.length > 0) throw new DomainError('csv-missing-column', { missing });
   const songs: CatalogueSong[] = [];
   const rejected: ParsedCatalogue['rejected'] = [];
   const seen = new Set<string>();
@@ -43,7 +43,7 @@ export function parseCatalogueCsv(text: string): ParsedCatalogue {
     seen.add(id);
     songs.push({ id, name: row.name ?? '', artists: row.artists ?? '', features: f.value });
   });
-  if (songs.length === 0) throw new ApiError('no-usable-rows', { rejected: rejected.slice(0, 20) }, { status: 400 });
+  if (songs.length === 0) throw new DomainError('no-usable-rows', { rejected: rejected.slice(0, 20) });
   return { songs, rejected };
 }
 

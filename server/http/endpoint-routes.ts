@@ -9,8 +9,8 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { ApiErrorSchema, type Endpoint, type ErrorCode, isErrorCode } from '../../model/contract/index.ts';
+import { DomainError } from '../domain-error.ts';
 import { type AuthEnv, requireRole } from './auth.ts';
-import { ApiError } from './errors.ts';
 import { readBody } from './json-body.ts';
 
 /** Where the table's `/api/v1/…` routes are mounted. */
@@ -67,13 +67,13 @@ export function validationHook(
   const raw = result.target === 'param' ? c.req.param() : c.req.query();
   if (own) {
     const name = field(own);
-    throw new ApiError(own.params?.code as ErrorCode, { [name]: (raw as Record<string, string>)[name] });
+    throw new DomainError(own.params?.code as ErrorCode, { [name]: (raw as Record<string, string>)[name] });
   }
   if (result.target === 'param') {
     const name = field(issues[0] as z.core.$ZodIssue);
-    throw new ApiError('invalid-value', { [name]: (raw as Record<string, string>)[name] });
+    throw new DomainError('invalid-value', { [name]: (raw as Record<string, string>)[name] });
   }
-  throw new ApiError(
+  throw new DomainError(
     'validation-failed',
     issues.slice(0, 50).map((i) => ({ path: i.path.map(String), message: i.message })),
   );

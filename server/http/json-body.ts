@@ -7,12 +7,12 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { ItemError } from '../../model/contract/index.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from '../domain-error.ts';
 
 export function requireJson(c: Context): void {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new ApiError('unsupported-media-type', { expected: 'application/json', got: type || null });
+    throw new DomainError('unsupported-media-type', { expected: 'application/json', got: type || null });
   }
 }
 
@@ -48,14 +48,14 @@ export async function readJsonText(c: Context, opts: { checkDepth?: boolean } = 
   requireJson(c);
   const text = await c.req.text();
   if (opts.checkDepth !== false && jsonDepthExceeds(text))
-    throw new ApiError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
+    throw new DomainError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
   try {
     return JSON.parse(text);
   } catch (cause) {
     if (/(^|[^\w"])(-?Infinity|NaN)([^\w"]|$)/.test(text)) {
-      throw new ApiError('invalid-value', { problem: 'NaN and Infinity are not JSON numbers; send finite numbers' });
+      throw new DomainError('invalid-value', { problem: 'NaN and Infinity are not JSON numbers; send finite numbers' });
     }
-    throw new ApiError('invalid-json', { problem: cause instanceof Error ? cause.message : String(cause) });
+    throw new DomainError('invalid-json', { problem: cause instanceof Error ? cause.message : String(cause) });
   }
 }
 
@@ -115,8 +115,8 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S, batch
   const raw = await readJsonText(c);
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  if (batchKey) throw new ApiError('validation-failed', batchIssues(r.error.issues, batchKey, raw));
-  throw new ApiError(
+  if (batchKey) throw new DomainError('validation-failed', batchIssues(r.error.issues, batchKey, raw));
+  throw new DomainError(
     'validation-failed',
     r.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String), code: issueCode(i), message: i.message })),
   );

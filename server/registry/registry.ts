@@ -14,7 +14,7 @@ import {
   type Result,
   sha256Hex,
 } from '../../model/contract/index.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Store } from '../store/store.ts';
 import { type AuditEntry, type AuditQuery, auditEntries, recordAudit } from './audit.ts';
 
@@ -76,7 +76,7 @@ export class Registry {
   ): Promise<{ version: string; created: boolean }> {
     const parsed = ManifestSchema.safeParse(rawManifest);
     if (!parsed.success) {
-      throw new ApiError(
+      throw new DomainError(
         'manifest-invalid',
         parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String), message: i.message })),
       );
@@ -84,23 +84,23 @@ export class Registry {
     const manifest = parsed.data;
     if (this.verify && !opts.bundled) {
       const v = await this.verify(manifest);
-      if (!v.ok) throw new ApiError(v.code, v.details);
+      if (!v.ok) throw new DomainError(v.code, v.details);
     }
     const listed = new Set(manifest.files.map((f) => f.path));
     const extra = [...files.keys()].filter((p) => !listed.has(p));
-    if (extra.length > 0) throw new ApiError('manifest-invalid', { unlistedFiles: extra });
+    if (extra.length > 0) throw new DomainError('manifest-invalid', { unlistedFiles: extra });
     for (const f of manifest.files) {
       const data = files.get(f.path);
-      if (!data) throw new ApiError('hash-mismatch', { path: f.path, problem: 'file missing from upload' });
+      if (!data) throw new DomainError('hash-mismatch', { path: f.path, problem: 'file missing from upload' });
       if (data.byteLength !== f.bytes) {
-        throw new ApiError('hash-mismatch', { path: f.path, expectedBytes: f.bytes, actualBytes: data.byteLength });
+        throw new DomainError('hash-mismatch', { path: f.path, expectedBytes: f.bytes, actualBytes: data.byteLength });
       }
       const sha = await sha256Hex(data);
-      if (sha !== f.sha256) throw new ApiError('hash-mismatch', { path: f.path, expected: f.sha256, actual: sha });
+      if (sha !== f.sha256) throw new DomainError('hash-mismatch', { path: f.path, expected: f.sha256, actual: sha });
     }
     const expected = await contentVersion(manifest.files);
     if (expected !== manifest.version) {
-      throw new ApiError('manifest-invalid', {
+      throw new DomainError('manifest-invalid', {
         problem: 'version is not content-addressed',
         expected,
         got: manifest.version,
@@ -233,7 +233,7 @@ export class Registry {
 
   private async requireVersion(version: string): Promise<{ stage: Stage }> {
     const m = await this.get(version);
-    if (!m) throw new ApiError('unknown-model-version', { version }, { status: 404 });
+    if (!m) throw new DomainError('unknown-model-version', { version }, { missing: true });
     return m;
   }
 
@@ -249,14 +249,14 @@ export class Registry {
   async setCanary(version: string, percent: number, actor: string): Promise<RolloutState> {
     const m = await this.requireVersion(version);
     if (m.stage !== 'candidate' && m.stage !== 'canary') {
-      throw new ApiError('conflict', {
+      throw new DomainError('conflict', {
         version,
         stage: m.stage,
         problem: 'only a candidate or the canary can be canaried',
       });
     }
     const s = await this.rollout();
-    if (!s.production) throw new ApiError('conflict', { problem: 'no production version to compare a canary with' });
+    if (!s.production) throw new DomainError('conflict', { problem: 'no production version to compare a canary with' });
     if (s.canary && s.canary !== version) await this.setStage(s.canary, 'candidate');
     await this.setStage(version, 'canary');
     await this.saveRollout({ ...s, canary: version, canaryPercent: percent }, actor);
@@ -268,7 +268,7 @@ export class Registry {
   /** Makes a version production; the old production is archived and remembered for rollback. */
   async promote(version: string, actor: string): Promise<RolloutState> {
     const m = await this.requireVersion(version);
-    if (m.stage === 'production') throw new ApiError('conflict', { version, problem: 'already production' });
+    if (m.stage === 'production') throw new DomainError('conflict', { version, problem: 'already production' });
     const s = await this.rollout();
     await this.store.db.transaction().execute(async (tx) => {
       if (s.production)
@@ -302,10 +302,10 @@ export class Registry {
       this.onChange();
       return this.rollout();
     }
-    if (!s.production) throw new ApiError('conflict', { problem: 'nothing to roll back' });
+    if (!s.production) throw new DomainError('conflict', { problem: 'nothing to roll back' });
     const previous = (await this.get(s.production))?.replaced;
     if (!previous)
-      throw new ApiError('conflict', { problem: 'production has no previous version', version: s.production });
+      throw new DomainError('conflict', { problem: 'production has no previous version', version: s.production });
     await this.store.db.transaction().execute(async (tx) => {
       await tx
         .updateTable('models')
@@ -321,7 +321,8 @@ export class Registry {
 
   async archive(version: string, actor: string): Promise<void> {
     const m = await this.requireVersion(version);
-    if (m.stage === 'production') throw new ApiError('conflict', { version, problem: 'promote another version first' });
+    if (m.stage === 'production')
+      throw new DomainError('conflict', { version, problem: 'promote another version first' });
     const s = await this.rollout();
     await this.setStage(version, 'archived');
     if (s.canary === version || s.shadow === version) {
@@ -343,7 +344,7 @@ export class Registry {
     if (version) {
       const m = await this.requireVersion(version);
       if (m.stage !== 'candidate' && m.stage !== 'canary') {
-        throw new ApiError('conflict', {
+        throw new DomainError('conflict', {
           version,
           stage: m.stage,
           problem: 'only a candidate or canary can run in shadow',
@@ -358,7 +359,7 @@ export class Registry {
 
   async assignment(deviceId: string): Promise<Assignment> {
     const s = await this.rollout();
-    if (!s.production) throw new ApiError('not-found', { problem: 'no production model is registered yet' });
+    if (!s.production) throw new DomainError('not-found', { problem: 'no production model is registered yet' });
     const b = deviceBucket(deviceId);
     let cohort: Assignment['cohort'] = 'production';
     let active = s.production;

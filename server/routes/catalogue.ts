@@ -4,9 +4,9 @@ import { compress } from 'hono/compress';
 import { ENDPOINTS } from '../../model/contract/index.ts';
 import { parseCatalogueCsv } from '../catalogue/catalogue.ts';
 import type { Deps } from '../deps.ts';
+import { DomainError } from '../domain-error.ts';
 import type { AuthEnv } from '../http/auth.ts';
 import { endpointMounter } from '../http/endpoint-routes.ts';
-import { ApiError } from '../http/errors.ts';
 import { limitBody } from '../http/limits.ts';
 
 export function catalogueRoutes(deps: Deps) {
@@ -26,7 +26,7 @@ export function catalogueRoutes(deps: Deps) {
   on(ENDPOINTS.replaceCatalogue, { middleware: [limitBody(deps.config.csvBodyLimitBytes)] }, async (c) => {
     const type = c.req.header('content-type') ?? '';
     if (!/^text\/(csv|plain)\b/i.test(type))
-      throw new ApiError('unsupported-media-type', { expected: 'text/csv', got: type || null });
+      throw new DomainError('unsupported-media-type', { expected: 'text/csv', got: type || null });
     const parsed = parseCatalogueCsv(await c.req.text());
     await deps.catalogue.replace(parsed.songs);
     const body = await deps.catalogue.serialised();

@@ -5,9 +5,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { ENDPOINTS, type LogBatchRequest, LogBatchRequestSchema } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
+import { DomainError } from '../domain-error.ts';
 import type { AuthEnv } from '../http/auth.ts';
 import { endpointMounter, readTableBody } from '../http/endpoint-routes.ts';
-import { ApiError } from '../http/errors.ts';
 import { batchIssues, readJsonText } from '../http/json-body.ts';
 import { limitBody } from '../http/limits.ts';
 import { logsOutsideWindow, outcomesOutsideWindow } from '../ingest/event-window.ts';
@@ -30,11 +30,11 @@ export function ingestRoutes(deps: Deps) {
       if (isValidLogBatch(raw)) body = raw;
       else {
         const parsed = LogBatchRequestSchema.safeParse(raw);
-        if (!parsed.success) throw new ApiError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
+        if (!parsed.success) throw new DomainError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
         body = parsed.data;
       }
       const late = logsOutsideWindow(body.logs, Date.now(), window);
-      if (late.length > 0) throw new ApiError('validation-failed', { items: late.slice(0, 200), body: [] });
+      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
       const p = c.get('principal');
       const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null);
       m.logsIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
@@ -42,7 +42,7 @@ export function ingestRoutes(deps: Deps) {
       m.batches.inc({ kind: 'logs', outcome: 'accepted' });
       return { json: r };
     } catch (e) {
-      m.batches.inc({ kind: 'logs', outcome: e instanceof ApiError ? e.code : 'internal' });
+      m.batches.inc({ kind: 'logs', outcome: e instanceof DomainError ? e.code : 'internal' });
       throw e;
     } finally {
       end();
@@ -54,14 +54,14 @@ export function ingestRoutes(deps: Deps) {
     try {
       const body = await readTableBody(c, ENDPOINTS.uploadOutcomes);
       const late = outcomesOutsideWindow(body.outcomes, Date.now(), window);
-      if (late.length > 0) throw new ApiError('validation-failed', { items: late.slice(0, 200), body: [] });
+      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
       const p = c.get('principal');
       const r = await deps.outcomeIngest.ingest(body.outcomes, p.role === 'device' ? p.subject : null);
       m.outcomesIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
       m.batches.inc({ kind: 'outcomes', outcome: 'accepted' });
       return { json: r };
     } catch (e) {
-      m.batches.inc({ kind: 'outcomes', outcome: e instanceof ApiError ? e.code : 'internal' });
+      m.batches.inc({ kind: 'outcomes', outcome: e instanceof DomainError ? e.code : 'internal' });
       throw e;
     } finally {
       end();
@@ -72,7 +72,7 @@ export function ingestRoutes(deps: Deps) {
   on(ENDPOINTS.uploadChartCsv, { middleware: [limitBody(deps.config.csvBodyLimitBytes)] }, async (c, { query }) => {
     const type = c.req.header('content-type') ?? '';
     if (!/^text\/(csv|plain)\b/i.test(type))
-      throw new ApiError('unsupported-media-type', { expected: 'text/csv', got: type || null });
+      throw new DomainError('unsupported-media-type', { expected: 'text/csv', got: type || null });
     const r = await deps.outcomeIngest.ingestChartCsv(await c.req.text(), query.date);
     m.outcomesIngested.inc({ result: 'stored' }, r.stored);
     return { json: r };

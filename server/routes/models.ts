@@ -7,9 +7,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { ENDPOINTS, sha256Hex } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
+import { DomainError } from '../domain-error.ts';
 import type { AuthEnv } from '../http/auth.ts';
 import { endpointMounter } from '../http/endpoint-routes.ts';
-import { ApiError } from '../http/errors.ts';
 import { limitBody } from '../http/limits.ts';
 import { auditCsv } from '../registry/audit.ts';
 
@@ -37,14 +37,14 @@ export function modelRoutes(deps: Deps) {
   on(ENDPOINTS.getModel, {}, async (_c, { params }) => {
     const v = params.version;
     const m = await reg.get(v);
-    if (!m) throw new ApiError('unknown-model-version', { version: v }, { status: 404 });
+    if (!m) throw new DomainError('unknown-model-version', { version: v }, { missing: true });
     return { json: { version: v, ...m } };
   });
 
   on(ENDPOINTS.modelManifest, {}, async (c, { params }) => {
     const v = params.version;
     const m = await reg.get(v);
-    if (!m) throw new ApiError('unknown-model-version', { version: v }, { status: 404 });
+    if (!m) throw new DomainError('unknown-model-version', { version: v }, { missing: true });
     const json = JSON.stringify(m.manifest);
     let etag = manifestEtags.get(v);
     if (!etag) {
@@ -61,8 +61,8 @@ export function modelRoutes(deps: Deps) {
     const v = params.version;
     const f = await reg.file(v, params.path);
     if (!f) {
-      if (!(await reg.get(v))) throw new ApiError('unknown-model-version', { version: v }, { status: 404 });
-      throw new ApiError('not-found', { version: v, path: params.path });
+      if (!(await reg.get(v))) throw new DomainError('unknown-model-version', { version: v }, { missing: true });
+      throw new DomainError('not-found', { version: v, path: params.path });
     }
     const etag = `"${f.sha256}"`;
     c.header('ETag', etag);
@@ -101,7 +101,7 @@ export function modelRoutes(deps: Deps) {
     let deviceId = p.subject;
     if (p.role === 'admin') {
       const q = query.deviceId;
-      if (!q) throw new ApiError('invalid-value', { problem: 'admins must pass ?deviceId=' });
+      if (!q) throw new DomainError('invalid-value', { problem: 'admins must pass ?deviceId=' });
       deviceId = q;
     }
     return { json: await reg.assignment(deviceId) };

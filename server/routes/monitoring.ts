@@ -7,17 +7,18 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { ENDPOINTS, type MonitoringQuery } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
+import { DomainError } from '../domain-error.ts';
 import { COUNTING_RULE, type Window } from '../drift/drift-service.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { endpointMounter } from '../http/endpoint-routes.ts';
-import { ApiError } from '../http/errors.ts';
+import { fleetOverview } from '../monitoring/overview.ts';
 
 /** The window the query names; without `from`/`to`, the alert window ending today. */
 function windowOf(q: MonitoringQuery, windowDays: number) {
   const to = q.to ?? new Date().toISOString().slice(0, 10);
   const from =
     q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (windowDays - 1) * 86_400_000).toISOString().slice(0, 10);
-  if (from > to) throw new ApiError('invalid-value', { problem: 'from is after to', from, to });
+  if (from > to) throw new DomainError('invalid-value', { problem: 'from is after to', from, to });
   const window: Window = { from, to };
   return { version: q.version, window, granularity: q.granularity, kinds: q.kind };
 }
@@ -85,49 +86,7 @@ export function monitoringRoutes(deps: Deps) {
 
   on(ENDPOINTS.evaluateAlerts, {}, async () => ({ json: { open: await deps.alerts.evaluate() } }));
 
-  on(ENDPOINTS.overview, {}, async () => {
-    const db = deps.store.db;
-    const [logs, devices, outcomes, open, rollout, charts] = await Promise.all([
-      db.selectFrom('drift_buckets').select(['model_version', 'stats']).execute(),
-      db
-        .selectFrom('devices')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('revoked_at', 'is', null)
-        .executeTakeFirstOrThrow(),
-      db
-        .selectFrom('outcomes')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow(),
-      deps.alerts.list({ open: true }),
-      deps.registry.rollout(),
-      // Chart uploads stand for songs × countries outcomes each (derived when read).
-      db
-        .selectFrom('chart_dates')
-        .innerJoin('chart_songs', 'chart_songs.date', 'chart_dates.date')
-        .select(['chart_dates.countries', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('chart_dates.complete', '=', 1)
-        .groupBy(['chart_dates.date', 'chart_dates.countries'])
-        .execute(),
-    ]);
-    const perVersion: Record<string, { rows: number; distinct: number }> = {};
-    for (const b of logs) {
-      const s = JSON.parse(b.stats) as { rows: number; distinct: number };
-      const e = perVersion[b.model_version] ?? { rows: 0, distinct: 0 };
-      e.rows += s.rows;
-      e.distinct += s.distinct;
-      perVersion[b.model_version] = e;
-    }
-    return {
-      json: {
-        logsPerVersion: perVersion,
-        devices: Number(devices.n),
-        outcomes: Number(outcomes.n),
-        chartOutcomes: charts.reduce((a, c) => a + Number(c.n) * (JSON.parse(c.countries) as string[]).length, 0),
-        openAlerts: open.length,
-        rollout,
-      },
-    };
-  });
+  on(ENDPOINTS.overview, {}, async () => ({ json: await fleetOverview(deps) }));
 
   return app;
 }

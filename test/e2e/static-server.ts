@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { sharedDataFile } from '../../model/shared-data.ts';
-import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../server/http/isolation.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../model/contract/isolation.ts';
 import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
 
 export const DIST = resolve(import.meta.dirname, '../../dist/web');
