@@ -54,6 +54,9 @@ import {
   ShadowReportSchema,
 } from './monitoring-api.ts';
 
+/** Where the versioned API lives: every path below under it, except `/healthz` and `/metrics`. */
+export const API_PREFIX = '/api/v1';
+
 /** `device` routes take a device token or an admin token; `deviceOnly` ones a device token only. */
 export type EndpointRole = 'public' | 'device' | 'admin';
 export type HttpMethod = 'get' | 'post' | 'put';

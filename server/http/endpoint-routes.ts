@@ -8,13 +8,12 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
-import { ApiErrorSchema, type Endpoint, type ErrorCode, isErrorCode } from '../../model/contract/index.ts';
+import { API_PREFIX, ApiErrorSchema, type Endpoint, type ErrorCode, isErrorCode } from '../../model/contract/index.ts';
 import { DomainError } from '../domain-error.ts';
 import { type AuthEnv, requireRole } from './auth.ts';
 import { readBody } from './json-body.ts';
 
-/** Where the table's `/api/v1/…` routes are mounted. */
-export const API_PREFIX = '/api/v1';
+export { API_PREFIX };
 
 type Out<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 type BodyOf<E extends Endpoint> = E['body'] extends { contentType: 'application/json'; schema: infer S }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Catalogue } from '../../model/contract/api.ts';
+import { ENDPOINTS } from '../../model/contract/endpoints.ts';
 import { parseSongsCsv } from '../src/lib/catalogue/catalogue-csv.ts';
 
 /** Reads the CSV and returns the catalogue body; throws when the file is unusable. */
@@ -21,7 +22,7 @@ export function buildCatalogue(csvPath: string): Catalogue {
 export function catalogueDevMiddleware(csvPath: string) {
   let body: string | undefined;
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    if (req.url !== '/api/v1/catalogue') {
+    if (req.url !== ENDPOINTS.catalogue.path) {
       next();
       return;
     }
