@@ -1,9 +1,8 @@
 /**
- * The contract's endpoint table against the running app: the generated `/api/v1/openapi.json` is a valid
- * OpenAPI 3.1 document, lists every table entry with its response schema and request body, and the answers
+ * The contract's endpoint table against the running app: the generated `/api/v1/openapi.json` lists every
+ * table entry with its response schema and request body, and the answers
  * of a walk over the API parse against the table (the harness checks every 2xx JSON answer).
  */
-import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINT_LIST, ENDPOINTS } from '../../model/contract/index.ts';
 import { checkedEndpoints } from '../../server/testing/contract-check.ts';
@@ -29,10 +28,6 @@ beforeAll(async () => {
 afterAll(async () => s.close());
 
 describe('the generated OpenAPI document', () => {
-  it('is a valid OpenAPI 3.1 document', async () => {
-    await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeTruthy();
-  });
-
   it('lists every table entry with its role, request body and a response schema', () => {
     for (const e of ENDPOINT_LIST) {
       const op = doc.paths[e.path]?.[e.method];
