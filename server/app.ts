@@ -2,13 +2,17 @@
  * Builds the Hono app: security middleware, one sub-app per resource under
  * /api/v1, /metrics, the static PWA, and the one error shaper.
  */
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
+import { ENDPOINTS } from '../model/contract/index.ts';
 import type { Deps } from './deps.ts';
-import { ApiError, errorHandler } from './http/errors.ts';
+import { DomainError } from './domain-error.ts';
+import type { AuthEnv } from './http/auth.ts';
+import { API_PREFIX, endpointMounter } from './http/endpoint-routes.ts';
+import { errorHandler } from './http/errors.ts';
 import { defaultBodyLimit } from './http/limits.ts';
-import { openApiDocument } from './http/openapi.ts';
 import { staticRoutes } from './http/static.ts';
 import { jobRoutes } from './jobs/job-routes.ts';
 import { catalogueRoutes } from './routes/catalogue.ts';
@@ -19,7 +23,7 @@ import { modelRoutes } from './routes/models.ts';
 import { metricsRoute, monitoringRoutes } from './routes/monitoring.ts';
 
 export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string> } = {}): Hono {
-  const app = new Hono();
+  const app = new OpenAPIHono<AuthEnv>();
   app.use(
     '*',
     secureHeaders({
@@ -62,13 +66,17 @@ export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string
     ),
   );
 
-  app.get('/healthz', async (c) => {
+  endpointMounter(app, deps, '')(ENDPOINTS.healthz, {}, async () => {
     await deps.store.db.selectFrom('models').select('version').limit(1).execute();
-    return c.json({ ok: true, store: deps.store.dialect });
+    return { json: { ok: true as const, store: deps.store.dialect } };
   });
-  const openapi = JSON.stringify(openApiDocument());
-  const api = new Hono();
-  api.get('/openapi.json', (c) => c.body(openapi, 200, { 'content-type': 'application/json' }));
+  const api = new OpenAPIHono<AuthEnv>();
+  // Generated once, on first request, from every route registered below (the root app has them all by then).
+  let openapi: string | null = null;
+  endpointMounter(api, deps)(ENDPOINTS.openapi, {}, async (c) => {
+    openapi ??= JSON.stringify(openApiDocument(app));
+    return c.body(openapi, 200, { 'content-type': 'application/json' });
+  });
   api.route('/', enrollmentRoutes(deps));
   api.route('/', deviceEventRoutes(deps));
   api.route('/', ingestRoutes(deps));
@@ -77,14 +85,28 @@ export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string
   api.route('/', monitoringRoutes(deps));
   api.route('/', jobRoutes(deps));
   api.all('*', () => {
-    throw new ApiError('not-found');
+    throw new DomainError('not-found');
   });
-  app.route('/api/v1', api);
+  app.route(API_PREFIX, api);
   app.route('/', metricsRoute(deps, opts.metricsText));
   app.all('/api/*', () => {
-    throw new ApiError('not-found');
+    throw new DomainError('not-found');
   });
   app.route('/', staticRoutes(deps.config.webDist));
   app.notFound((c) => c.json({ error: { code: 'not-found', message: 'Nothing exists at this address.' } }, 404));
-  return app;
+  return app as unknown as Hono;
+}
+
+/** The OpenAPI 3.1 document of every route mounted from the contract's endpoint table. */
+export function openApiDocument(app: OpenAPIHono<AuthEnv>) {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: {
+      title: 'Jukebox Edge server',
+      version: '1',
+      description:
+        'Ingest, model registry, rollout, drift and performance monitoring. Every error is { error: { code, message, details } } with a code from model/contract/errors.ts. Roles: device tokens (from enrollment) and admin tokens; admin may call every device route. Generated from model/contract/endpoints.ts.',
+    },
+  });
 }

@@ -73,22 +73,22 @@ async function main(argv: string[]): Promise<number> {
     case 'canary': {
       const percent = Number(arg);
       if (!values.version || !Number.isInteger(percent)) break;
-      print(await callServer(server(), 'POST', `/models/${encodeURIComponent(values.version)}/canary`, { percent }));
+      print(await callServer(server(), 'canary', { params: { version: values.version }, json: { percent } }));
       return 0;
     }
     case 'promote':
       if (!arg) break;
-      print(await callServer(server(), 'POST', `/models/${encodeURIComponent(arg)}/promote`));
+      print(await callServer(server(), 'promote', { params: { version: arg } }));
       return 0;
     case 'rollback':
-      print(await callServer(server(), 'POST', '/rollout/rollback'));
+      print(await callServer(server(), 'rollback'));
       return 0;
     case 'shadow':
       if (!arg) break;
-      print(await callServer(server(), 'PUT', '/rollout/shadow', { version: arg === 'none' ? null : arg }));
+      print(await callServer(server(), 'setShadow', { json: { version: arg === 'none' ? null : arg } }));
       return 0;
     case 'status':
-      print(await callServer(server(), 'GET', '/rollout'));
+      print(await callServer(server(), 'rollout'));
       return 0;
   }
   console.error(USAGE);

@@ -3,6 +3,9 @@
  * these views and the dashboard that shows them agree on every field.
  */
 import { z } from 'zod';
+import { safeText } from './bounds.ts';
+import { ManifestSchema, ModelFileNameSchema, ModelVersionSchema } from './manifest.ts';
+import { DeviceIdSchema } from './prediction-log.ts';
 
 /** A drift or performance alert (open while `resolvedAt` is null). */
 export const AlertViewSchema = z.object({
@@ -58,3 +61,144 @@ export const RetrainSettingsSchema = z.object({
   command: z.string().nullable(),
 });
 export type RetrainSettings = z.infer<typeof RetrainSettingsSchema>;
+
+/** A retraining job's story for the dashboard: alert → run → candidate → canary → promoted or rolled back. */
+export const CHAIN_OUTCOMES = [
+  'running',
+  'failed',
+  'no-candidate',
+  'candidate',
+  'canary',
+  'promoted',
+  'rolled-back',
+] as const;
+export const ChainStepSchema = z.object({
+  step: z.enum(['alert', 'run', 'candidate', 'canary', 'promoted', 'rolled-back', 'archived']),
+  at: z.string().nullable(),
+  actor: z.string().nullable(),
+  summary: z.string(),
+});
+export type ChainStep = z.infer<typeof ChainStepSchema>;
+export const RetrainChainSchema = z.object({
+  job: JobViewSchema,
+  outcome: z.enum(CHAIN_OUTCOMES),
+  steps: z.array(ChainStepSchema),
+});
+export type RetrainChain = z.infer<typeof RetrainChainSchema>;
+export type ChainOutcome = RetrainChain['outcome'];
+
+export const StartJobRequestSchema = z.strictObject({ reason: safeText(200).optional() });
+export const RetrainSettingsRequestSchema = z.strictObject({ autoOnAlert: z.boolean() });
+
+/** One governance action (publish, canary, promote, enrollment, revocation, retraining…), who and when. */
+export const AuditEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export const MODEL_STAGES = ['candidate', 'canary', 'production', 'archived'] as const;
+export const ModelStageSchema = z.enum(MODEL_STAGES);
+export type ModelStage = z.infer<typeof ModelStageSchema>;
+
+/** Which version devices run: production, the canary and its share, the shadow candidate. */
+export const RolloutSchema = z.object({
+  production: z.string().nullable(),
+  canary: z.string().nullable(),
+  canaryPercent: z.number(),
+  shadow: z.string().nullable(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type Rollout = z.infer<typeof RolloutSchema>;
+
+export const ModelSummarySchema = z.object({
+  version: z.string(),
+  stage: ModelStageSchema,
+  createdAt: z.string(),
+  publishedAt: z.string(),
+  publishedBy: z.string(),
+  replaced: z.string().nullable(),
+  manifest: ManifestSchema,
+});
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+/** `POST /models`: the manifest (checked by the registry, to answer `manifest-invalid`) and base64 files. */
+export const PublishRequestSchema = z.strictObject({
+  manifest: z.unknown(),
+  /** File path (as listed in the manifest) → base64 of its bytes. */
+  files: z.record(ModelFileNameSchema, z.base64()),
+});
+export const PublishResponseSchema = z.object({ version: z.string(), created: z.boolean() });
+export const CanaryRequestSchema = z.strictObject({ percent: z.number().int().min(1).max(50) });
+export const ShadowRequestSchema = z.strictObject({ version: ModelVersionSchema.nullable() });
+
+/** A device as admins see it (and as it sees itself). */
+export const DeviceViewSchema = z.object({
+  id: z.string(),
+  label: z.string().nullable(),
+  enrolledAt: z.string(),
+  lastSeenAt: z.string().nullable(),
+  lastPredictionAt: z.string().nullable(),
+  lastVersion: z.string().nullable(),
+  logsTotal: z.number(),
+  revokedAt: z.string().nullable(),
+  /** Logs per day since enrollment × days since the last sync: a rough "not yet synced" count. */
+  unsyncedEstimate: z.number(),
+});
+export type DeviceView = z.infer<typeof DeviceViewSchema>;
+
+export const EnrollmentCodeRequestSchema = z.strictObject({
+  expiresInHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
+  /** A re-enrollment code for this existing device (a new install of it, a lost token). */
+  deviceId: DeviceIdSchema.optional(),
+  /** With deviceId: the device replaces its pinned label key with the server's (shown on the device). */
+  resetKey: z.boolean().optional(),
+});
+export const EnrollmentCodeResponseSchema = z.object({
+  code: z.string(),
+  expiresAt: z.string(),
+  deviceId: z.string().optional(),
+  resetKey: z.boolean().optional(),
+});
+export type EnrollmentCodeResponse = z.infer<typeof EnrollmentCodeResponseSchema>;
+
+/** A model-update event a device reported, with the server's receive time. */
+export const DeviceEventViewSchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  receivedAt: z.string(),
+  deviceId: z.string(),
+  kind: z.string(),
+  version: z.string(),
+  code: z.string().optional(),
+  message: z.string().optional(),
+});
+export type DeviceEventView = z.infer<typeof DeviceEventViewSchema>;
+
+/** `PUT /catalogue`: how many songs the CSV gave, and the first rejected rows with their field codes. */
+export const CatalogueReplaceResponseSchema = z.object({
+  songs: z.number(),
+  rejected: z.number(),
+  rejectedRows: z.array(
+    z.object({ line: z.number(), errors: z.array(z.object({ field: z.string(), code: z.string() })) }),
+  ),
+  etag: z.string(),
+});
+
+/** `POST /outcomes/chart-csv`: outcomes derived from the chart, for how many songs and countries, dated when. */
+export const ChartCsvResponseSchema = z.object({
+  outcomes: z.number(),
+  stored: z.number(),
+  songs: z.number(),
+  countries: z.number(),
+  date: z.string(),
+});

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, readJwk } from '../admin/label-keys.ts';
-import { callServer, publishModelDir, type ServerTarget } from '../admin/server-client.ts';
+import { callServer, publishModelDir, type ServerTarget, serverBytes, serverUrl } from '../admin/server-client.ts';
 import { signModelDir } from '../admin/sign-model-dir.ts';
 import {
   COUNTRY_CODES,
@@ -27,7 +27,6 @@ import {
   FEATURE_NAMES,
   fromVector,
   isCountryCode,
-  type Manifest,
   ManifestSchema,
 } from '../contract/index.ts';
 import { verifyModelPackage } from '../signing/verify-model-package.ts';
@@ -55,20 +54,6 @@ export interface FieldData {
   readonly production: { dir: string; version: string } | null;
 }
 
-async function fetchBytes(target: ServerTarget, path: string): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(`${target.url}/api/v1${path}`, { headers: { authorization: `Bearer ${target.token}` } });
-  } catch (cause) {
-    throw new Error(`the server ${target.url} could not be reached`, { cause });
-  }
-  if (!res.ok) {
-    const text = await res.text();
-    throw new Error(`GET ${path}: ${res.status} ${text.slice(0, 300)}`);
-  }
-  return new Uint8Array(await res.arrayBuffer());
-}
-
 /** The song id the pipeline uses: the catalogue id, else the feature fingerprint. */
 const songKey = (o: ExportedOutcome) => o.songId ?? `fp-${o.fingerprint ?? o.id}`;
 
@@ -78,14 +63,14 @@ function csvCell(v: string | number): string {
 }
 
 async function fetchProduction(target: ServerTarget, dir: string): Promise<{ dir: string; version: string } | null> {
-  const rollout = (await callServer(target, 'GET', '/rollout')) as { production: string | null };
+  const rollout = await callServer(target, 'rollout');
   if (!rollout.production) return null;
   const v = rollout.production;
-  const manifestBytes = await fetchBytes(target, `/models/${encodeURIComponent(v)}/manifest.json`);
-  const manifest = ManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifestBytes))) as Manifest;
+  const manifestBytes = await serverBytes(target, 'modelManifest', { params: { version: v } });
+  const manifest = ManifestSchema.parse(JSON.parse(new TextDecoder().decode(manifestBytes)));
   const files = new Map<string, Uint8Array>();
   for (const f of manifest.files) {
-    files.set(f.path, await fetchBytes(target, `/models/${encodeURIComponent(v)}/files/${encodeURIComponent(f.path)}`));
+    files.set(f.path, await serverBytes(target, 'modelFile', { params: { version: v, path: f.path } }));
   }
   // Nothing is written unless every file matches the manifest.
   const checked = await verifyModelPackage(manifest, files);
@@ -105,7 +90,7 @@ export async function pullFromServer(
 ): Promise<FieldData> {
   await mkdir(workDir, { recursive: true });
   const fetchedAt = new Date().toISOString();
-  const raw = await fetchBytes(target, '/outcomes/export');
+  const raw = await serverBytes(target, 'exportOutcomes');
   const sha = createHash('sha256').update(raw).digest('hex');
   await writeFile(join(workDir, 'outcomes-export.ndjson'), raw);
   const lines = parseOutcomeExport(new TextDecoder().decode(raw));
@@ -164,7 +149,7 @@ export async function pullFromServer(
       name: 'outcomes-export.ndjson',
       sha256: sha,
       rows: lines.length,
-      url: `${target.url}/api/v1/outcomes/export`,
+      url: serverUrl(target, 'exportOutcomes'),
       fetchedAt,
     },
     outcomes: lines.length,
@@ -185,7 +170,7 @@ export async function publishSigned(
   const priv = await readJwk(join(keyDir, PRIVATE_KEY_FILE));
   const pub = await readJwk(join(keyDir, PUBLIC_KEY_FILE));
   const signed = await signModelDir(dir, priv, pub);
-  const r = (await publishModelDir(target, dir)) as { version: string; created: boolean };
+  const r = await publishModelDir(target, dir);
   return { version: r.version, keyId: signed.signature?.keyId ?? '', created: r.created };
 }
 

@@ -258,4 +258,10 @@ export class AlertService {
     if (opts.open) q = q.where('resolved_at', 'is', null);
     return (await q.execute()).map(view);
   }
+
+  /** These alerts (any state), by id. */
+  async byIds(ids: readonly string[]): Promise<AlertView[]> {
+    if (ids.length === 0) return [];
+    return (await this.#store.db.selectFrom('alerts').selectAll().where('id', 'in', ids).execute()).map(view);
+  }
 }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import type { CatalogueSong, Features } from '../../model/contract/index.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Store } from '../store/store.ts';
 
 export interface ParsedCatalogue {
@@ -18,12 +18,12 @@ export interface ParsedCatalogue {
 
 /**
  * The catalogue CSV (`parseSongsCsv` with required ids: a row is joined to charts by its id), as the server
- * answers it: rows left out listed by line with their field codes; an unusable file thrown as an `ApiError`.
+ * answers it: rows left out listed by line with their field codes; an unusable file thrown as a `DomainError`.
  */
 export function parseCatalogueCsv(text: string): ParsedCatalogue {
   const parsed = parseSongsCsv(text, { ids: 'required' });
   if (!parsed.ok) {
-    throw new ApiError(parsed.code, parsed.details, parsed.code === 'no-usable-rows' ? { status: 400 } : {});
+    throw new DomainError(parsed.code, parsed.details);
   }
   const rejected = parsed.value.bad.map((b) => ({
     line: b.line,

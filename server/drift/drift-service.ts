@@ -7,7 +7,7 @@
  */
 import type { ReferenceProfile, TrafficKind } from '../../model/contract/index.ts';
 import type { Thresholds } from '../config.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Store } from '../store/store.ts';
 import { type DriftBucket, emptyBucket, mergeInto } from './bucket.ts';
@@ -63,7 +63,7 @@ export class DriftService {
 
   async #ref(version: string): Promise<ReferenceProfile> {
     const ref = await this.#registry.reference(version);
-    if (!ref) throw new ApiError('unknown-model-version', { version }, { status: 404 });
+    if (!ref) throw new DomainError('unknown-model-version', { version }, { missing: true });
     return ref;
   }
 

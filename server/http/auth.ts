@@ -6,8 +6,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimiter } from '../auth/rate-limit.ts';
 import type { Principal, Role, TokenService } from '../auth/tokens.ts';
+import { DomainError } from '../domain-error.ts';
 import { clientAddress } from './client-address.ts';
-import { ApiError } from './errors.ts';
 
 export interface AuthEnv {
   Variables: { principal: Principal };
@@ -27,9 +27,9 @@ export function requireRole(
     const wait = deps.authFailures.hit(address);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
-      throw new ApiError('rate-limited', { retryAfterSeconds: wait, problem: 'too many failed authentications' });
+      throw new DomainError('rate-limited', { retryAfterSeconds: wait, problem: 'too many failed authentications' });
     }
-    throw new ApiError('unauthorized', { problem });
+    throw new DomainError('unauthorized', { problem });
   }
   return async function authorise(c, next) {
     const address = clientAddress(c, deps.config.trustProxy);
@@ -37,13 +37,13 @@ export function requireRole(
     const blocked = deps.authFailures.waitFor(address);
     if (blocked > 0) {
       c.header('Retry-After', String(blocked));
-      throw new ApiError('rate-limited', { retryAfterSeconds: blocked, problem: 'too many failed authentications' });
+      throw new DomainError('rate-limited', { retryAfterSeconds: blocked, problem: 'too many failed authentications' });
     }
     const header = c.req.header('authorization') ?? '';
     const m = /^Bearer\s+([A-Za-z0-9_-]{20,200})\s*$/.exec(header);
     if (!m) {
       // No token at all is a page or client without credentials, not a guess: 401 without counting.
-      if (!header) throw new ApiError('unauthorized', { problem: 'missing bearer token' });
+      if (!header) throw new DomainError('unauthorized', { problem: 'missing bearer token' });
       refuse(c, address, 'malformed Authorization header');
     }
     const p = await deps.tokens.lookup(m[1] as string);
@@ -51,9 +51,9 @@ export function requireRole(
     const wait = deps.limiter.hit(p.tokenHash);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
-      throw new ApiError('rate-limited', { retryAfterSeconds: wait });
+      throw new DomainError('rate-limited', { retryAfterSeconds: wait });
     }
-    if (!roles.includes(p.role)) throw new ApiError('forbidden', { required: roles, role: p.role });
+    if (!roles.includes(p.role)) throw new DomainError('forbidden', { required: roles, role: p.role });
     c.set('principal', p);
     await next();
   };

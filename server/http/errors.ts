@@ -1,12 +1,13 @@
 /**
- * Typed HTTP errors with contract error codes, and the one place
- * (`errorHandler`, used by `app.onError`) that shapes every error answer as
- * `{ error: { code, message, details } }`.
+ * The one place (`errorHandler`, used by `app.onError`) that maps what was thrown to HTTP: a `DomainError`'s
+ * contract code picks the status (404 when it says the thing asked for is missing), and every error answer is
+ * shaped as `{ error: { code, message, details } }`.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { describeError, type ErrorCode } from '../../model/contract/index.ts';
+import { DomainError } from '../domain-error.ts';
 
 /** Default HTTP status for each code the server answers with. */
 const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
@@ -40,19 +41,6 @@ const STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   internal: 500,
 };
 
-export class ApiError extends Error {
-  readonly code: ErrorCode;
-  readonly status: ContentfulStatusCode;
-  readonly details: unknown;
-  constructor(code: ErrorCode, details?: unknown, opts: { status?: ContentfulStatusCode; message?: string } = {}) {
-    super(opts.message ?? describeError(code));
-    this.name = 'ApiError';
-    this.code = code;
-    this.status = opts.status ?? STATUS[code] ?? 400;
-    this.details = details;
-  }
-}
-
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {
   return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
 }
@@ -60,7 +48,10 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown) {
 /** `app.onError`: turns anything thrown into the contract's error shape. Unexpected errors are logged, not leaked. */
 export function errorHandler(onUnexpected: (err: unknown, c: Context) => void) {
   return function handleError(err: Error, c: Context): Response {
-    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+    if (err instanceof DomainError) {
+      const status = err.missing ? 404 : (STATUS[err.code] ?? 400);
+      return c.json(errorBody(err.code, err.message, err.details), status);
+    }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
       const code: ErrorCode =

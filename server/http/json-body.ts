@@ -10,14 +10,14 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import type { ItemError } from '../../model/contract/index.ts';
-import { ApiError } from './errors.ts';
+import { DomainError } from '../domain-error.ts';
 import { gunzipBounded } from './gunzip-bounded.ts';
 import { bodyLimitOf } from './limits.ts';
 
 export function requireJson(c: Context): void {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
-    throw new ApiError('unsupported-media-type', { expected: 'application/json', got: type || null });
+    throw new DomainError('unsupported-media-type', { expected: 'application/json', got: type || null });
   }
 }
 
@@ -32,13 +32,13 @@ async function bodyText(c: Context): Promise<string> {
   const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return c.req.text();
   if (encoding !== 'gzip' && encoding !== 'x-gzip') {
-    throw new ApiError('unsupported-content-encoding', { got: encoding, accepted: ['gzip', 'identity'] });
+    throw new DomainError('unsupported-content-encoding', { got: encoding, accepted: ['gzip', 'identity'] });
   }
   const maxBytes = bodyLimitOf(c) ?? FALLBACK_INFLATED_LIMIT;
   const inflated = await gunzipBounded(new Uint8Array(await c.req.arrayBuffer()), maxBytes);
   if (inflated.ok) return new TextDecoder().decode(inflated.bytes);
-  if (inflated.reason === 'too-large') throw new ApiError('body-too-large', { maxBytes, inflated: true });
-  throw new ApiError('invalid-body-encoding', { problem: inflated.message });
+  if (inflated.reason === 'too-large') throw new DomainError('body-too-large', { maxBytes, inflated: true });
+  throw new DomainError('invalid-body-encoding', { problem: inflated.message });
 }
 
 /** Deeper than this is no body of ours (a manifest is ~6 levels): refused before JSON.parse builds it. */
@@ -73,14 +73,14 @@ export async function readJsonText(c: Context, opts: { checkDepth?: boolean } = 
   requireJson(c);
   const text = await bodyText(c);
   if (opts.checkDepth !== false && jsonDepthExceeds(text))
-    throw new ApiError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
+    throw new DomainError('json-too-deep', { maxDepth: MAX_JSON_DEPTH });
   try {
     return JSON.parse(text);
   } catch (cause) {
     if (/(^|[^\w"])(-?Infinity|NaN)([^\w"]|$)/.test(text)) {
-      throw new ApiError('invalid-value', { problem: 'NaN and Infinity are not JSON numbers; send finite numbers' });
+      throw new DomainError('invalid-value', { problem: 'NaN and Infinity are not JSON numbers; send finite numbers' });
     }
-    throw new ApiError('invalid-json', { problem: cause instanceof Error ? cause.message : String(cause) });
+    throw new DomainError('invalid-json', { problem: cause instanceof Error ? cause.message : String(cause) });
   }
 }
 
@@ -140,8 +140,8 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S, batch
   const raw = await readJsonText(c);
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
-  if (batchKey) throw new ApiError('validation-failed', batchIssues(r.error.issues, batchKey, raw));
-  throw new ApiError(
+  if (batchKey) throw new DomainError('validation-failed', batchIssues(r.error.issues, batchKey, raw));
+  throw new DomainError(
     'validation-failed',
     r.error.issues.slice(0, 50).map((i) => ({ path: i.path.map(String), code: issueCode(i), message: i.message })),
   );

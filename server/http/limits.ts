@@ -5,7 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { describeError } from '../../model/contract/index.ts';
+import { describeError, ENDPOINT_LIST } from '../../model/contract/index.ts';
 import { errorBody } from './errors.ts';
 
 /** The limit in force for each request: a compressed body is held to it once inflated too (`json-body.ts`). */
@@ -31,13 +31,7 @@ export function limitBody(maxSize: number): MiddlewareHandler {
  * Routes that set a larger limit themselves, after authentication (so no one without a token can make the server
  * read a large body). Method and exact path: anything else falls under the default.
  */
-const OWN_LIMIT = new Set([
-  'POST /api/v1/logs',
-  'POST /api/v1/outcomes',
-  'POST /api/v1/outcomes/chart-csv',
-  'POST /api/v1/models',
-  'PUT /api/v1/catalogue',
-]);
+const OWN_LIMIT = new Set(ENDPOINT_LIST.filter((e) => e.largeBody).map((e) => `${e.method.toUpperCase()} ${e.path}`));
 
 /** The default limit for every request, app-wide, except the routes above. */
 export function defaultBodyLimit(maxSize: number): MiddlewareHandler {

@@ -2,13 +2,13 @@
  * Serves the built PWA from `dist/web`: static files, `/admin/` → the admin
  * page, SPA fallback to index.html, no-cache for the service worker and web
  * manifest so an update is always seen, and cross-origin isolation headers
- * (isolation.ts) so the app can run its kernel on threads.
+ * (model/contract/isolation.ts) so the app can run its kernel on threads.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono } from 'hono';
-import { CROSS_ORIGIN_ISOLATION_HEADERS } from './isolation.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../model/contract/isolation.ts';
 
 export function staticRoutes(webDist: string) {
   const app = new Hono();

@@ -21,10 +21,10 @@ import {
   toVector,
   trafficOf,
 } from '../../model/contract/index.ts';
+import { DomainError } from '../domain-error.ts';
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
 import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
 import { type DriftSongDelta, songBins, songKey, upsertDriftSongs } from '../drift/window-songs.ts';
-import { ApiError } from '../http/errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Database } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -307,7 +307,7 @@ async function refuseReusedIds(
     .filter((p) => !inserted.has(p.log.id))
     .map((p) => ({ log: p.log, inputs: p.inputs, index: index.get(p.log.id) ?? 0 }));
   const items = await reusedLogIds(tx, retried);
-  if (items.length > 0) throw new ApiError('id-reused', { items });
+  if (items.length > 0) throw new DomainError('id-reused', { items });
 }
 
 const CHUNK = 500;
@@ -346,7 +346,7 @@ export class LogIngest {
       const foreign = logs.flatMap((l, index) =>
         l.deviceId === deviceId ? [] : [{ index, id: l.id, deviceId: l.deviceId }],
       );
-      if (foreign.length > 0) throw new ApiError('forbidden', { problem: 'logs of another device', items: foreign });
+      if (foreign.length > 0) throw new DomainError('forbidden', { problem: 'logs of another device', items: foreign });
     }
     const refs = new Map<string, ReferenceProfile>();
     const unknown: { index: number; id: string; code: string; message: string }[] = [];
@@ -366,7 +366,7 @@ export class LogIngest {
         });
       }
     });
-    if (unknown.length > 0) throw new ApiError('unknown-model-version', { items: unknown });
+    if (unknown.length > 0) throw new DomainError('unknown-model-version', { items: unknown });
 
     // A repeated id inside one batch is stored once (first occurrence wins).
     const seen = new Set<string>();

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import Papa from 'papaparse';
 import { isCalendarDate, isCountryCode, type Outcome, type OutcomeBatchRequest } from '../../model/contract/index.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { OutcomesTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 
@@ -46,7 +46,7 @@ export class OutcomeIngest {
         (o.deviceId ?? deviceId) !== deviceId || o.source !== 'device' ? [{ index, id: o.id }] : [],
       );
       if (bad.length > 0)
-        throw new ApiError('forbidden', { problem: 'outcomes for another device or source', items: bad });
+        throw new DomainError('forbidden', { problem: 'outcomes for another device or source', items: bad });
     }
     const now = new Date().toISOString();
     const seen = new Set<string>();
@@ -85,7 +85,7 @@ export class OutcomeIngest {
     text: string,
     date: string | undefined,
   ): Promise<{ outcomes: number; stored: number; songs: number; countries: number; date: string }> {
-    if (text.trim() === '') throw new ApiError('file-empty');
+    if (text.trim() === '') throw new DomainError('file-empty');
     const charted = new Map<string, Set<string>>();
     const songs = new Set<string>();
     let latest = '';
@@ -95,7 +95,7 @@ export class OutcomeIngest {
       if (fields === null) {
         fields = parsed.meta.fields ?? [];
         const missing = ['spotify_id', 'country'].filter((f) => !(fields as string[]).includes(f));
-        if (missing.length > 0) throw new ApiError('csv-missing-column', { missing });
+        if (missing.length > 0) throw new DomainError('csv-missing-column', { missing });
       }
       for (const row of parsed.data) {
         const id = row.spotify_id?.trim();
@@ -114,7 +114,7 @@ export class OutcomeIngest {
       }
       await yieldToEventLoop();
     }
-    if (songs.size === 0) throw new ApiError('no-usable-rows', undefined, { status: 400 });
+    if (songs.size === 0) throw new DomainError('no-usable-rows');
     const day = date ?? (latest || new Date().toISOString().slice(0, 10));
     const now = new Date().toISOString();
     const db = this.store.db;

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertView } from '../alerts/alert-service.ts';
 import { createTestServer, type TestServer } from '../testing/harness.ts';
-import { buildChain } from './job-routes.ts';
 import type { JobView } from './job-runner.ts';
+import { buildChain } from './retrain-chain.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {

@@ -16,7 +16,7 @@ import {
   type RetrainSettings,
 } from '../../model/contract/admin-api.ts';
 import type { TokenService } from '../auth/tokens.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import { recordAudit } from '../registry/audit.ts';
 import type { JobsTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
@@ -108,7 +108,7 @@ export class JobRunner {
 
   async setAutoOnAlert(on: boolean, actor: string): Promise<RetrainSettings> {
     if (on && !this.#opts.command) {
-      throw new ApiError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
+      throw new DomainError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
     }
     const values = {
       key: SETTING_KEY,
@@ -135,14 +135,14 @@ export class JobRunner {
     reason?: string;
   }): Promise<JobView> {
     const command = this.#opts.command;
-    if (!command) throw new ApiError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
+    if (!command) throw new DomainError('conflict', { problem: 'RETRAIN_COMMAND is not configured on the server' });
     const busy = await this.#store.db
       .selectFrom('jobs')
       .select(['id', 'status'])
       .where('status', 'in', ['queued', 'running'])
       .executeTakeFirst();
     if (busy)
-      throw new ApiError('conflict', { problem: 'a retraining job is already queued or running', job: busy.id });
+      throw new DomainError('conflict', { problem: 'a retraining job is already queued or running', job: busy.id });
     const row: JobsTable = {
       id: uuidv7(),
       kind: 'retrain',
@@ -164,7 +164,7 @@ export class JobRunner {
       // Another instance queued one between the check and this insert: the store's unique index (one queued or
       // running job) decides, so two instances never run two jobs at once.
       if (isUniqueViolation(e))
-        throw new ApiError('conflict', { problem: 'a retraining job is already queued or running' });
+        throw new DomainError('conflict', { problem: 'a retraining job is already queued or running' });
       throw e;
     }
     await recordAudit(this.#store.db, t.actor, 'retrain-queued', {
@@ -185,7 +185,7 @@ export class JobRunner {
     try {
       return await this.start({ trigger: 'alert', alertId: first.id, actor: 'alerts' });
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'conflict') return null; // one job at a time: this episode waits
+      if (e instanceof DomainError && e.code === 'conflict') return null; // one job at a time: this episode waits
       throw e;
     }
   }

@@ -7,15 +7,10 @@
 import type { Kysely } from 'kysely';
 import Papa from 'papaparse';
 import { uuidv7 } from 'uuidv7';
+import type { AuditEntry } from '../../model/contract/index.ts';
 import type { Database } from '../store/schema.ts';
 
-export interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  action: string;
-  details: unknown;
-}
+export type { AuditEntry };
 
 export async function recordAudit(
   db: Kysely<Database>,
@@ -46,7 +41,7 @@ export async function auditEntries(db: Kysely<Database>, q: AuditQuery = {}): Pr
   if (q.since) sel = sel.where('at', '>=', q.since);
   if (q.action) sel = sel.where('action', '=', q.action);
   const rows = await sel.execute();
-  return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as unknown }));
+  return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
 }
 
 /** CSV with one column per field; details stay JSON in one cell (quoted by Papa, so commas are safe). */

@@ -14,7 +14,7 @@ import {
   type Result,
 } from '../../model/contract/index.ts';
 import { verifyModelPackage } from '../../model/signing/verify-model-package.ts';
-import { ApiError } from '../http/errors.ts';
+import { DomainError } from '../domain-error.ts';
 import type { Store } from '../store/store.ts';
 import { type AuditEntry, type AuditQuery, auditEntries, recordAudit } from './audit.ts';
 
@@ -78,7 +78,7 @@ export class Registry {
   ): Promise<{ version: string; created: boolean }> {
     const parsed = ManifestSchema.safeParse(rawManifest);
     if (!parsed.success) {
-      throw new ApiError(
+      throw new DomainError(
         'manifest-invalid',
         parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String), message: i.message })),
       );
@@ -86,13 +86,13 @@ export class Registry {
     const manifest = parsed.data;
     if (this.#verify && !opts.bundled) {
       const v = await this.#verify(manifest);
-      if (!v.ok) throw new ApiError(v.code, v.details);
+      if (!v.ok) throw new DomainError(v.code, v.details);
     }
     const checked = await verifyModelPackage(manifest, files, { origin: 'upload' });
-    if (!checked.ok) throw new ApiError(checked.code, checked.details);
+    if (!checked.ok) throw new DomainError(checked.code, checked.details);
     const expected = await contentVersion(manifest.files);
     if (expected !== manifest.version) {
-      throw new ApiError('manifest-invalid', {
+      throw new DomainError('manifest-invalid', {
         problem: 'version is not content-addressed',
         expected,
         got: manifest.version,
@@ -222,7 +222,7 @@ export class Registry {
 
   async #requireVersion(version: string): Promise<{ stage: Stage }> {
     const m = await this.get(version);
-    if (!m) throw new ApiError('unknown-model-version', { version }, { status: 404 });
+    if (!m) throw new DomainError('unknown-model-version', { version }, { missing: true });
     return m;
   }
 
@@ -238,14 +238,14 @@ export class Registry {
   async setCanary(version: string, percent: number, actor: string): Promise<RolloutState> {
     const m = await this.#requireVersion(version);
     if (m.stage !== 'candidate' && m.stage !== 'canary') {
-      throw new ApiError('conflict', {
+      throw new DomainError('conflict', {
         version,
         stage: m.stage,
         problem: 'only a candidate or the canary can be canaried',
       });
     }
     const s = await this.rollout();
-    if (!s.production) throw new ApiError('conflict', { problem: 'no production version to compare a canary with' });
+    if (!s.production) throw new DomainError('conflict', { problem: 'no production version to compare a canary with' });
     if (s.canary && s.canary !== version) await this.#setStage(s.canary, 'candidate');
     await this.#setStage(version, 'canary');
     await this.#saveRollout({ ...s, canary: version, canaryPercent: percent }, actor);
@@ -257,7 +257,7 @@ export class Registry {
   /** Makes a version production; the old production is archived and remembered for rollback. */
   async promote(version: string, actor: string): Promise<RolloutState> {
     const m = await this.#requireVersion(version);
-    if (m.stage === 'production') throw new ApiError('conflict', { version, problem: 'already production' });
+    if (m.stage === 'production') throw new DomainError('conflict', { version, problem: 'already production' });
     const s = await this.rollout();
     await this.#store.db.transaction().execute(async (tx) => {
       if (s.production)
@@ -291,10 +291,10 @@ export class Registry {
       this.onChange();
       return this.rollout();
     }
-    if (!s.production) throw new ApiError('conflict', { problem: 'nothing to roll back' });
+    if (!s.production) throw new DomainError('conflict', { problem: 'nothing to roll back' });
     const previous = (await this.get(s.production))?.replaced;
     if (!previous)
-      throw new ApiError('conflict', { problem: 'production has no previous version', version: s.production });
+      throw new DomainError('conflict', { problem: 'production has no previous version', version: s.production });
     await this.#store.db.transaction().execute(async (tx) => {
       await tx
         .updateTable('models')
@@ -310,7 +310,8 @@ export class Registry {
 
   async archive(version: string, actor: string): Promise<void> {
     const m = await this.#requireVersion(version);
-    if (m.stage === 'production') throw new ApiError('conflict', { version, problem: 'promote another version first' });
+    if (m.stage === 'production')
+      throw new DomainError('conflict', { version, problem: 'promote another version first' });
     const s = await this.rollout();
     await this.#setStage(version, 'archived');
     if (s.canary === version || s.shadow === version) {
@@ -332,7 +333,7 @@ export class Registry {
     if (version) {
       const m = await this.#requireVersion(version);
       if (m.stage !== 'candidate' && m.stage !== 'canary') {
-        throw new ApiError('conflict', {
+        throw new DomainError('conflict', {
           version,
           stage: m.stage,
           problem: 'only a candidate or canary can run in shadow',
@@ -347,7 +348,7 @@ export class Registry {
 
   async assignment(deviceId: string): Promise<Assignment> {
     const s = await this.rollout();
-    if (!s.production) throw new ApiError('not-found', { problem: 'no production model is registered yet' });
+    if (!s.production) throw new DomainError('not-found', { problem: 'no production model is registered yet' });
     const b = deviceBucket(deviceId);
     let cohort: Assignment['cohort'] = 'production';
     let active = s.production;

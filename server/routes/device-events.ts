@@ -1,91 +1,26 @@
 /**
- * Device events: a device reports what happened to model updates on it (refused, rolled back, activated, shadow
- * refused, drift warning). Telemetry, kept apart from the governance audit log in its own table: the server gives
- * each event its own id (UUIDv7 at receipt) and receive time, so a device's clock orders nothing; each device keeps
- * at most DEVICE_EVENTS_PER_DEVICE events (its oldest go first) and events older than the retention are dropped.
- * A retried report is stored once (device id + the device's event id). Admins list them here.
+ * Device events routes: a device reports what happened to model updates on it; admins list them
+ * (`devices/device-event-log.ts` keeps them).
  */
-import { Hono } from 'hono';
-import { uuidv7 } from 'uuidv7';
-import { DeviceEventBatchSchema } from '../../model/contract/index.ts';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
-import { type AuthEnv, requireRole } from '../http/auth.ts';
-import { readBody } from '../http/json-body.ts';
+import { DeviceEventLog } from '../devices/device-event-log.ts';
+import type { AuthEnv } from '../http/auth.ts';
+import { endpointMounter } from '../http/endpoint-routes.ts';
 import { limitBody } from '../http/limits.ts';
 
-/** The newest events kept per device: enough for months of updates, too few for one device to fill the table. */
-export const DEVICE_EVENTS_PER_DEVICE = 1000;
-/** Events received longer ago than this are dropped (checked at most once an hour per instance). */
-export const DEVICE_EVENTS_RETENTION_DAYS = 90;
-
 export function deviceEventRoutes(deps: Deps) {
-  const app = new Hono<AuthEnv>();
-  const device = requireRole(deps, 'device');
-  const admin = requireRole(deps, 'admin');
-  const db = deps.store.db;
-  let lastRetention = 0;
+  const app = new OpenAPIHono<AuthEnv>();
+  const on = endpointMounter(app, deps);
+  const log = new DeviceEventLog(deps.store.db);
 
-  app.post('/devices/me/events', device, limitBody(64 * 1024), async (c) => {
-    const body = await readBody(c, DeviceEventBatchSchema, 'events');
-    const deviceId = c.get('principal').subject;
-    const receivedAt = new Date().toISOString();
-    await db.transaction().execute(async (tx) => {
-      await tx
-        .insertInto('device_events')
-        .values(
-          body.events.map((e) => ({
-            id: uuidv7(),
-            device_id: deviceId,
-            event_id: e.id,
-            kind: e.kind,
-            version: e.version,
-            code: e.code ?? null,
-            message: e.message ?? null,
-            at: e.at,
-            received_at: receivedAt,
-          })),
-        )
-        .onConflict((oc) => oc.columns(['device_id', 'event_id']).doNothing())
-        .execute();
-      // The cap: everything of this device older than its newest N.
-      const cutoff = await tx
-        .selectFrom('device_events')
-        .select('id')
-        .where('device_id', '=', deviceId)
-        .orderBy('id', 'desc')
-        .offset(DEVICE_EVENTS_PER_DEVICE)
-        .limit(1)
-        .executeTakeFirst();
-      if (cutoff)
-        await tx.deleteFrom('device_events').where('device_id', '=', deviceId).where('id', '<=', cutoff.id).execute();
-    });
-    if (Date.now() - lastRetention > 3_600_000) {
-      lastRetention = Date.now();
-      const before = new Date(Date.now() - DEVICE_EVENTS_RETENTION_DAYS * 86_400_000).toISOString();
-      await db.deleteFrom('device_events').where('received_at', '<', before).execute();
-    }
-    return c.json({ stored: body.events.map((e) => e.id) });
+  on(ENDPOINTS.reportDeviceEvents, { middleware: [limitBody(64 * 1024)] }, async (c, { body }) => {
+    await log.record(c.get('principal').subject, body.events);
+    return { json: { stored: body.events.map((e) => e.id) } };
   });
 
-  /** Newest first by receipt; `deviceId` filters to one device. */
-  app.get('/admin/device-events', admin, async (c) => {
-    const deviceId = c.req.query('deviceId');
-    let q = db.selectFrom('device_events').selectAll().orderBy('id', 'desc').limit(500);
-    if (deviceId) q = q.where('device_id', '=', deviceId);
-    const rows = await q.execute();
-    return c.json({
-      events: rows.map((r) => ({
-        id: r.event_id,
-        at: r.at,
-        receivedAt: r.received_at,
-        deviceId: r.device_id,
-        kind: r.kind,
-        version: r.version,
-        ...(r.code !== null ? { code: r.code } : {}),
-        ...(r.message !== null ? { message: r.message } : {}),
-      })),
-    });
-  });
+  on(ENDPOINTS.listDeviceEvents, {}, async (_c, { query }) => ({ json: { events: await log.list(query.deviceId) } }));
 
   return app;
 }

@@ -2,30 +2,27 @@
  * Ingest routes: prediction logs and outcomes from devices (and admins), and
  * the admin chart-CSV upload that becomes outcomes.
  */
-import { Hono } from 'hono';
-import {
-  isCalendarDate,
-  type LogBatchRequest,
-  LogBatchRequestSchema,
-  OutcomeBatchRequestSchema,
-} from '../../model/contract/index.ts';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { ENDPOINTS, type LogBatchRequest, LogBatchRequestSchema } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
-import { type AuthEnv, requireRole } from '../http/auth.ts';
-import { ApiError } from '../http/errors.ts';
-import { batchIssues, readBody, readJsonText } from '../http/json-body.ts';
+import { DomainError } from '../domain-error.ts';
+import type { AuthEnv } from '../http/auth.ts';
+import { endpointMounter, readTableBody } from '../http/endpoint-routes.ts';
+import { batchIssues, readJsonText } from '../http/json-body.ts';
 import { limitBody } from '../http/limits.ts';
 import { logsOutsideWindow, outcomesOutsideWindow } from '../ingest/event-window.ts';
 import { isValidLogBatch } from '../ingest/fast-log-check.ts';
 import { exportOutcomes } from '../ingest/outcome-export.ts';
 
 export function ingestRoutes(deps: Deps) {
-  const app = new Hono<AuthEnv>();
-  const device = requireRole(deps, 'device', 'admin');
-  const admin = requireRole(deps, 'admin');
+  const app = new OpenAPIHono<AuthEnv>();
+  const on = endpointMounter(app, deps);
+  const ingestLimit = { middleware: [limitBody(deps.config.logBodyLimitBytes)], readBody: false };
   const m = deps.metrics;
   const window = { backDays: deps.config.eventWindowBackDays, aheadDays: deps.config.eventWindowAheadDays };
 
-  app.post('/logs', device, limitBody(deps.config.logBodyLimitBytes), async (c) => {
+  // Both read their body inside the timer, so a refused body is counted by its code.
+  on(ENDPOINTS.uploadLogs, ingestLimit, async (c) => {
     const end = m.batchSeconds.startTimer({ kind: 'logs' });
     try {
       const raw = await readJsonText(c, { checkDepth: false });
@@ -33,38 +30,38 @@ export function ingestRoutes(deps: Deps) {
       if (isValidLogBatch(raw)) body = raw;
       else {
         const parsed = LogBatchRequestSchema.safeParse(raw);
-        if (!parsed.success) throw new ApiError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
+        if (!parsed.success) throw new DomainError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
         body = parsed.data;
       }
       const late = logsOutsideWindow(body.logs, Date.now(), window);
-      if (late.length > 0) throw new ApiError('validation-failed', { items: late.slice(0, 200), body: [] });
+      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
       const p = c.get('principal');
       const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null);
       m.logsIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
       if (r.duplicates.length > 0) m.logsIngested.inc({ result: 'duplicate' }, r.duplicates.length);
       m.batches.inc({ kind: 'logs', outcome: 'accepted' });
-      return c.json(r, 200);
+      return { json: r };
     } catch (e) {
-      m.batches.inc({ kind: 'logs', outcome: e instanceof ApiError ? e.code : 'internal' });
+      m.batches.inc({ kind: 'logs', outcome: e instanceof DomainError ? e.code : 'internal' });
       throw e;
     } finally {
       end();
     }
   });
 
-  app.post('/outcomes', device, limitBody(deps.config.logBodyLimitBytes), async (c) => {
+  on(ENDPOINTS.uploadOutcomes, ingestLimit, async (c) => {
     const end = m.batchSeconds.startTimer({ kind: 'outcomes' });
     try {
-      const body = await readBody(c, OutcomeBatchRequestSchema, 'outcomes');
+      const body = await readTableBody(c, ENDPOINTS.uploadOutcomes);
       const late = outcomesOutsideWindow(body.outcomes, Date.now(), window);
-      if (late.length > 0) throw new ApiError('validation-failed', { items: late.slice(0, 200), body: [] });
+      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
       const p = c.get('principal');
       const r = await deps.outcomeIngest.ingest(body.outcomes, p.role === 'device' ? p.subject : null);
       m.outcomesIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
       m.batches.inc({ kind: 'outcomes', outcome: 'accepted' });
-      return c.json(r, 200);
+      return { json: r };
     } catch (e) {
-      m.batches.inc({ kind: 'outcomes', outcome: e instanceof ApiError ? e.code : 'internal' });
+      m.batches.inc({ kind: 'outcomes', outcome: e instanceof DomainError ? e.code : 'internal' });
       throw e;
     } finally {
       end();
@@ -72,25 +69,21 @@ export function ingestRoutes(deps: Deps) {
   });
 
   /** Body: the chart CSV (text/csv). Query `date=YYYY-MM-DD` dates the outcomes (default: latest snapshot_date). */
-  app.post('/outcomes/chart-csv', admin, limitBody(deps.config.csvBodyLimitBytes), async (c) => {
+  on(ENDPOINTS.uploadChartCsv, { middleware: [limitBody(deps.config.csvBodyLimitBytes)] }, async (c, { query }) => {
     const type = c.req.header('content-type') ?? '';
     if (!/^text\/(csv|plain)\b/i.test(type))
-      throw new ApiError('unsupported-media-type', { expected: 'text/csv', got: type || null });
-    const date = c.req.query('date');
-    if (date !== undefined && !isCalendarDate(date)) throw new ApiError('invalid-date', { date });
-    const r = await deps.outcomeIngest.ingestChartCsv(await c.req.text(), date);
+      throw new DomainError('unsupported-media-type', { expected: 'text/csv', got: type || null });
+    const r = await deps.outcomeIngest.ingestChartCsv(await c.req.text(), query.date);
     m.outcomesIngested.inc({ result: 'stored' }, r.stored);
-    return c.json(r, 200);
+    return { json: r };
   });
 
   /**
    * Admin: every outcome with the song's features (NDJSON, one per line), for retraining from the field
    * (`npm run pipeline -- --from-server`). Query `since=YYYY-MM-DD` limits it to outcomes dated since then.
    */
-  app.get('/outcomes/export', admin, async (c) => {
-    const since = c.req.query('since');
-    if (since !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(since)) throw new ApiError('invalid-value', { since });
-    const pages = exportOutcomes(deps.store, since);
+  on(ENDPOINTS.exportOutcomes, {}, async (c, { query }) => {
+    const pages = exportOutcomes(deps.store, query.since);
     const enc = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {

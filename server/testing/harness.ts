@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import pg from 'pg';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import type { WebhookSender } from '../alerts/alert-service.ts';
 import { createApp } from '../app.ts';
 import { type Config, loadConfig } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { createServices } from '../services.ts';
+import { checkResponse } from './contract-check.ts';
 import { type FixtureModel, fixtureModel, publishBody } from './fixtures.ts';
 
 export interface TestServer {
@@ -91,11 +93,10 @@ export async function createTestServer(
       body = JSON.stringify(init.json);
       headers['content-type'] ??= 'application/json';
     }
-    return app.request(path, {
-      method: init.method ?? (body !== undefined ? 'POST' : 'GET'),
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    });
+    const method = init.method ?? (body !== undefined ? 'POST' : 'GET');
+    const res = await app.request(path, { method, headers, ...(body !== undefined ? { body } : {}) });
+    await checkResponse(method, path, res);
+    return res;
   };
   return {
     app,
@@ -103,15 +104,16 @@ export async function createTestServer(
     adminToken,
     req,
     async enroll(deviceId) {
-      const code = (await (await req('/api/v1/admin/enrollment-codes', { method: 'POST' })).json()) as { code: string };
-      const r = await req('/api/v1/enroll', { token: null, json: { code: code.code, deviceId } });
+      const codeRes = await req(ENDPOINTS.createEnrollmentCode.path, { method: 'POST' });
+      const code = ENDPOINTS.createEnrollmentCode.response.schema.parse(await codeRes.json());
+      const r = await req(ENDPOINTS.enroll.path, { token: null, json: { code: code.code, deviceId } });
       if (r.status !== 201) throw new Error(`enroll failed: ${r.status} ${await r.text()}`);
-      return ((await r.json()) as { token: string }).token;
+      return ENDPOINTS.enroll.response.schema.parse(await r.json()).token;
     },
     async publish(m) {
-      const r = await req('/api/v1/models', { json: publishBody(m) });
+      const r = await req(ENDPOINTS.publishModel.path, { json: publishBody(m) });
       if (r.status !== 201 && r.status !== 200) throw new Error(`publish failed: ${r.status} ${await r.text()}`);
-      return ((await r.json()) as { version: string }).version;
+      return ENDPOINTS.publishModel.response.schema.parse(await r.json()).version;
     },
     async close() {
       await deps.store.close();

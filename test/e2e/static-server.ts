@@ -8,8 +8,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { ENDPOINTS } from '../../model/contract/endpoints.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../model/contract/isolation.ts';
 import { sharedDataFile } from '../../model/shared-data.ts';
-import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../server/http/isolation.ts';
 import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
 
 export const DIST = resolve(import.meta.dirname, '../../dist/web');
@@ -53,7 +54,7 @@ export async function startTestServer(port = 0, options: TestServerOptions = {})
   let swVersion = 0;
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    if (path === '/api/v1/catalogue') {
+    if (path === ENDPOINTS.catalogue.path) {
       hits++;
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(catalogue);

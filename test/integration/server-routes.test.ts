@@ -7,12 +7,12 @@ import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiErrorSchema,
+  ENDPOINT_LIST,
   EnrollResponseSchema,
   LogBatchResponseSchema,
   ManifestSchema,
 } from '../../model/contract/index.ts';
 import { chartOutcomes } from '../../server/drift/performance.ts';
-import { ROUTES } from '../../server/http/openapi.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 
@@ -54,7 +54,7 @@ describe('health, openapi, metrics', () => {
     );
     expect([...appRoutes].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((r) => !appRoutes.has(r))).toEqual([]);
-    expect(ROUTES.length).toBe(documented.size);
+    expect(ENDPOINT_LIST.length).toBe(documented.size);
   });
   it('metrics needs admin and speaks Prometheus', async () => {
     expect((await s.req('/metrics', { token: null })).status).toBe(401);
@@ -78,7 +78,7 @@ describe('every route checks its role', () => {
   it('answers 401 without a token and 403 to a device on admin routes, for each documented route', async () => {
     const fill = (path: string) =>
       path.replace('{version}', v1).replace('{path}', 'weights.bin').replace('{id}', 'dev-1');
-    for (const r of ROUTES) {
+    for (const r of ENDPOINT_LIST) {
       if (r.role === 'public') continue;
       const path = fill(r.path).replace(/^\/api\/v1/, '/api/v1');
       const noToken = await s.req(path, { method: r.method.toUpperCase(), token: null });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../server/config.ts';
-import { DEVICE_EVENTS_PER_DEVICE } from '../../server/routes/device-events.ts';
+import { DEVICE_EVENTS_PER_DEVICE } from '../../server/devices/device-event-log.ts';
 import { createServices } from '../../server/services.ts';
 import {
   catalogueSongs,

@@ -6,9 +6,11 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../../model/client/api-client.ts';
 import { gunzipBounded } from '../../server/http/gunzip-bounded.ts';
 import { catalogueSongs, type FixtureModel, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
+import { gzipFetch } from '../../web/src/lib/sync/gzip-body.ts';
 import { httpPost } from '../../web/src/lib/sync/http-post.ts';
 
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
@@ -53,13 +55,14 @@ describe('gzip request bodies', () => {
 
   it("the device's upload sends a batch gzipped and the server stores it", async () => {
     const encodings: (string | null)[] = [];
-    const post = httpPost({
-      token: () => token,
-      fetch: (async (input: string, init?: RequestInit) => {
+    // The device's client as DeviceSync builds it: the contract's API client over the gzip fetch.
+    const client = apiClient('', () => token, {
+      fetch: gzipFetch((async (input: string, init?: RequestInit) => {
         encodings.push(new Headers(init?.headers).get('content-encoding'));
         return s.app.request(input, init);
-      }) as typeof fetch,
+      }) as typeof fetch),
     });
+    const post = httpPost({ client });
     const logs = Array.from({ length: 1_000 }, () => makeLog(song(), { deviceId: 'dev-gzip', modelVersion: version }));
     const r = await post('/api/v1/logs', { logs });
     expect(r).toMatchObject({ status: 200 });

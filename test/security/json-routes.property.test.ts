@@ -8,15 +8,18 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
+  CanaryRequestSchema,
   DeviceEventBatchSchema,
+  EnrollmentCodeRequestSchema,
   EnrollRequestSchema,
   ERROR_CODES,
   LogBatchRequestSchema,
   OutcomeBatchRequestSchema,
+  PublishRequestSchema,
+  RetrainSettingsRequestSchema,
+  ShadowRequestSchema,
+  StartJobRequestSchema,
 } from '../../model/contract/index.ts';
-import { SettingsSchema, StartSchema } from '../../server/jobs/job-routes.ts';
-import { CreateCodeSchema } from '../../server/routes/enrollment.ts';
-import { CanarySchema, PublishRequestSchema, ShadowSchema } from '../../server/routes/models.ts';
 import type { Database } from '../../server/store/schema.ts';
 import { catalogueSongs, fixtureModel, makeLog, publishBody } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
@@ -103,7 +106,7 @@ describe('every JSON route refuses what its schema refuses, with a contract code
         method: 'POST',
         path: '/api/v1/admin/enrollment-codes',
         as: 'admin',
-        schema: CreateCodeSchema,
+        schema: EnrollmentCodeRequestSchema,
         valid: () => ({ expiresInHours: 5, deviceId: 'dev-prop' }),
       },
       {
@@ -153,22 +156,28 @@ describe('every JSON route refuses what its schema refuses, with a contract code
         method: 'POST',
         path: `/api/v1/models/${'VERSION'}/canary`,
         as: 'admin',
-        schema: CanarySchema,
+        schema: CanaryRequestSchema,
         valid: () => ({ percent: 10 }),
       },
       {
         method: 'PUT',
         path: '/api/v1/rollout/shadow',
         as: 'admin',
-        schema: ShadowSchema,
+        schema: ShadowRequestSchema,
         valid: () => ({ version: null }),
       },
-      { method: 'POST', path: '/api/v1/jobs', as: 'admin', schema: StartSchema, valid: () => ({ reason: 'x' }) },
+      {
+        method: 'POST',
+        path: '/api/v1/jobs',
+        as: 'admin',
+        schema: StartJobRequestSchema,
+        valid: () => ({ reason: 'x' }),
+      },
       {
         method: 'PUT',
         path: '/api/v1/settings/retrain',
         as: 'admin',
-        schema: SettingsSchema,
+        schema: RetrainSettingsRequestSchema,
         valid: () => ({ autoOnAlert: false }),
       },
     ];

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import type { Catalogue } from '../../model/contract/api.ts';
+import { ENDPOINTS } from '../../model/contract/endpoints.ts';
 
 /** Reads the CSV and returns the catalogue body; throws when the file is unusable. */
 export function buildCatalogue(csvPath: string): Catalogue {
@@ -21,7 +22,7 @@ export function buildCatalogue(csvPath: string): Catalogue {
 export function catalogueDevMiddleware(csvPath: string) {
   let body: string | undefined;
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
-    if (req.url !== '/api/v1/catalogue') {
+    if (req.url !== ENDPOINTS.catalogue.path) {
       next();
       return;
     }

@@ -1,8 +1,10 @@
 /**
- * The dashboard's client for the server's admin API: bearer token from the
- * login form (kept in sessionStorage only), errors turned into words by the
- * contract's `describeError`.
+ * The dashboard's client for the server's admin API: the contract's `apiClient` with the bearer token from the
+ * login form (kept in sessionStorage only). Every answer is parsed with its endpoint's schema; a failure becomes
+ * an `ApiFailure` whose message is the contract's `describeError`.
  */
+import { type ApiValue, apiClient, type CallInit } from '../../../model/client/api-client.ts';
+import type { EndpointName } from '../../../model/contract/endpoints.ts';
 import { describeError } from '../../../model/contract/errors.ts';
 
 const KEY = 'jukebox-admin-token';
@@ -25,39 +27,20 @@ export function saveToken(token: string | null): void {
   else sessionStorage.removeItem(KEY);
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { authorization: `Bearer ${savedToken() ?? ''}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let r: Response;
-  try {
-    r = await fetch(`/api/v1${path}`, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (cause) {
-    throw new ApiFailure(0, 'network-error', cause);
-  }
-  if (!r.ok) {
-    let code = 'internal';
-    let details: unknown;
-    try {
-      const e = (await r.json()) as { error?: { code?: string; details?: unknown } };
-      code = e.error?.code ?? code;
-      details = e.error?.details;
-    } catch {
-      // not JSON: keep the generic code
-    }
-    throw new ApiFailure(r.status, code, details);
-  }
-  return (await r.json()) as T;
+const client = apiClient('', () => savedToken() ?? '');
+
+/** Calls an endpoint of the table; resolves to its parsed answer, rejects with an ApiFailure. */
+async function call<N extends EndpointName>(name: N, init: CallInit<N> = {}): Promise<ApiValue<N>> {
+  const r = await client.call(name, init);
+  if (!r.ok) throw new ApiFailure(r.status, r.code, r.details);
+  return r.value;
 }
 
 /** Fetches with the token and saves the answer as a file (a plain link could not send the bearer token). */
-async function download(path: string, filename: string): Promise<void> {
-  const r = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${savedToken() ?? ''}` } });
-  if (!r.ok) throw new ApiFailure(r.status, r.status === 401 ? 'unauthorized' : 'internal', null);
-  const url = URL.createObjectURL(await r.blob());
+async function download<N extends EndpointName>(name: N, init: CallInit<N>, filename: string): Promise<void> {
+  const r = await client.open(name, init);
+  if (!r.ok) throw new ApiFailure(r.status, r.code, r.details);
+  const url = URL.createObjectURL(await r.value.blob());
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
@@ -67,12 +50,7 @@ async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export const api = {
-  download,
-  get: <T>(path: string) => call<T>('GET', path),
-  post: <T>(path: string, body?: unknown) => call<T>('POST', path, body),
-  put: <T>(path: string, body?: unknown) => call<T>('PUT', path, body),
-};
+export const api = { call, download };
 
 /** Today and N-1 days before, as YYYY-MM-DD (UTC, like the server's buckets). */
 export function windowDays(days: number, to = new Date()): { from: string; to: string } {

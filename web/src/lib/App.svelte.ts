@@ -5,11 +5,11 @@
  * the online flag. Components read its fields; its methods do the work.
  */
 import { uuidv7 } from 'uuidv7';
-import { type Catalogue, CatalogueSchema } from '../../../model/contract/api.ts';
+import type { Catalogue } from '../../../model/contract/api.ts';
 import { describeError, type ErrorCode } from '../../../model/contract/errors.ts';
 import type { Features } from '../../../model/contract/features.ts';
 import { FEATURE_NAMES, toVector } from '../../../model/contract/features.ts';
-import type { Manifest } from '../../../model/contract/manifest.ts';
+import { type Manifest, ManifestSchema } from '../../../model/contract/manifest.ts';
 import { type Backend, BackendSchema, type PredictionSource } from '../../../model/contract/prediction-log.ts';
 import { buildSongIndex, type SongIndex } from './catalogue/song-index.ts';
 import { Inference, type Prediction } from './inference/Inference.svelte.ts';
@@ -23,7 +23,6 @@ import { DeviceSync, syncOptionsFromQuery } from './sync/DeviceSync.svelte.ts';
 import { afterPaint } from './ui/after-paint.ts';
 
 export const MODEL_BASE_URL = '/models/default/';
-export const CATALOGUE_URL = '/api/v1/catalogue';
 const BENCHMARK_KEY = 'backend-benchmark';
 
 export interface Notice {
@@ -174,7 +173,8 @@ export class App {
   async loadManifest(): Promise<void> {
     try {
       const res = await fetch(`${MODEL_BASE_URL}manifest.json`);
-      if (res.ok) this.manifest = (await res.json()) as Manifest;
+      const parsed = res.ok ? ManifestSchema.safeParse(await res.json()) : null;
+      if (parsed?.success) this.manifest = parsed.data;
     } catch {
       // The worker reports model problems; the manifest here only feeds the explain baseline.
     }
@@ -203,13 +203,11 @@ export class App {
   async refreshCatalogue(): Promise<'unauthorized' | undefined> {
     if (!navigator.onLine) return;
     try {
-      const res = await fetch(CATALOGUE_URL, { headers: { accept: 'application/json', ...this.sync.authHeaders() } });
-      if (res.status === 401) return 'unauthorized';
-      if (!res.ok) return;
-      const parsed = CatalogueSchema.safeParse(await res.json());
-      if (!parsed.success || parsed.data.version === this.catalogueVersion) return;
-      this.#setCatalogue(parsed.data);
-      const put = await this.store?.putCatalogue(parsed.data);
+      const r = await this.sync.api.call('catalogue', { headers: { accept: 'application/json' } });
+      if (!r.ok) return r.status === 401 ? 'unauthorized' : undefined;
+      if (r.value.version === this.catalogueVersion) return;
+      this.#setCatalogue(r.value);
+      const put = await this.store?.putCatalogue(r.value);
       if (put && !put.ok) this.storageError = { code: put.code, message: put.message };
     } catch {
       // Offline or server down: the stored catalogue (if any) stays in use.

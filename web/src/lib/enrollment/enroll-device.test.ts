@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient } from '../../../../model/client/api-client.ts';
 import { normalizeEnrollmentCode } from '../../../../model/contract/enrollment-code.ts';
 import { createTestServer, type TestServer } from '../../../../server/testing/harness.ts';
 import { buildOutcome, localDate } from '../outcomes/build-outcome.ts';
@@ -108,14 +109,18 @@ describe('httpPost', () => {
       deviceId: 'dev_post_1',
     });
     if (!outcome.ok) throw new Error(outcome.code);
-    const post = httpPost({ token: () => enrolled.value.token, fetch: viaApp });
+    const post = httpPost({ client: apiClient('', () => enrolled.value.token, { fetch: viaApp }) });
     const r = await post('/api/v1/outcomes', { outcomes: [outcome.value] });
     expect(r).toEqual({ status: 200, body: { stored: [outcome.value.id], duplicates: [] } });
     const again = await post('/api/v1/outcomes', { outcomes: [outcome.value] });
     expect(again).toEqual({ status: 200, body: { stored: [outcome.value.id], duplicates: [outcome.value.id] } });
-    const anonymous = await httpPost({ token: () => null, fetch: viaApp })('/api/v1/outcomes', { outcomes: [] });
+    const anonymous = await httpPost({ client: apiClient('', () => null, { fetch: viaApp }) })('/api/v1/outcomes', {
+      outcomes: [],
+    });
     expect(anonymous).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
-    const down = httpPost({ token: () => 'x', fetch: (() => Promise.reject(new TypeError('reset'))) as typeof fetch });
+    const down = httpPost({
+      client: apiClient('', () => 'x', { fetch: (() => Promise.reject(new TypeError('reset'))) as typeof fetch }),
+    });
     expect(await down('/api/v1/logs', {})).toEqual({ networkError: 'TypeError: reset' });
   });
 

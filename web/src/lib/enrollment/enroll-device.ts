@@ -3,11 +3,9 @@
  * (`POST /api/v1/enroll`). Every way it can fail is a contract code: a bad,
  * used or expired code, too many tries, no network, an unexpected answer.
  */
-import { EnrollResponseSchema } from '../../../../model/contract/api.ts';
+import { apiClient } from '../../../../model/client/api-client.ts';
 import { normalizeEnrollmentCode } from '../../../../model/contract/enrollment-code.ts';
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
-
-export const ENROLL_PATH = '/api/v1/enroll';
 
 export type EnrollErrorCode =
   | 'enrollment-code-invalid'
@@ -34,22 +32,14 @@ export async function enrollDevice(
 ): Promise<Result<EnrolledDevice, EnrollErrorCode>> {
   const code = normalizeEnrollmentCode(request.code);
   if (code.length < 4 || code.length > 64) return fail('invalid-value', { field: 'code' });
-  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
-  let res: Response;
-  try {
-    res = await doFetch(`${options.baseUrl ?? ''}${ENROLL_PATH}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ code, deviceId: request.deviceId, ...(request.label ? { label: request.label } : {}) }),
-    });
-  } catch (err) {
-    return fail('network-error', { cause: String(err) });
-  }
-  const body: unknown = await res.json().catch(() => null);
+  const client = apiClient(options.baseUrl ?? '', null, options.fetch ? { fetch: options.fetch } : {});
+  const res = await client.call('enroll', {
+    json: { code, deviceId: request.deviceId, ...(request.label ? { label: request.label } : {}) },
+    headers: { accept: 'application/json' },
+  });
   if (res.ok) {
-    const parsed = EnrollResponseSchema.safeParse(body);
-    if (!parsed.success || parsed.data.deviceId !== request.deviceId) return fail('validation-failed', { body });
-    const { deviceId, token, publicKey, keyReset } = parsed.data;
+    if (res.value.deviceId !== request.deviceId) return fail('validation-failed', { body: res.value });
+    const { deviceId, token, publicKey, keyReset } = res.value;
     return ok({
       deviceId,
       token,
@@ -57,7 +47,10 @@ export async function enrollDevice(
       ...(keyReset ? { keyReset } : {}),
     });
   }
-  const serverCode = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  if (res.status === 0) return fail('network-error', { cause: String(res.details) });
+  // The client answers an unparseable success with 'invalid-value'/'invalid-json' and a 2xx status.
+  if (res.status >= 200 && res.status < 300) return fail('validation-failed', { body: res.body });
+  const serverCode = res.code;
   if (serverCode === 'device-exists' || serverCode === 'device-revoked') return fail(serverCode);
   if (serverCode === 'enrollment-code-invalid' || res.status === 403) return fail('enrollment-code-invalid');
   if (serverCode === 'rate-limited' || res.status === 429) return fail('rate-limited');

@@ -4,6 +4,7 @@
  * when online, and exposes the update state, the active model's card and its
  * on-device drift check as runes.
  */
+import { apiClient } from '../../../../model/client/api-client.ts';
 import type { ErrorCode, Result } from '../../../../model/contract/errors.ts';
 import { type DriftCheckResult, driftFromLogs } from '../drift/drift-check.ts';
 import type { Inference, InferenceOptions } from '../inference/Inference.svelte.ts';
@@ -122,15 +123,15 @@ export class ActiveModel {
     }
     // The bundled model's card sits beside it; an update's card only if the label published one with it.
     if (!this.state.bundled && !this.state.activeManifest?.files.some((f) => f.path === 'card.json')) return;
-    const url = this.state.bundled
-      ? `${this.#bundledBaseUrl}card.json`
-      : `/api/v1/models/${encodeURIComponent(version)}/files/card.json`;
-    const token = (await this.#credentials()).token;
     try {
-      const res = await fetch(
-        url,
-        token && !this.state.bundled ? { headers: { authorization: `Bearer ${token}` } } : {},
-      );
+      let res: Response;
+      if (this.state.bundled) res = await fetch(`${this.#bundledBaseUrl}card.json`);
+      else {
+        const api = apiClient('', async () => (await this.#credentials()).token);
+        const r = await api.open('modelFile', { params: { version, path: 'card.json' } });
+        if (!r.ok) return;
+        res = r.value;
+      }
       if (!res.ok) return;
       const card = (await res.json()) as { model?: { version?: string } };
       if (card.model?.version && card.model.version !== version) return;

@@ -9,9 +9,10 @@
  * mirrors its state into runes for the UI.
  */
 import { uuidv7 } from 'uuidv7';
-import { type Assignment, AssignmentSchema, type DeviceEvent } from '../../../../model/contract/api.ts';
+import { type ApiClient, apiClient } from '../../../../model/client/api-client.ts';
+import type { Assignment, DeviceEvent } from '../../../../model/contract/api.ts';
 import { type ErrorCode, fail, ok, type Result } from '../../../../model/contract/errors.ts';
-import type { Manifest } from '../../../../model/contract/manifest.ts';
+import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
 import type { ModelBytes } from '../inference/protocol.ts';
 import { ModelInstaller, type Refusal, type StoredModel } from './model-installer.ts';
 import type { ModelStore } from './model-store.ts';
@@ -84,17 +85,20 @@ export class DeviceRollout {
   #state: UpdateState = INITIAL_UPDATE_STATE;
   readonly #o: DeviceRolloutOptions;
   readonly #installer: ModelInstaller | null;
+  readonly #api: ApiClient;
   #checking: Promise<void> | null = null;
   #reporting: Promise<void> = Promise.resolve();
 
   constructor(options: DeviceRolloutOptions) {
     this.#o = options;
+    this.#api = apiClient(options.apiBase ?? '', async () => (await options.credentials()).token, {
+      fetch: options.fetch,
+    });
     const store = options.store;
     this.#installer = store
       ? new ModelInstaller({
           vault: store,
-          baseUrl: `${options.apiBase ?? ''}/api/v1/models`,
-          download: (url) => this.#download(url),
+          download: (target) => this.#download(target),
           publicKey: async () => (await options.credentials()).labelKey,
           tryLoad: async (m) => options.inference.load(toModelBytes(m)),
           report: (e) => {
@@ -134,7 +138,8 @@ export class DeviceRollout {
   async #bundledManifest(): Promise<Manifest | null> {
     try {
       const res = await this.#o.fetch(`${this.#o.bundledBaseUrl}manifest.json`);
-      return res.ok ? ((await res.json()) as Manifest) : null;
+      const parsed = res.ok ? ManifestSchema.safeParse(await res.json()) : null;
+      return parsed?.success ? parsed.data : null;
     } catch {
       return null;
     }
@@ -192,25 +197,31 @@ export class DeviceRollout {
     return this.#runBundled();
   }
 
-  async #authHeaders(): Promise<Record<string, string> | null> {
-    const c = await this.#o.credentials();
-    return c.token ? { authorization: `Bearer ${c.token}` } : null;
+  async #enrolled(): Promise<boolean> {
+    return (await this.#o.credentials()).token !== null;
   }
 
-  async #download(url: string): Promise<Result<Uint8Array>> {
-    const headers = await this.#authHeaders();
-    if (!headers) return fail('unauthorized', { reason: 'not enrolled' });
-    let res: Response;
-    try {
-      res = await this.#o.fetch(url, { headers, cache: 'no-store' });
-    } catch (err) {
-      return fail('network-error', { url, reason: String(err) });
+  async #download(target: { version: string; path?: string }): Promise<Result<Uint8Array>> {
+    if (!(await this.#enrolled())) return fail('unauthorized', { reason: 'not enrolled' });
+    const r =
+      target.path === undefined
+        ? await this.#api.open('modelManifest', { params: { version: target.version }, cache: 'no-store' })
+        : await this.#api.open('modelFile', {
+            params: { version: target.version, path: target.path },
+            cache: 'no-store',
+          });
+    const url =
+      target.path === undefined
+        ? this.#api.url('modelManifest', { version: target.version })
+        : this.#api.url('modelFile', { version: target.version, path: target.path });
+    if (!r.ok) {
+      if (r.status === 0) return fail('network-error', { url, reason: String(r.details) });
+      if (r.status === 401) return fail('unauthorized', { url });
+      if (r.status === 404) return fail('unknown-model-version', { url });
+      return fail(r.status === 429 ? 'rate-limited' : 'network-error', { url, status: r.status });
     }
-    if (res.status === 401) return fail('unauthorized', { url });
-    if (res.status === 404) return fail('unknown-model-version', { url });
-    if (!res.ok) return fail(res.status === 429 ? 'rate-limited' : 'network-error', { url, status: res.status });
     try {
-      return ok(new Uint8Array(await res.arrayBuffer()));
+      return ok(new Uint8Array(await r.value.arrayBuffer()));
     } catch (err) {
       // The connection broke while the body was arriving.
       return fail('download-incomplete', { url, reason: String(err) });
@@ -228,17 +239,20 @@ export class DeviceRollout {
   async #check(): Promise<void> {
     const installer = this.#installer;
     if (!installer) return this.#set({ checkProblem: 'model storage is unavailable on this device' });
-    const headers = await this.#authHeaders();
-    if (!headers) return this.#set({ checkProblem: 'not enrolled' });
+    if (!(await this.#enrolled())) return this.#set({ checkProblem: 'not enrolled' });
     void this.flushEvents();
-    let assignment: Assignment;
-    try {
-      const res = await this.#o.fetch(`${this.#o.apiBase ?? ''}/api/v1/assignment`, { headers, cache: 'no-store' });
-      if (!res.ok) return this.#set({ checkProblem: `the server answered ${res.status}` });
-      assignment = AssignmentSchema.parse(await res.json());
-    } catch {
-      return this.#set({ checkProblem: 'the server could not be reached' });
+    const res = await this.#api.call('assignment', { cache: 'no-store' });
+    if (!res.ok) {
+      return this.#set({
+        checkProblem:
+          res.status === 0
+            ? 'the server could not be reached'
+            : res.status >= 200 && res.status < 300
+              ? `the server's answer was not an assignment (${res.code})`
+              : `the server answered ${res.status}`,
+      });
     }
+    const assignment: Assignment = res.value;
     this.#set({ cohort: assignment.cohort, checkedAt: assignment.checkedAt, checkProblem: null });
     const bundled = await this.#bundledManifest();
     if (assignment.active !== this.#state.activeVersion && bundled && assignment.active === bundled.version) {
@@ -389,16 +403,13 @@ export class DeviceRollout {
       if (!store) return;
       const pending = (await store.getMeta<DeviceEvent[]>(PENDING_EVENTS)) ?? [];
       if (pending.length === 0) return;
-      const headers = await this.#authHeaders();
-      if (!headers) return;
+      if (!(await this.#enrolled())) return;
       try {
-        const res = await this.#o.fetch(`${this.#o.apiBase ?? ''}/api/v1/devices/me/events`, {
-          method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ events: pending }),
-        });
+        const res = await this.#api.exchange('reportDeviceEvents', { json: { events: pending } });
+        if ('networkError' in res) return;
+        const okStatus = res.status >= 200 && res.status < 300;
         // 4xx other than auth means the server will never take these: drop them rather than retry forever.
-        if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 429)) {
+        if (okStatus || (res.status >= 400 && res.status < 500 && res.status !== 401 && res.status !== 429)) {
           const sent = new Set(pending.map((e) => e.id));
           const now = (await store.getMeta<DeviceEvent[]>(PENDING_EVENTS)) ?? [];
           await store.putMeta(

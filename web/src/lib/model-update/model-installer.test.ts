@@ -61,8 +61,8 @@ async function setup() {
   const events: string[] = [];
   const installer = new ModelInstaller({
     vault,
-    baseUrl: '/m',
-    download: async (url) => {
+    download: async ({ version, path }) => {
+      const url = path ? `/m/${version}/files/${path}` : `/m/${version}/manifest.json`;
       const b = served.get(url);
       return b ? ok(b) : fail('network-error', { url });
     },

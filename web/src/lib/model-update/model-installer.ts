@@ -45,13 +45,12 @@ export interface ModelVault {
   setPointers(p: ModelPointers): Promise<void>;
 }
 
-export type Download = (url: string) => Promise<Result<Uint8Array>>;
+/** Fetches a version's manifest (no `path`) or one of its files, as bytes. */
+export type Download = (target: { version: string; path?: string }) => Promise<Result<Uint8Array>>;
 
 export interface ModelInstallerOptions {
   readonly vault: ModelVault;
   readonly download: Download;
-  /** e.g. "/api/v1/models" */
-  readonly baseUrl: string;
   /** The label's public key pinned at enrollment or build; null refuses every download. */
   readonly publicKey: () => Promise<JsonWebKey | null>;
   /** Loads the model and runs the warm-up parity check (in the inference worker in the app). */
@@ -158,8 +157,7 @@ export class ModelInstaller {
   }
 
   async #fetchVerified(version: string): Promise<Result<StoredModel>> {
-    const base = `${this.#o.baseUrl}/${encodeURIComponent(version)}`;
-    const raw = await this.#o.download(`${base}/manifest.json`);
+    const raw = await this.#o.download({ version });
     if (!raw.ok) return raw;
     let json: unknown;
     try {
@@ -181,7 +179,7 @@ export class ModelInstaller {
     }
     const files = new Map<string, Uint8Array>();
     for (const f of manifest.files) {
-      const bytes = await this.#o.download(`${base}/files/${encodeURIComponent(f.path)}`);
+      const bytes = await this.#o.download({ version, path: f.path });
       if (!bytes.ok) return bytes;
       files.set(f.path, bytes.value);
     }

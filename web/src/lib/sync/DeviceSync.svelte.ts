@@ -12,6 +12,7 @@
  * triggers cover the tab being reopened days later.
  */
 
+import { type ApiClient, apiClient } from '../../../../model/client/api-client.ts';
 import { MAX_LOGS_PER_BATCH } from '../../../../model/contract/api.ts';
 import { describeError } from '../../../../model/contract/errors.ts';
 import type { Outcome } from '../../../../model/contract/outcome.ts';
@@ -21,6 +22,7 @@ import type { DeviceStore, Enrollment, OutboxCounts } from '../storage/device-st
 import { applyRetention, browserEstimate, DEFAULT_RETENTION, type RetentionPolicy } from '../storage/retention.ts';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.ts';
 import { logOutbox, outcomeOutbox } from './device-outboxes.ts';
+import { gzipFetch } from './gzip-body.ts';
 import { httpPost } from './http-post.ts';
 import { SyncEngine, type SyncReport, type SyncState } from './sync-engine.ts';
 
@@ -97,6 +99,10 @@ export class DeviceSync {
 
   constructor(options: DeviceSyncOptions = {}) {
     this.#o = options;
+    // Upload bodies go gzipped to a remote server that reads them (see gzip-body.ts).
+    this.api = apiClient(options.baseUrl ?? '', () => this.#token, {
+      fetch: gzipFetch((input, init) => fetch(input, init)),
+    });
   }
 
   get phase(): SyncPhase {
@@ -116,10 +122,8 @@ export class DeviceSync {
     return this.logs.rejected + this.outcomes.rejected;
   }
 
-  /** The Authorization header for API calls, when enrolled. */
-  authHeaders(): Record<string, string> {
-    return this.#token ? { authorization: `Bearer ${this.#token}` } : {};
-  }
+  /** The API client for this device's server, with its current token (read at every call). */
+  readonly api: ApiClient;
 
   async start(store: DeviceStore, deviceId: string): Promise<void> {
     this.#store = store;
@@ -134,7 +138,7 @@ export class DeviceSync {
     if (retention.ok && retention.value) this.retention = { ...DEFAULT_RETENTION, ...retention.value };
     this.#engine = new SyncEngine({
       outboxes: [logOutbox(store), outcomeOutbox(store)],
-      post: httpPost({ baseUrl: this.#o.baseUrl, token: () => this.#token }),
+      post: httpPost({ client: this.api }),
       backoff: this.#o.backoff ?? DEFAULT_BACKOFF,
       // The contract's most per request: a whole-catalogue batch (14,000 logs) is 15 requests.
       batchSize: this.#o.batchSize ?? MAX_LOGS_PER_BATCH,

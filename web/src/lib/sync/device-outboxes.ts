@@ -4,13 +4,14 @@
  * failure is thrown (with its code as the cause) so the engine stops the
  * pass and retries later; nothing is marked.
  */
+import { ENDPOINTS } from '../../../../model/contract/endpoints.ts';
 import type { Outcome } from '../../../../model/contract/outcome.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
 import type { DeviceStore, RecordOutbox, StorageResult, SyncFlag } from '../storage/device-store.ts';
 import type { Outbox, Rejection } from './sync-engine.ts';
 
-export const LOGS_PATH = '/api/v1/logs';
-export const OUTCOMES_PATH = '/api/v1/outcomes';
+export const LOGS_PATH = ENDPOINTS.uploadLogs.path;
+export const OUTCOMES_PATH = ENDPOINTS.uploadOutcomes.path;
 
 function must<T>(r: StorageResult<T>): T {
   if (r.ok) return r.value;
