@@ -77,11 +77,6 @@ function vectorHash(xs: readonly number[]): number {
   return h >>> 0;
 }
 
-/** What outcome matching finds a log by: its song id (when it has one) and its fingerprint. */
-function matchKeys(p: Prepared): string[] {
-  return p.log.songId ? [`s:${p.log.songId}`, `f:${p.fingerprint}`] : [`f:${p.fingerprint}`];
-}
-
 /** Bound on the "already stored" fingerprint cache; cleared when full (it only saves work, never decides). */
 const KNOWN_KEYS_MAX = 500_000;
 
@@ -96,10 +91,10 @@ export class LogIngest {
   /** (version, kind, song key, day) this process has seen committed to drift_songs (same rule as knownKeys). */
   private readonly knownSongDays = new Set<string>();
   /**
-   * (version, kind, match key, day) → "createdAt hash-of-outputs" this process has seen committed to
+   * (version, kind, match key, day) → the createdAt and a hash of the outputs this process has seen committed to
    * prediction_days: a log older than that, or as old with the same outputs, changes nothing there.
    */
-  private readonly knownPredictionDays = new Map<string, string>();
+  private readonly knownPredictionDays = new Map<string, { at: string; hash: number }>();
 
   constructor(
     private readonly store: Store,
@@ -158,7 +153,7 @@ export class LogIngest {
     const inserted = new Set<string>();
     let committedKeys: string[] = [];
     let committedSongDays: string[] = [];
-    let committedPredictionDays: [string, string][] = [];
+    let committedPredictionDays: [string, { at: string; hash: number }][] = [];
     const writer = logWriter(this.store);
     await this.store.db.transaction().execute(async (tx) => {
       for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
@@ -226,36 +221,42 @@ export class LogIngest {
       committedSongDays = songDayKeys;
       // Outcome matching: per song id and per fingerprint, the latest prediction of each day and kind. `fresh`
       // is in id order, the order the logs were inserted, so on equal times the later one wins as in the store.
-      const latest = new Map<string, { p: Prepared; key: string }>();
+      // A log older than what this process committed for its key, or as old with the same outputs, changes nothing.
+      const latest = new Map<string, { p: Prepared; key: string; hash: number }>();
       for (const p of fresh) {
-        for (const key of matchKeys(p)) {
+        const at = p.log.createdAt;
+        let hash = -1;
+        for (let i = 0; i < 2; i++) {
+          const key = i === 0 ? (p.log.songId ? `s:${p.log.songId}` : null) : `f:${p.fingerprint}`;
+          if (key === null) continue;
           const k = `${p.log.modelVersion}|${p.traffic}|${key}|${p.day}`;
+          const known = this.knownPredictionDays.get(k);
+          if (known !== undefined && at <= known.at) {
+            if (at < known.at) continue;
+            if (hash < 0) hash = vectorHash(p.log.outputs);
+            if (hash === known.hash) continue;
+          }
           const seen = latest.get(k);
-          if (!seen || p.log.createdAt >= seen.p.log.createdAt) latest.set(k, { p, key });
+          if (seen === undefined || at >= seen.p.log.createdAt) latest.set(k, { p, key, hash });
         }
       }
-      const days: PredictionDay[] = [];
-      const dayKeys: [string, string][] = [];
-      for (const k of [...latest.keys()].sort()) {
+      const dayKeys = [...latest.keys()].sort();
+      const days: PredictionDay[] = dayKeys.map((k) => {
         const { p, key } = latest.get(k) as { p: Prepared; key: string };
-        const mark = `${p.log.createdAt} ${vectorHash(p.log.outputs)}`;
-        const known = this.knownPredictionDays.get(k);
-        if (known !== undefined) {
-          const knownAt = known.slice(0, known.lastIndexOf(' '));
-          if (p.log.createdAt < knownAt || known === mark) continue;
-        }
-        days.push({
+        return {
           version: p.log.modelVersion,
           kind: p.traffic,
           key,
           day: p.day,
           createdAt: p.log.createdAt,
           outputs: p.log.outputs,
-        });
-        dayKeys.push([k, mark]);
-      }
+        };
+      });
       await writer.upsertPredictionDays(tx, days);
-      committedPredictionDays = dayKeys;
+      committedPredictionDays = dayKeys.map((k) => {
+        const { p, hash } = latest.get(k) as { p: Prepared; hash: number };
+        return [k, { at: p.log.createdAt, hash: hash < 0 ? vectorHash(p.log.outputs) : hash }];
+      });
       const now = new Date().toISOString();
       for (const k of [...deltas.keys()].sort()) {
         const d = deltas.get(k) as Delta;
@@ -305,7 +306,7 @@ export class LogIngest {
     if (this.knownPredictionDays.size + committedPredictionDays.length > KNOWN_KEYS_MAX) {
       this.knownPredictionDays.clear();
     }
-    for (const [k, mark] of committedPredictionDays) this.knownPredictionDays.set(k, mark);
+    for (const [k, known] of committedPredictionDays) this.knownPredictionDays.set(k, known);
     const stored = prepared.map((p) => p.log.id);
     return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
   }
