@@ -9,7 +9,6 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
-import { type Checkpointer, startWalCheckpointer } from './wal-checkpointer.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -38,7 +37,6 @@ export async function openStore(
   let dialect: Dialect;
   let location: string;
   let raw: SQLite.Database | undefined;
-  let checkpointer: Checkpointer | undefined;
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
     // Keep doubles and counts as JS numbers (pg returns int8/numeric as strings otherwise).
@@ -59,13 +57,7 @@ export async function openStore(
     // An acknowledged batch must survive a power cut, not only a crash of the process: WAL + FULL syncs the log on
     // every commit. NORMAL (SQLITE_SYNCHRONOUS=NORMAL) may lose the last commits on power loss; the ingest
     // benchmark measures both side by side (server/README.md).
-    const synchronous = opts.sqliteSynchronous ?? 'FULL';
-    sqlite.pragma(`synchronous = ${synchronous}`);
-    if (path !== ':memory:') {
-      // Checkpoints on a worker thread, not inside a device's commit (wal-checkpointer.ts).
-      sqlite.pragma('wal_autocheckpoint = 0');
-      checkpointer = startWalCheckpointer(resolve(path), { synchronous });
-    }
+    sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
@@ -80,9 +72,6 @@ export async function openStore(
     dialect,
     location,
     ...(raw ? { sqlite: raw } : {}),
-    close: async () => {
-      await checkpointer?.stop();
-      await db.destroy();
-    },
+    close: () => db.destroy(),
   };
 }
