@@ -14,14 +14,7 @@
  * somewhere: did a charted country rank in the model's top 5). Too few units
  * give "too few outcomes" and no numbers.
  */
-import {
-  COUNTRY_CODES,
-  countryIndex,
-  type TrafficKind,
-  trafficOf,
-  trainingSongKey,
-} from '../../model/contract/index.ts';
-import type { PredictionSource } from '../../model/contract/prediction-log.ts';
+import { COUNTRY_CODES, countryIndex, type TrafficKind, trainingSongKey } from '../../model/contract/index.ts';
 import { mulberry32 } from '../../model/runtime/prng.ts';
 import { sortedRocAuc } from '../../model/stats/roc-auc.ts';
 import type { Store } from '../store/store.ts';
@@ -142,6 +135,11 @@ interface Prediction {
   outputs: number[];
 }
 
+/**
+ * The predictions that can judge outcomes of these songs (or fingerprints): the latest of each day and traffic
+ * kind, as ingest keeps them in `prediction_days` — the only ones `matchPrediction` can pick, since it takes the
+ * latest in the window of days and needs the others only to know that one existed.
+ */
 async function predictionsFor(
   store: Store,
   version: string,
@@ -150,18 +148,22 @@ async function predictionsFor(
   kinds: ReadonlySet<TrafficKind>,
 ): Promise<Map<string, Prediction[]>> {
   const out = new Map<string, Prediction[]>();
+  if (kinds.size === 0) return out;
+  const prefix = column === 'song_id' ? 's:' : 'f:';
   for (let i = 0; i < keys.length; i += 500) {
     const rows = await store.db
-      .selectFrom('logs')
-      .select(['song_id', 'fingerprint', 'day', 'created_at', 'outputs', 'traffic', 'source'])
+      .selectFrom('prediction_days')
+      .select(['match_key', 'day', 'created_at', 'outputs'])
       .where('model_version', '=', version)
-      .where(column, 'in', keys.slice(i, i + 500))
+      .where(
+        'match_key',
+        'in',
+        keys.slice(i, i + 500).map((k) => prefix + k),
+      )
+      .where('kind', 'in', [...kinds])
       .execute();
     for (const r of rows) {
-      const kind = (r.traffic as TrafficKind | null) ?? trafficOf({ source: r.source as PredictionSource });
-      if (!kinds.has(kind)) continue;
-      const key = column === 'song_id' ? r.song_id : r.fingerprint;
-      if (!key) continue;
+      const key = r.match_key.slice(prefix.length);
       const list = out.get(key) ?? [];
       list.push({ day: r.day, createdAt: r.created_at, outputs: decodeVector(r.outputs) });
       out.set(key, list);

@@ -9,7 +9,6 @@
  * p-values use Kish's effective sample size of those weights.
  */
 
-import { sql, type Transaction } from 'kysely';
 import {
   binIndex,
   COUNTRY_CODES,
@@ -20,8 +19,8 @@ import {
   type TrafficKind,
   trafficOf,
 } from '../../model/contract/index.ts';
-import type { Database } from '../store/schema.ts';
-import type { Dialect, Store } from '../store/store.ts';
+import { type DriftSongDelta, upsertDriftSongs } from '../store/log-writer.ts';
+import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 import type { DayWindow } from './window.ts';
 
@@ -41,71 +40,6 @@ export function songBins(ref: ReferenceProfile, inputs: readonly number[], outpu
   for (let c = 1; c < outputs.length; c++) if ((outputs[c] as number) > (outputs[top] as number)) top = c;
   out.push(top, binIndex(ref.outputs.entropy.edges, outputEntropy(outputs)));
   return JSON.stringify(out);
-}
-
-export interface DriftSongDelta {
-  version: string;
-  kind: TrafficKind;
-  key: string;
-  device: string;
-  day: string;
-  bins: string;
-}
-
-/**
- * Upserts through Kysely (PostgreSQL, and SQLite outside the ingest hot path): a known song gains the day if
- * it is new and takes the device of an earlier day; its bins stay. One statement may not touch a row twice,
- * so a song with two new days goes in two rounds.
- */
-export async function upsertDriftSongs(
-  tx: Transaction<Database>,
-  rows: readonly DriftSongDelta[],
-  dialect: Dialect,
-): Promise<void> {
-  const rounds: DriftSongDelta[][] = [];
-  const seenKeys = new Map<string, number>();
-  for (const d of rows) {
-    const k = `${d.version}|${d.kind}|${d.key}`;
-    const i = seenKeys.get(k) ?? 0;
-    seenKeys.set(k, i + 1);
-    const round = rounds[i] ?? [];
-    round.push(d);
-    rounds[i] = round;
-  }
-  const pg = dialect === 'postgres';
-  for (const round of rounds) {
-    for (let i = 0; i < round.length; i += 500) {
-      await tx
-        .insertInto('drift_songs')
-        .values(
-          round.slice(i, i + 500).map((d) => ({
-            model_version: d.version,
-            kind: d.kind,
-            song_key: d.key,
-            device_id: d.device,
-            first_day: d.day,
-            last_day: d.day,
-            days: `,${d.day},`,
-            bins: d.bins,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['model_version', 'kind', 'song_key']).doUpdateSet({
-            device_id: sql`CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END`,
-            days: pg
-              ? sql`CASE WHEN strpos(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`
-              : sql`CASE WHEN instr(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END`,
-            first_day: pg
-              ? sql`LEAST(drift_songs.first_day, excluded.first_day)`
-              : sql`min(drift_songs.first_day, excluded.first_day)`,
-            last_day: pg
-              ? sql`GREATEST(drift_songs.last_day, excluded.last_day)`
-              : sql`max(drift_songs.last_day, excluded.last_day)`,
-          }),
-        )
-        .execute();
-    }
-  }
 }
 
 /**

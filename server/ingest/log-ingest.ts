@@ -1,34 +1,29 @@
 /**
- * The ingest hot path for prediction logs. One transaction per batch:
- * `INSERT … ON CONFLICT DO NOTHING` for the logs (so a retry stores nothing
- * twice and the answer says which ids were new: cached prepared statements on
- * SQLite, multi-row inserts with RETURNING on PostgreSQL), then
- * for the new logs the per-day distinct fingerprints, the drift bucket
- * deltas computed in memory and merged into each (version, day) row once,
- * the (version, traffic kind, song) rows that drift windows count songs by
- * (`drift/window-songs.ts`), and the device's last-seen. Every log row is
- * kept: performance matches outcomes to them (`drift/performance.ts`).
+ * The ingest hot path for prediction logs: what one batch stores, decided here and written in one transaction
+ * through the store's log writer (`store/log-writer.ts`, where the SQL lives). The logs go in with
+ * `ON CONFLICT DO NOTHING` (a retry stores nothing twice and the answer says which ids were new; an id sent
+ * again with other content is 409 `id-reused`), then for the new logs: the per-day distinct fingerprints, the
+ * drift bucket deltas computed in memory and merged into each (version, day) row once, the (version, traffic
+ * kind, song) rows that drift windows count songs by (`drift/window-songs.ts`), the latest prediction of each
+ * day per song and per fingerprint that outcome matching reads (`drift/performance.ts`), shadow comparisons,
+ * and the device's last-seen. Every log row is kept.
  */
 
-import type SQLite from 'better-sqlite3';
-import type { Transaction } from 'kysely';
 import {
   featureFingerprint,
   type LogBatchResponse,
   type PredictionLog,
   type ReferenceProfile,
-  type TrafficKind,
   toVector,
   trafficOf,
 } from '../../model/contract/index.ts';
 import { DomainError } from '../domain-error.ts';
 import { addDistinct, addRow, type DriftBucket, emptyBucket, mergeInto } from '../drift/bucket.ts';
 import { addShadow, emptyShadow, mergeShadow, type ShadowStats } from '../drift/shadow.ts';
-import { type DriftSongDelta, songBins, songKey, upsertDriftSongs } from '../drift/window-songs.ts';
+import { songBins, songKey } from '../drift/window-songs.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { Database } from '../store/schema.ts';
+import { type DriftSongDelta, type LogInsert, logWriter, type PredictionDay, type Tx } from '../store/log-writer.ts';
 import type { Store } from '../store/store.ts';
-import { encodeVector } from '../store/vectors.ts';
 import { reusedLogIds } from './log-conflicts.ts';
 
 /** UTC day (YYYY-MM-DD) of an ISO date-time with any offset: the drift bucket of a log. */
@@ -38,13 +33,7 @@ export function utcDay(isoDateTime: string): string {
   return new Date(isoDateTime).toISOString().slice(0, 10);
 }
 
-interface Prepared {
-  log: PredictionLog;
-  day: string;
-  fingerprint: string;
-  inputs: number[];
-  traffic: TrafficKind;
-}
+type Prepared = LogInsert;
 
 interface Delta {
   version: string;
@@ -58,241 +47,6 @@ interface ShadowDelta {
   shadow: string;
   day: string;
   s: ShadowStats;
-}
-
-type Tx = Transaction<Database>;
-
-/** The few writes of the hot path, per store: SQLite with cached prepared statements, PostgreSQL with multi-row Kysely inserts. */
-interface BatchWriter {
-  /** Returns the ids that were new. */
-  insertLogs(tx: Tx, rows: readonly Prepared[], receivedAt: string): Promise<string[]>;
-  /** Returns the "version|day|fingerprint" keys that were new. */
-  insertDayFingerprints(tx: Tx, rows: readonly Prepared[]): Promise<Set<string>>;
-  upsertDriftSongs(tx: Tx, rows: readonly DriftSongDelta[]): Promise<void>;
-  mergeBucket(tx: Tx, d: Delta, now: string): Promise<void>;
-  mergeShadow(tx: Tx, d: ShadowDelta, now: string): Promise<void>;
-  touchDevice(tx: Tx, id: string, count: number, version: string, now: string, lastEvent: string): Promise<void>;
-}
-
-function logRow(p: Prepared, receivedAt: string) {
-  return {
-    id: p.log.id,
-    device_id: p.log.deviceId,
-    model_version: p.log.modelVersion,
-    backend: p.log.backend,
-    latency_ms: p.log.latencyMs,
-    created_at: p.log.createdAt,
-    day: p.day,
-    received_at: receivedAt,
-    source: p.log.source,
-    song_id: p.log.songId ?? null,
-    fingerprint: p.fingerprint,
-    inputs: encodeVector(p.inputs),
-    outputs: encodeVector(p.log.outputs),
-    shadow: p.log.shadow ? JSON.stringify(p.log.shadow) : null,
-    traffic: p.traffic,
-  };
-}
-
-const sqliteStatements = new WeakMap<SQLite.Database, ReturnType<typeof prepareSqlite>>();
-function prepareSqlite(db: SQLite.Database) {
-  return {
-    log: db.prepare(
-      `INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source, song_id, fingerprint, inputs, outputs, shadow, traffic)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    ),
-    fingerprint: db.prepare(
-      'INSERT INTO day_fingerprints (model_version, day, fingerprint) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-    ),
-    // A song already known for this (version, kind) gains the day if it is new; the device of its earliest
-    // day (by event time) is the one it is attributed to; its bins stay those of its first prediction.
-    driftSong: db.prepare(
-      `INSERT INTO drift_songs (model_version, kind, song_key, device_id, first_day, last_day, days, bins) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (model_version, kind, song_key) DO UPDATE SET
-         device_id = CASE WHEN excluded.first_day < drift_songs.first_day THEN excluded.device_id ELSE drift_songs.device_id END,
-         days = CASE WHEN instr(drift_songs.days, excluded.days) > 0 THEN drift_songs.days ELSE drift_songs.days || substr(excluded.days, 2) END,
-         first_day = min(drift_songs.first_day, excluded.first_day),
-         last_day = max(drift_songs.last_day, excluded.last_day)`,
-    ),
-    bucketGet: db.prepare('SELECT stats FROM drift_buckets WHERE model_version = ? AND day = ?'),
-    bucketPut: db.prepare(
-      'INSERT INTO drift_buckets (model_version, day, stats, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (model_version, day) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at',
-    ),
-    shadowGet: db.prepare(
-      'SELECT stats FROM shadow_buckets WHERE model_version = ? AND shadow_version = ? AND day = ?',
-    ),
-    shadowPut: db.prepare(
-      'INSERT INTO shadow_buckets (model_version, shadow_version, day, stats, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_version, shadow_version, day) DO UPDATE SET stats = excluded.stats, updated_at = excluded.updated_at',
-    ),
-    device: db.prepare(
-      'UPDATE devices SET last_seen_at = ?, last_version = ?, logs_total = logs_total + ?, last_event_at = CASE WHEN last_event_at IS NULL OR last_event_at < ? THEN ? ELSE last_event_at END WHERE id = ?',
-    ),
-  };
-}
-
-/** SQLite: synchronous cached statements on the connection the Kysely transaction holds (no re-prepare per batch). */
-function sqliteWriter(db: SQLite.Database): BatchWriter {
-  let st = sqliteStatements.get(db);
-  if (!st) {
-    st = prepareSqlite(db);
-    sqliteStatements.set(db, st);
-  }
-  const s = st;
-  return {
-    async insertLogs(_tx, rows, receivedAt) {
-      const out: string[] = [];
-      for (const p of rows) {
-        const l = p.log;
-        const r = s.log.run(
-          l.id,
-          l.deviceId,
-          l.modelVersion,
-          l.backend,
-          l.latencyMs,
-          l.createdAt,
-          p.day,
-          receivedAt,
-          l.source,
-          l.songId ?? null,
-          p.fingerprint,
-          encodeVector(p.inputs),
-          encodeVector(l.outputs),
-          l.shadow ? JSON.stringify(l.shadow) : null,
-          p.traffic,
-        );
-        if (r.changes === 1) out.push(l.id);
-      }
-      return out;
-    },
-    async insertDayFingerprints(_tx, rows) {
-      const out = new Set<string>();
-      for (const p of rows) {
-        if (s.fingerprint.run(p.log.modelVersion, p.day, p.fingerprint).changes === 1) {
-          out.add(`${p.log.modelVersion}|${p.day}|${p.fingerprint}`);
-        }
-      }
-      return out;
-    },
-    async upsertDriftSongs(_tx, rows) {
-      for (const d of rows) s.driftSong.run(d.version, d.kind, d.key, d.device, d.day, d.day, `,${d.day},`, d.bins);
-    },
-    async mergeBucket(_tx, d, now) {
-      const row = s.bucketGet.get(d.version, d.day) as { stats: string } | undefined;
-      const merged = row ? mergeInto(JSON.parse(row.stats) as DriftBucket, d.b) : d.b;
-      s.bucketPut.run(d.version, d.day, JSON.stringify(merged), now);
-    },
-    async mergeShadow(_tx, d, now) {
-      const row = s.shadowGet.get(d.version, d.shadow, d.day) as { stats: string } | undefined;
-      const merged = row ? mergeShadow(JSON.parse(row.stats) as ShadowStats, d.s) : d.s;
-      s.shadowPut.run(d.version, d.shadow, d.day, JSON.stringify(merged), now);
-    },
-    async touchDevice(_tx, id, count, version, now, lastEvent) {
-      s.device.run(now, version, count, lastEvent, lastEvent, id);
-    },
-  };
-}
-
-/** PostgreSQL (and any Kysely dialect): multi-row inserts with RETURNING, bucket rows locked while merged. */
-function kyselyWriter(isPg: boolean): BatchWriter {
-  return {
-    async insertLogs(tx, rows, receivedAt) {
-      const out: string[] = [];
-      for (const part of chunks(rows)) {
-        const r = await tx
-          .insertInto('logs')
-          .values(part.map((p) => logRow(p, receivedAt)))
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .execute();
-        for (const x of r) out.push(x.id);
-      }
-      return out;
-    },
-    async insertDayFingerprints(tx, rows) {
-      const out = new Set<string>();
-      for (const part of chunks(rows, 2000)) {
-        const r = await tx
-          .insertInto('day_fingerprints')
-          .values(part.map((p) => ({ model_version: p.log.modelVersion, day: p.day, fingerprint: p.fingerprint })))
-          .onConflict((oc) => oc.columns(['model_version', 'day', 'fingerprint']).doNothing())
-          .returning(['model_version', 'day', 'fingerprint'])
-          .execute();
-        for (const x of r) out.add(`${x.model_version}|${x.day}|${x.fingerprint}`);
-      }
-      return out;
-    },
-    async upsertDriftSongs(tx, rows) {
-      await upsertDriftSongs(tx, rows, isPg ? 'postgres' : 'sqlite');
-    },
-    async mergeBucket(tx, d, now) {
-      // Make sure the row exists, then lock it so concurrent instances merge in turn.
-      await tx
-        .insertInto('drift_buckets')
-        .values({ model_version: d.version, day: d.day, stats: JSON.stringify(emptyBucket(d.ref)), updated_at: now })
-        .onConflict((oc) => oc.columns(['model_version', 'day']).doNothing())
-        .execute();
-      let q = tx
-        .selectFrom('drift_buckets')
-        .select('stats')
-        .where('model_version', '=', d.version)
-        .where('day', '=', d.day);
-      if (isPg) q = q.forUpdate();
-      const row = await q.executeTakeFirstOrThrow();
-      const merged = mergeInto(JSON.parse(row.stats) as DriftBucket, d.b);
-      await tx
-        .updateTable('drift_buckets')
-        .set({ stats: JSON.stringify(merged), updated_at: now })
-        .where('model_version', '=', d.version)
-        .where('day', '=', d.day)
-        .execute();
-    },
-    async mergeShadow(tx, d, now) {
-      await tx
-        .insertInto('shadow_buckets')
-        .values({
-          model_version: d.version,
-          shadow_version: d.shadow,
-          day: d.day,
-          stats: JSON.stringify(emptyShadow()),
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.columns(['model_version', 'shadow_version', 'day']).doNothing())
-        .execute();
-      let q = tx
-        .selectFrom('shadow_buckets')
-        .select('stats')
-        .where('model_version', '=', d.version)
-        .where('shadow_version', '=', d.shadow)
-        .where('day', '=', d.day);
-      if (isPg) q = q.forUpdate();
-      const row = await q.executeTakeFirstOrThrow();
-      await tx
-        .updateTable('shadow_buckets')
-        .set({ stats: JSON.stringify(mergeShadow(JSON.parse(row.stats) as ShadowStats, d.s)), updated_at: now })
-        .where('model_version', '=', d.version)
-        .where('shadow_version', '=', d.shadow)
-        .where('day', '=', d.day)
-        .execute();
-    },
-    async touchDevice(tx, id, count, version, now, lastEvent) {
-      await tx
-        .updateTable('devices')
-        .set((eb) => ({
-          last_seen_at: now,
-          last_version: version,
-          logs_total: eb('logs_total', '+', count),
-          last_event_at: eb
-            .case()
-            .when(eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', lastEvent)]))
-            .then(lastEvent)
-            .else(eb.ref('last_event_at'))
-            .end(),
-        }))
-        .where('id', '=', id)
-        .execute();
-    },
-  };
 }
 
 /** A retried id must carry the same content; otherwise the whole batch is refused (409 `id-reused`). */
@@ -310,12 +64,17 @@ async function refuseReusedIds(
   if (items.length > 0) throw new DomainError('id-reused', { items });
 }
 
-const CHUNK = 500;
-
-function chunks<T>(xs: readonly T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
-  return out;
+/** A 32-bit hash of a vector's float64 bits (remembers which outputs a stored prediction day holds). */
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+function vectorHash(xs: readonly number[]): number {
+  let h = 0x811c9dc5;
+  for (const x of xs) {
+    scratch[0] = x;
+    h = Math.imul(h ^ (scratchWords[0] as number), 0x01000193);
+    h = Math.imul(h ^ (scratchWords[1] as number), 0x01000193);
+  }
+  return h >>> 0;
 }
 
 /** Bound on the "already stored" fingerprint cache; cleared when full (it only saves work, never decides). */
@@ -331,6 +90,11 @@ export class LogIngest {
   private readonly knownKeys = new Set<string>();
   /** (version, kind, song key, day) this process has seen committed to drift_songs (same rule as knownKeys). */
   private readonly knownSongDays = new Set<string>();
+  /**
+   * (version, kind, match key, day) → the createdAt and a hash of the outputs this process has seen committed to
+   * prediction_days: a log older than that, or as old with the same outputs, changes nothing there.
+   */
+  private readonly knownPredictionDays = new Map<string, { at: string; hash: number }>();
 
   constructor(
     private readonly store: Store,
@@ -385,12 +149,12 @@ export class LogIngest {
     // Sorted keys keep concurrent PostgreSQL transactions from deadlocking on each other's rows.
     prepared.sort((a, b) => (a.log.id < b.log.id ? -1 : 1));
     const receivedAt = new Date().toISOString();
-    const isPg = this.store.dialect === 'postgres';
 
     const inserted = new Set<string>();
     let committedKeys: string[] = [];
     let committedSongDays: string[] = [];
-    const writer = this.store.sqlite ? sqliteWriter(this.store.sqlite) : kyselyWriter(isPg);
+    let committedPredictionDays: [string, { at: string; hash: number }][] = [];
+    const writer = logWriter(this.store);
     await this.store.db.transaction().execute(async (tx) => {
       for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
       if (inserted.size < prepared.length) await refuseReusedIds(tx, prepared, inserted, logs);
@@ -455,8 +219,50 @@ export class LogIngest {
         songDayKeys.map((k) => songDays.get(k) as DriftSongDelta),
       );
       committedSongDays = songDayKeys;
+      // Outcome matching: per song id and per fingerprint, the latest prediction of each day and kind. `fresh`
+      // is in id order, the order the logs were inserted, so on equal times the later one wins as in the store.
+      // A log older than what this process committed for its key, or as old with the same outputs, changes nothing.
+      const latest = new Map<string, { p: Prepared; key: string; hash: number }>();
+      for (const p of fresh) {
+        const at = p.log.createdAt;
+        let hash = -1;
+        for (let i = 0; i < 2; i++) {
+          const key = i === 0 ? (p.log.songId ? `s:${p.log.songId}` : null) : `f:${p.fingerprint}`;
+          if (key === null) continue;
+          const k = `${p.log.modelVersion}|${p.traffic}|${key}|${p.day}`;
+          const known = this.knownPredictionDays.get(k);
+          if (known !== undefined && at <= known.at) {
+            if (at < known.at) continue;
+            if (hash < 0) hash = vectorHash(p.log.outputs);
+            if (hash === known.hash) continue;
+          }
+          const seen = latest.get(k);
+          if (seen === undefined || at >= seen.p.log.createdAt) latest.set(k, { p, key, hash });
+        }
+      }
+      const dayKeys = [...latest.keys()].sort();
+      const days: PredictionDay[] = dayKeys.map((k) => {
+        const { p, key } = latest.get(k) as { p: Prepared; key: string };
+        return {
+          version: p.log.modelVersion,
+          kind: p.traffic,
+          key,
+          day: p.day,
+          createdAt: p.log.createdAt,
+          outputs: p.log.outputs,
+        };
+      });
+      await writer.upsertPredictionDays(tx, days);
+      committedPredictionDays = dayKeys.map((k) => {
+        const { p, hash } = latest.get(k) as { p: Prepared; hash: number };
+        return [k, { at: p.log.createdAt, hash: hash < 0 ? vectorHash(p.log.outputs) : hash }];
+      });
       const now = new Date().toISOString();
-      for (const k of [...deltas.keys()].sort()) await writer.mergeBucket(tx, deltas.get(k) as Delta, now);
+      for (const k of [...deltas.keys()].sort()) {
+        const d = deltas.get(k) as Delta;
+        const merge = (stored: string) => JSON.stringify(mergeInto(JSON.parse(stored) as DriftBucket, d.b));
+        await writer.mergeBucket(tx, d.version, d.day, JSON.stringify(emptyBucket(d.ref)), merge, now);
+      }
       // Shadow comparison for logs that carry a candidate's result.
       const shadows = new Map<string, ShadowDelta>();
       for (const p of fresh) {
@@ -470,7 +276,11 @@ export class LogIngest {
         }
         addShadow(d.s, p.log.outputs, sh.outputs, sh.latencyMs);
       }
-      for (const k of [...shadows.keys()].sort()) await writer.mergeShadow(tx, shadows.get(k) as ShadowDelta, now);
+      for (const k of [...shadows.keys()].sort()) {
+        const d = shadows.get(k) as ShadowDelta;
+        const merge = (stored: string) => JSON.stringify(mergeShadow(JSON.parse(stored) as ShadowStats, d.s));
+        await writer.mergeShadow(tx, d.version, d.shadow, d.day, JSON.stringify(emptyShadow()), merge, now);
+      }
       // Last seen and last version per device in this batch.
       // Last event is compared as UTC ISO text, so offsets are normalised first.
       const perDevice = new Map<string, { count: number; version: string; lastEvent: string }>();
@@ -493,6 +303,10 @@ export class LogIngest {
     for (const k of committedKeys) this.knownKeys.add(k);
     if (this.knownSongDays.size + committedSongDays.length > KNOWN_KEYS_MAX) this.knownSongDays.clear();
     for (const k of committedSongDays) this.knownSongDays.add(k);
+    if (this.knownPredictionDays.size + committedPredictionDays.length > KNOWN_KEYS_MAX) {
+      this.knownPredictionDays.clear();
+    }
+    for (const [k, known] of committedPredictionDays) this.knownPredictionDays.set(k, known);
     const stored = prepared.map((p) => p.log.id);
     return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
   }

@@ -45,3 +45,41 @@ describe('migration 004 (trust boundary)', () => {
     await db.destroy();
   });
 });
+
+describe('migration 007 (prediction days)', () => {
+  it('fills the latest prediction of each day per song id and per fingerprint from the stored logs, and drops the two logs indexes', async () => {
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(':memory:') }) });
+    const m = migrator(db, 'sqlite');
+    expect((await m.migrateTo('006-drift-window-index')).error).toBeUndefined();
+    const log = (id: string, song: string | null, fp: string, at: string, source: string, traffic: string | null) =>
+      sql`INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source,
+            song_id, fingerprint, inputs, outputs, shadow, traffic)
+          VALUES (${id}, 'd1', 'v1', 'wasm', 1, ${at}, ${at.slice(0, 10)}, ${at}, ${source}, ${song}, ${fp},
+            x'00', ${Buffer.from(id)}, null, ${traffic})`.execute(db);
+    await log('01', 'songA', 'fp1', '2026-05-01T10:00:00Z', 'catalogue', 'interactive');
+    await log('02', 'songA', 'fp2', '2026-05-01T12:00:00Z', 'catalogue', 'interactive'); // later: wins for songA
+    await log('03', 'songA', 'fp1', '2026-05-01T09:00:00Z', 'catalogue', 'interactive'); // sent later, older
+    await log('04', 'songA', 'fp1', '2026-05-02T08:00:00Z', 'batch', null); // kind from the source, other day
+    await log('05', 'songA', 'fp1', '2026-05-02T08:00:00Z', 'batch', 'batch'); // tie: the greater id
+    await log('06', null, 'fp3', '2026-05-01T11:00:00Z', 'manual', null);
+    expect((await m.migrateToLatest()).error).toBeUndefined();
+    const rows = await sql<{ match_key: string; kind: string; day: string; created_at: string; outputs: Buffer }>`
+      SELECT match_key, kind, day, created_at, outputs FROM prediction_days
+      WHERE model_version = 'v1' ORDER BY match_key, kind, day`.execute(db);
+    expect(rows.rows.map((r) => [r.match_key, r.kind, r.day, r.created_at, Buffer.from(r.outputs).toString()])).toEqual(
+      [
+        ['f:fp1', 'batch', '2026-05-02', '2026-05-02T08:00:00Z', '05'],
+        ['f:fp1', 'interactive', '2026-05-01', '2026-05-01T10:00:00Z', '01'],
+        ['f:fp2', 'interactive', '2026-05-01', '2026-05-01T12:00:00Z', '02'],
+        ['f:fp3', 'interactive', '2026-05-01', '2026-05-01T11:00:00Z', '06'],
+        ['s:songA', 'batch', '2026-05-02', '2026-05-02T08:00:00Z', '05'],
+        ['s:songA', 'interactive', '2026-05-01', '2026-05-01T12:00:00Z', '02'],
+      ],
+    );
+    const indexes = await sql<{ name: string }>`
+      SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'logs' ORDER BY name`.execute(db);
+    expect(indexes.rows.map((r) => r.name)).not.toContain('logs_version_song');
+    expect(indexes.rows.map((r) => r.name)).not.toContain('logs_version_fingerprint');
+    await db.destroy();
+  });
+});

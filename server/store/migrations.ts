@@ -330,6 +330,39 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '007-prediction-days': {
+      async up(db: Kysely<unknown>) {
+        // Outcome matching reads the latest prediction of each day per song (and per fingerprint) from this
+        // table, written once per new (song, day, kind) at ingest, instead of every log through two indexes on
+        // `logs` that every insert had to maintain at random positions (issue 12: ingest p99).
+        await db.schema
+          .createTable('prediction_days')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('match_key', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('outputs', blob as 'blob', (c) => c.notNull())
+          .addPrimaryKeyConstraint('prediction_days_pk', ['model_version', 'match_key', 'kind', 'day'])
+          .execute();
+        // From the stored logs: per key, kind and day the greatest created_at (a tie: the greater id, the later
+        // write within a batch).
+        const kind = sql`COALESCE(traffic, CASE WHEN source = 'batch' THEN 'batch' ELSE 'interactive' END)`;
+        for (const [key, where] of [
+          [sql`'s:' || song_id`, sql`song_id IS NOT NULL`],
+          [sql`'f:' || fingerprint`, sql`1 = 1`],
+        ] as const) {
+          await sql`INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, outputs)
+            SELECT model_version, match_key, kind, day, created_at, outputs FROM (
+              SELECT model_version, ${key} AS match_key, ${kind} AS kind, day, created_at, outputs,
+                ROW_NUMBER() OVER (PARTITION BY model_version, ${key}, ${kind}, day ORDER BY created_at DESC, id DESC) AS r
+              FROM logs WHERE ${where}
+            ) latest WHERE r = 1`.execute(db);
+        }
+        await db.schema.dropIndex('logs_version_song').execute();
+        await db.schema.dropIndex('logs_version_fingerprint').execute();
+      },
+    },
   };
 }
 

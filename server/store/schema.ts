@@ -57,6 +57,22 @@ export interface ChartEntriesTable {
   country: string;
 }
 
+/**
+ * The latest prediction of each day per (version, traffic kind, song): what outcome matching reads
+ * (`drift/performance.ts`) instead of every log, so the logs table needs no index by song. `match_key` is
+ * `s:<song id>` for a log with a song id, and `f:<feature fingerprint>` for every log (an outcome without a
+ * song id is matched by its fingerprint). Latest is the greatest `created_at`; on a tie, the later write.
+ */
+export interface PredictionDaysTable {
+  model_version: string;
+  match_key: string;
+  kind: string;
+  day: string;
+  created_at: string;
+  /** Float64 blob (store/vectors.ts). */
+  outputs: Uint8Array;
+}
+
 export interface DayFingerprintsTable {
   model_version: string;
   day: string;
@@ -259,6 +275,7 @@ export interface Database {
   chart_songs: ChartSongsTable;
   chart_entries: ChartEntriesTable;
   day_fingerprints: DayFingerprintsTable;
+  prediction_days: PredictionDaysTable;
   drift_buckets: DriftBucketsTable;
   shadow_buckets: ShadowBucketsTable;
   song_predictions: SongPredictionsTable;

@@ -11,6 +11,8 @@ declare module 'autocannon' {
     url: string;
     connections?: number;
     duration?: number;
+    /** Requests to send before stopping (duration is then ignored). */
+    amount?: number;
     pipelining?: number;
     timeout?: number;
     requests?: Request[];
