@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { ENDPOINTS, type MonitoringQuery } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
 import { DomainError } from '../domain-error.ts';
-import { COUNTING_RULE, type Window } from '../drift/drift-service.ts';
+import { COUNTING_RULE, type DayWindow } from '../drift/drift-service.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { endpointMounter } from '../http/endpoint-routes.ts';
 import { fleetOverview } from '../monitoring/overview.ts';
@@ -19,7 +19,7 @@ function windowOf(q: MonitoringQuery, windowDays: number) {
   const from =
     q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (windowDays - 1) * 86_400_000).toISOString().slice(0, 10);
   if (from > to) throw new DomainError('invalid-value', { problem: 'from is after to', from, to });
-  const window: Window = { from, to };
+  const window: DayWindow = { from, to };
   return { version: q.version, window, granularity: q.granularity, kinds: q.kind };
 }
 

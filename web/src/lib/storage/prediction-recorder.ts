@@ -83,7 +83,11 @@ function sameShapeProblem(log: PredictionLog, first: PredictionLog): string | nu
 export class PredictionRecorder {
   #pending: { log: PredictionLog; label?: string }[] = [];
 
-  constructor(private readonly store: DeviceStore | null) {}
+  readonly #store: DeviceStore | null;
+
+  constructor(store: DeviceStore | null) {
+    this.#store = store;
+  }
 
   /** Logs waiting in memory because storage failed. */
   get unsaved(): number {
@@ -112,12 +116,12 @@ export class PredictionRecorder {
       }
     }
     this.#pending.push(...logs.map((log, i) => ({ log, label: labels?.[i] })));
-    if (!this.store) return fail('storage-unavailable', { unsaved: this.#pending.length });
+    if (!this.#store) return fail('storage-unavailable', { unsaved: this.#pending.length });
     const total = this.#pending.length;
     let saved = 0;
     while (this.#pending.length > 0) {
       const chunk = this.#pending.slice(0, RECORD_CHUNK);
-      const r = await this.store.logs.add(
+      const r = await this.#store.logs.add(
         chunk.map((p) => (p.label ? { log: p.log, label: p.label } : { log: p.log })),
       );
       if (!r.ok) return fail(r.code, { ...(r.details as object), unsaved: this.#pending.length });
