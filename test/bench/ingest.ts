@@ -81,6 +81,21 @@ interface Row {
   stored: number;
 }
 
+/** A table row from an autocannon run of log batches. */
+function rowOf(store: string, r: Awaited<ReturnType<typeof autocannon>>, stored: number): Row {
+  const ok = r['2xx'];
+  return {
+    store,
+    batchesPerS: ok / r.duration,
+    logsPerS: (ok * BATCH) / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors + r.non2xx + r.timeouts,
+    stored,
+  };
+}
+
 async function runServer(store: string, port: number, env: Record<string, string>): Promise<Row> {
   const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000', ...env } });
   try {
@@ -99,17 +114,7 @@ async function runServer(store: string, port: number, env: Record<string, string
     const answer = await apiClient(server.url, server.adminToken).call('overview');
     if (!answer.ok) throw new Error(`overview: ${answer.status} ${answer.code}: ${answer.message}`);
     const overview = answer.value;
-    const ok = r['2xx'];
-    return {
-      store,
-      batchesPerS: ok / r.duration,
-      logsPerS: (ok * BATCH) / r.duration,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      max: r.latency.max,
-      errors: r.errors + r.non2xx + r.timeouts,
-      stored: overview.logsPerVersion[version]?.rows ?? 0,
-    };
+    return rowOf(store, r, overview.logsPerVersion[version]?.rows ?? 0);
   } finally {
     await server.stop();
   }
@@ -148,17 +153,7 @@ async function runUploadContention(port: number, seconds: number): Promise<Uploa
         timeout: 30,
         requests: [request],
       });
-      const ok = r['2xx'];
-      return {
-        store: label,
-        batchesPerS: ok / r.duration,
-        logsPerS: (ok * BATCH) / r.duration,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        max: r.latency.max,
-        errors: r.errors + r.non2xx + r.timeouts,
-        stored: 0,
-      };
+      return rowOf(label, r, 0);
     };
     // Warm-up until every template was sent twice: the first sight of each song on the day (its drift and
     // matching rows) is paid here, so the row without an upload is not the one that pays it.
