@@ -13,7 +13,10 @@ import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { endpointMounter } from '../http/endpoint-routes.ts';
 import { fleetOverview } from '../monitoring/overview.ts';
 
-/** The window the query names; without `from`/`to`, the alert window ending today. */
+/**
+ * The window the query names (without `from`/`to`, the alert window ending today), with the version, granularity
+ * and kinds: the head of every windowed answer.
+ */
 function windowOf(q: MonitoringQuery, windowDays: number) {
   const to = q.to ?? new Date().toISOString().slice(0, 10);
   const from =
@@ -47,10 +50,7 @@ export function monitoringRoutes(deps: Deps) {
     const q = windowOf(query, days);
     return {
       json: {
-        version: q.version,
-        window: q.window,
-        granularity: q.granularity,
-        kinds: q.kinds,
+        ...q,
         countingRule: COUNTING_RULE,
         points: await deps.drift.timeseries(q.version, q.window, q.granularity, q.kinds),
       },
@@ -62,10 +62,7 @@ export function monitoringRoutes(deps: Deps) {
     const m = await deps.registry.get(q.version);
     return {
       json: {
-        version: q.version,
-        window: q.window,
-        granularity: q.granularity,
-        kinds: q.kinds,
+        ...q,
         evaluated: m?.manifest.evaluation.model ?? null,
         evaluatedSongs: m?.manifest.evaluation.songs ?? null,
         matching: `Each outcome is judged by the latest prediction of its song id (its fingerprint only when it has no id) by this version, in these traffic kinds, made on or before its chart date and at most ${deps.config.thresholds.matchHorizonDays} days before it.`,
