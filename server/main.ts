@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { AggregatorRegistry } from 'prom-client';
 import { defaultKeyDir, PUBLIC_KEY_FILE } from '../model/admin/label-keys.ts';
+import { ENDPOINTS } from '../model/contract/index.ts';
 import { createApp } from './app.ts';
 import { type Config, describeConfig, loadConfig } from './config.ts';
 import { schedulePeriodic } from './jobs/scheduler.ts';
@@ -51,7 +52,10 @@ async function firstStart(config: Config): Promise<void> {
   if ('songs' in boot.catalogue) {
     const rejected = boot.catalogue.rejected > 0 ? `, ${boot.catalogue.rejected} rows rejected (invalid features)` : '';
     console.log(`catalogue: ${boot.catalogue.songs} songs (${boot.catalogue.source}${rejected})`);
-  } else console.warn(`catalogue: NOT FOUND at ${boot.catalogue.missing}; upload one with PUT /api/v1/catalogue`);
+  } else
+    console.warn(
+      `catalogue: NOT FOUND at ${boot.catalogue.missing}; upload one with PUT ${ENDPOINTS.replaceCatalogue.path}`,
+    );
   if (boot.adminToken) {
     console.log('\n================ ADMIN TOKEN (shown once, store it now) ================');
     console.log(boot.adminToken);
@@ -100,7 +104,7 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
           `  admin dashboard:  ${base}/admin/   (sign in with the admin token)`,
           `  enroll a device:  dashboard → Devices → "New enrollment code", then type the code in the app's`,
           `                    "Enroll" panel, or open ${base}/?enroll=<code> on the device`,
-          `  API description:  ${base}/api/v1/openapi.json`,
+          `  API description:  ${base}${ENDPOINTS.openapi.path}`,
         ].join('\n'),
       );
     }

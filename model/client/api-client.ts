@@ -86,6 +86,11 @@ export function errorFromBody(status: number, body: unknown): ApiFailure {
   return failure(status, STATUS_CODES[status] ?? (status >= 500 ? 'internal' : 'invalid-value'), undefined, body);
 }
 
+/** The `Authorization` header value for a token: the one place the scheme is spelled. */
+export function bearer(token: string): string {
+  return `Bearer ${token}`;
+}
+
 /** The path of an endpoint with its params filled in (each encoded), and its query. */
 export function endpointUrl<N extends EndpointName>(
   base: string,
@@ -116,7 +121,7 @@ export function apiClient(base: string, token: TokenSource, options: ApiClientOp
     const e = ENDPOINTS[name];
     const headers: Record<string, string> = { ...init.headers };
     const t = typeof token === 'function' ? await token() : token;
-    if (t && e.role !== 'public') headers.authorization = `Bearer ${t}`;
+    if (t && e.role !== 'public') headers.authorization = bearer(t);
     let body: BodyInit | undefined;
     if (init.encoded) {
       body = init.encoded.body;

@@ -10,6 +10,7 @@ export * from './enrollment-code.ts';
 export * from './errors.ts';
 export * from './features.ts';
 export * from './manifest.ts';
+export * from './model-card.ts';
 export * from './monitoring-api.ts';
 export * from './outcome.ts';
 export * from './prediction-log.ts';

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ModelCardSchema } from '../contract/model-card.ts';
 import { DATASET_CREDIT, explicitParity, type ModelCard, renderCardMarkdown } from './card.ts';
 
 describe('model card', () => {
@@ -97,5 +100,22 @@ describe('model card', () => {
     expect(md).toMatch(/sigmoid\(0\.5000 · \(logit − log w_c\) − 1\.0000\)/);
     expect(md).toMatch(/Brier 0\.0500 → 0\.0200/);
     expect(md).toMatch(/- model: 2 network\(s\), best epochs 3, 4/);
+  });
+});
+
+describe('model card contract', () => {
+  it('the bundled card.json parses with the contract schema; one without its fairness line or for a bad version does not', () => {
+    const card: unknown = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../public/models/default/card.json'), 'utf8'),
+    );
+    const r = ModelCardSchema.safeParse(card);
+    expect(r.success).toBe(true);
+    const { fairness: _, ...noFairness } = card as Record<string, unknown>;
+    expect(ModelCardSchema.safeParse(noFairness).success).toBe(false);
+    const badVersion = {
+      ...(card as Record<string, unknown>),
+      model: { ...(card as { model: object }).model, version: '../x' },
+    };
+    expect(ModelCardSchema.safeParse(badVersion).success).toBe(false);
   });
 });

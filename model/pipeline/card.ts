@@ -7,8 +7,11 @@
 import {
   COUNTRY_CODES,
   type CountryCode,
+  type DatasetCredit,
+  type FairnessReport,
   type Manifest,
   type Metrics,
+  type ModelCardContent,
   type ReliabilityBin,
 } from '../contract/index.ts';
 import type { Calibration } from './calibrate.ts';
@@ -21,22 +24,14 @@ import type { TimeOrderedReport } from './run-pipeline.ts';
 import type { EnsembleResult } from './train.ts';
 import type { ValidationReport } from './validate.ts';
 
-export const DATASET_CREDIT = {
+export const DATASET_CREDIT: DatasetCredit = {
   title: 'Top Spotify Songs in 73 Countries (Daily Updated)',
   author: 'asaniczka',
   source: 'Kaggle',
   url: 'https://www.kaggle.com/datasets/asaniczka/top-spotify-songs-in-73-countries-daily-updated',
-} as const;
+};
 
-export interface FairnessReport {
-  readonly description: string;
-  readonly explicitSongs: number;
-  readonly nonExplicitSongs: number;
-  /** Largest |P(country in top 5 | explicit) − P(country in top 5 | not explicit)| over countries. */
-  readonly maxAbsSpd: number | null;
-  readonly maxAbsSpdCountry: CountryCode | null;
-  readonly meanAbsSpd: number | null;
-}
+export type { FairnessReport };
 
 /** The cross-validation that chose the model and gated it (every candidate, losers included). */
 export interface CvCardSection {
@@ -52,10 +47,11 @@ export interface CvCardSection {
   readonly timeOrdered?: TimeOrderedReport | undefined;
 }
 
-export interface ModelCard {
+/** The contract's card (`ModelCardSchema`, what devices read) with the pipeline's full sections. */
+export interface ModelCard extends ModelCardContent {
   readonly model: { version: string; createdAt: string; architecture: Manifest['architecture']; parameters: number };
   readonly provenance: {
-    dataset: typeof DATASET_CREDIT;
+    dataset: DatasetCredit;
     files: Manifest['lineage']['datasets'];
     trainedBy: string;
     codeCommit: string;

@@ -197,6 +197,20 @@ export interface CvRun {
   readonly outOfFold: Record<string, Float32Array>;
 }
 
+/** A fold's record: its sizes, each candidate's scores on its test songs, and what it trained. */
+export function foldRecord(f: CvFold, r: FoldFit, scores: Record<string, FoldScore>): FoldRecord {
+  return {
+    repeat: f.repeat,
+    fold: f.fold,
+    trainSongs: f.train.length,
+    validationSongs: f.validation.length,
+    testSongs: f.test.length,
+    scores,
+    epochs: r.epochs,
+    ...(r.stackWeights ? { stackWeights: r.stackWeights } : {}),
+  };
+}
+
 /** Runs `scoreFold` on every fold (in order) and scores each candidate on the fold's test songs. */
 export async function crossValidate(
   songs: readonly Song[],
@@ -227,16 +241,7 @@ export async function crossValidate(
         });
       }
     }
-    records.push({
-      repeat: f.repeat,
-      fold: f.fold,
-      trainSongs: f.train.length,
-      validationSongs: f.validation.length,
-      testSongs: f.test.length,
-      scores,
-      epochs: r.epochs,
-      ...(r.stackWeights ? { stackWeights: r.stackWeights } : {}),
-    });
+    records.push(foldRecord(f, r, scores));
     onFold?.(records.length, folds.length);
   }
   return { settings: s, folds: records, outOfFold };

@@ -14,7 +14,14 @@ import { parseArgs } from 'node:util';
 import { COUNTRY_CODES } from '../contract/index.ts';
 import { useBackend } from './backend.ts';
 import { defaultRecipes, fitFold } from './candidates.ts';
-import { candidateInterval, cvFolds, type FoldRecord, FULL_CV, pairedDifference } from './cross-validate.ts';
+import {
+  candidateInterval,
+  cvFolds,
+  type FoldRecord,
+  FULL_CV,
+  foldRecord,
+  pairedDifference,
+} from './cross-validate.ts';
 import { ingestFiles } from './ingest.ts';
 import { computeMetrics } from './metrics.ts';
 import { DEFAULT_MODEL, LOGISTIC } from './run-pipeline.ts';
@@ -69,16 +76,7 @@ async function run(
       const m = computeMetrics(p, y, f.test.length, K);
       scores[n] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
     }
-    const rec: FoldRecord = {
-      repeat: f.repeat,
-      fold: f.fold,
-      trainSongs: f.train.length,
-      validationSongs: f.validation.length,
-      testSongs: f.test.length,
-      scores,
-      epochs: r.epochs,
-      ...(r.stackWeights ? { stackWeights: r.stackWeights } : {}),
-    };
+    const rec = foldRecord(f, r, scores);
     await writeFile(file, JSON.stringify(rec));
     console.log(`repeat ${f.repeat} fold ${f.fold}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }

@@ -13,6 +13,7 @@ import {
   FEATURE_NAMES,
   type Manifest,
   ManifestSchema,
+  ModelCardSchema,
   type ModelFile,
   trainingSongKey,
 } from '../contract/index.ts';
@@ -184,6 +185,8 @@ export async function publishStep(
   manifest: Manifest,
   card: ModelCard,
 ): Promise<{ path: string; sha256: string; bytes: number }[]> {
+  // A card devices would refuse (the contract's schema) is a pipeline bug: fail before publishing anything.
+  ModelCardSchema.parse(card);
   await mkdir(out, { recursive: true });
   const artifacts: [string, string | Uint8Array][] = [
     ['model.json', exported.value.modelJson],

@@ -18,12 +18,16 @@ export const DEVICE_EVENTS_RETENTION_DAYS = 90;
 export class DeviceEventLog {
   #lastRetention = 0;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
 
   /** Stores a device's events (a retried one once) and trims the device to its newest N. */
   async record(deviceId: string, events: readonly DeviceEvent[]): Promise<void> {
     const receivedAt = new Date().toISOString();
-    await this.db.transaction().execute(async (tx) => {
+    await this.#db.transaction().execute(async (tx) => {
       await tx
         .insertInto('device_events')
         .values(
@@ -56,13 +60,13 @@ export class DeviceEventLog {
     if (Date.now() - this.#lastRetention > 3_600_000) {
       this.#lastRetention = Date.now();
       const before = new Date(Date.now() - DEVICE_EVENTS_RETENTION_DAYS * 86_400_000).toISOString();
-      await this.db.deleteFrom('device_events').where('received_at', '<', before).execute();
+      await this.#db.deleteFrom('device_events').where('received_at', '<', before).execute();
     }
   }
 
   /** Newest first by receipt (at most 500); `deviceId` filters to one device. */
   async list(deviceId?: string): Promise<DeviceEventView[]> {
-    let q = this.db.selectFrom('device_events').selectAll().orderBy('id', 'desc').limit(500);
+    let q = this.#db.selectFrom('device_events').selectAll().orderBy('id', 'desc').limit(500);
     if (deviceId) q = q.where('device_id', '=', deviceId);
     const rows = await q.execute();
     return rows.map((r) => ({

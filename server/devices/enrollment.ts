@@ -49,12 +49,16 @@ function deviceView(d: DevicesTable, now: number): DeviceView {
 }
 
 export class Enrollment {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly tokens: TokenService,
-    /** The label's signing key (JWK) handed to enrolling devices, when the server has one. */
-    private readonly publicKey: JsonWebKey | null,
-  ) {}
+  readonly #db: Kysely<Database>;
+  readonly #tokens: TokenService;
+  /** The label's signing key (JWK) handed to enrolling devices, when the server has one. */
+  readonly #publicKey: JsonWebKey | null;
+
+  constructor(db: Kysely<Database>, tokens: TokenService, publicKey: JsonWebKey | null) {
+    this.#db = db;
+    this.#tokens = tokens;
+    this.#publicKey = publicKey;
+  }
 
   /** A one-time code for any new device, or (deviceId) for re-enrolling that device. */
   async createCode(actor: string, body: z.output<typeof EnrollmentCodeRequestSchema>): Promise<EnrollmentCodeResponse> {
@@ -62,14 +66,18 @@ export class Enrollment {
     const resetKey = body.resetKey === true;
     if (resetKey && !forDevice) throw new DomainError('invalid-value', { problem: 'resetKey needs a deviceId' });
     if (forDevice) {
-      const d = await this.db.selectFrom('devices').select('revoked_at').where('id', '=', forDevice).executeTakeFirst();
+      const d = await this.#db
+        .selectFrom('devices')
+        .select('revoked_at')
+        .where('id', '=', forDevice)
+        .executeTakeFirst();
       if (!d) throw new DomainError('not-found', { deviceId: forDevice });
       if (d.revoked_at) throw new DomainError('device-revoked', { deviceId: forDevice, revokedAt: d.revoked_at });
     }
     const code = enrollmentCode();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + body.expiresInHours * 3_600_000).toISOString();
-    await this.db
+    await this.#db
       .insertInto('enrollment_codes')
       .values({
         hash: hashToken(code),
@@ -82,7 +90,7 @@ export class Enrollment {
         reset_key: resetKey ? 1 : 0,
       })
       .execute();
-    await recordAudit(this.db, actor, 'enrollment-code', {
+    await recordAudit(this.#db, actor, 'enrollment-code', {
       expiresAt,
       ...(forDevice ? { deviceId: forDevice, resetKey } : {}),
     });
@@ -97,7 +105,7 @@ export class Enrollment {
   async enroll(body: z.output<typeof EnrollRequestSchema>): Promise<z.input<typeof EnrollResponseSchema>> {
     const now = new Date().toISOString();
     const hash = hashToken(normalizeEnrollmentCode(body.code));
-    const code = await this.db
+    const code = await this.#db
       .selectFrom('enrollment_codes')
       .select(['for_device_id', 'reset_key'])
       .where('hash', '=', hash)
@@ -105,7 +113,7 @@ export class Enrollment {
       .where('expires_at', '>', now)
       .executeTakeFirst();
     if (!code) throw new DomainError('enrollment-code-invalid');
-    const existing = await this.db
+    const existing = await this.#db
       .selectFrom('devices')
       .select(['id', 'revoked_at'])
       .where('id', '=', body.deviceId)
@@ -117,7 +125,7 @@ export class Enrollment {
 
     // Spend the code and write the device in one transaction: two enrollments racing for one new id (or one code)
     // end with one device and one spent code; the loser is told so and keeps nothing.
-    await this.db.transaction().execute(async (tx) => {
+    await this.#db.transaction().execute(async (tx) => {
       const used = await tx
         .updateTable('enrollment_codes')
         .set({ used_at: now, device_id: body.deviceId })
@@ -155,51 +163,51 @@ export class Enrollment {
       }
     });
     // A re-enrollment replaces the device's tokens (the old install loses access); only device tokens, by role.
-    const replaced = existing ? await this.tokens.revokeSubject('device', body.deviceId) : 0;
-    const token = await this.tokens.issue('device', body.deviceId);
-    const keyReset = existing && code.reset_key === 1 && this.publicKey ? { at: now } : null;
-    await recordAudit(this.db, `device:${body.deviceId}`, existing ? 're-enroll' : 'enroll', {
+    const replaced = existing ? await this.#tokens.revokeSubject('device', body.deviceId) : 0;
+    const token = await this.#tokens.issue('device', body.deviceId);
+    const keyReset = existing && code.reset_key === 1 && this.#publicKey ? { at: now } : null;
+    await recordAudit(this.#db, `device:${body.deviceId}`, existing ? 're-enroll' : 'enroll', {
       deviceId: body.deviceId,
       label: body.label ?? null,
       ...(keyReset ? { keyReset: true } : {}),
     });
-    await recordAudit(this.db, 'server', 'device-token-issue', { deviceId: body.deviceId, replacedTokens: replaced });
+    await recordAudit(this.#db, 'server', 'device-token-issue', { deviceId: body.deviceId, replacedTokens: replaced });
     return {
       deviceId: body.deviceId,
       token,
-      ...(this.publicKey ? { publicKey: { ...this.publicKey } as Record<string, unknown> } : {}),
+      ...(this.#publicKey ? { publicKey: { ...this.#publicKey } as Record<string, unknown> } : {}),
       ...(keyReset ? { keyReset } : {}),
     };
   }
 
   async device(deviceId: string): Promise<DeviceView> {
-    const d = await this.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    const d = await this.#db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
     if (!d) throw new DomainError('not-found', { deviceId });
     return deviceView(d, Date.now());
   }
 
   async devices(): Promise<DeviceView[]> {
-    const rows = await this.db.selectFrom('devices').selectAll().orderBy('last_seen_at', 'desc').execute();
+    const rows = await this.#db.selectFrom('devices').selectAll().orderBy('last_seen_at', 'desc').execute();
     const now = Date.now();
     return rows.map((d) => deviceView(d, now));
   }
 
   async revoke(actor: string, id: string): Promise<{ deviceId: string; revokedTokens: number }> {
-    const r = await this.db
+    const r = await this.#db
       .updateTable('devices')
       .set({ revoked_at: new Date().toISOString() })
       .where('id', '=', id)
       .returning('id')
       .executeTakeFirst();
     if (!r) throw new DomainError('not-found', { deviceId: id });
-    const tokens = await this.tokens.revokeSubject('device', id);
-    await recordAudit(this.db, actor, 'revoke-device', { deviceId: id, tokens });
+    const tokens = await this.#tokens.revokeSubject('device', id);
+    await recordAudit(this.#db, actor, 'revoke-device', { deviceId: id, tokens });
     return { deviceId: id, revokedTokens: tokens };
   }
 
   /** Lifts a revocation (audited). The device gets no token: it enrolls again with a code issued for it. */
   async restore(actor: string, id: string): Promise<{ deviceId: string; restored: true }> {
-    const r = await this.db
+    const r = await this.#db
       .updateTable('devices')
       .set({ revoked_at: null })
       .where('id', '=', id)
@@ -207,11 +215,11 @@ export class Enrollment {
       .returning('id')
       .executeTakeFirst();
     if (!r) {
-      const d = await this.db.selectFrom('devices').select('id').where('id', '=', id).executeTakeFirst();
+      const d = await this.#db.selectFrom('devices').select('id').where('id', '=', id).executeTakeFirst();
       if (!d) throw new DomainError('not-found', { deviceId: id });
       throw new DomainError('conflict', { deviceId: id, problem: 'the device is not revoked' });
     }
-    await recordAudit(this.db, actor, 'restore-device', { deviceId: id });
+    await recordAudit(this.#db, actor, 'restore-device', { deviceId: id });
     return { deviceId: id, restored: true as const };
   }
 }

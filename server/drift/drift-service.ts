@@ -18,8 +18,6 @@ import { type DayWindow, type Granularity, periodOf } from './window.ts';
 import { loadWindowSample, loadWindowSongs, sampleOf, type WindowSong } from './window-songs.ts';
 
 export type { DayWindow, Granularity, PerformancePoint };
-/** The old name, for server/routes/monitoring.ts until it imports `DayWindow` (it shadowed the DOM's `Window`). */
-export type Window = DayWindow;
 export { periodOf };
 
 export const COUNTING_RULE =

@@ -145,46 +145,24 @@ function featureDecision(
   const psiT = psiLevel === 'alert' ? t.psiAlert : t.psiWarn;
   const jsT = jsLevel === 'alert' ? t.jsAlert : t.jsWarn;
   const usePsi = RANK[psiLevel] > RANK[jsLevel] || (RANK[psiLevel] === RANK[jsLevel] && p / psiT >= js / jsT);
-  const statistic = usePsi ? 'psi' : 'js';
+  const statistic: Decision['statistic'] = usePsi ? 'psi' : 'js';
   const value = usePsi ? p : js;
   const threshold = usePsi ? psiT : jsT;
   const name = usePsi ? 'PSI' : 'JS distance';
   const evidence = `KS p(adj) ${pAdj < 1e-4 ? pAdj.toExponential(1) : pAdj.toFixed(4)} on ${Math.round(n)} songs`;
   const significant = pAdj < t.ksPValue;
-  if (effect === 'ok') {
-    return {
-      status: 'ok',
-      decision: {
-        statistic,
-        value,
-        threshold,
-        evidence,
-        reason: `${name} ${value.toFixed(3)} is under the ${threshold} warn threshold`,
-      },
-    };
-  }
+  const decide = (status: DriftStatus, reason: string) => ({
+    status,
+    decision: { statistic, value, threshold, evidence, reason },
+  });
+  if (effect === 'ok') return decide('ok', `${name} ${value.toFixed(3)} is under the ${threshold} warn threshold`);
   if (!significant) {
-    return {
-      status: 'ok',
-      decision: {
-        statistic,
-        value,
-        threshold,
-        evidence,
-        reason: `${name} ${value.toFixed(3)} ≥ ${threshold}, but the KS test on ${Math.round(n)} songs is not significant (p ${pAdj.toFixed(3)} ≥ ${t.ksPValue}): not enough evidence`,
-      },
-    };
+    return decide(
+      'ok',
+      `${name} ${value.toFixed(3)} ≥ ${threshold}, but the KS test on ${Math.round(n)} songs is not significant (p ${pAdj.toFixed(3)} ≥ ${t.ksPValue}): not enough evidence`,
+    );
   }
-  return {
-    status: effect,
-    decision: {
-      statistic,
-      value,
-      threshold,
-      evidence,
-      reason: `${name} ${value.toFixed(3)} ≥ ${effect} threshold ${threshold}; ${evidence} < ${t.ksPValue}`,
-    },
-  };
+  return decide(effect, `${name} ${value.toFixed(3)} ≥ ${effect} threshold ${threshold}; ${evidence} < ${t.ksPValue}`);
 }
 
 function outputDecision(

@@ -66,8 +66,8 @@ export function jsonDepthExceeds(text: string, limit = MAX_JSON_DEPTH): boolean 
 
 /**
  * `checkDepth: false` only where the schema fixes the whole shape (a log batch): V8's JSON.parse is iterative, and
- * zod stops at the first level that does not match, so depth cannot hurt there and the scan (~4 ms per 800 KB)
- * would cost the hot path.
+ * zod stops at the first level that does not match, so depth cannot hurt there and the scan would cost the hot
+ * path (its cost per batch: `test/bench/README.md`).
  */
 export async function readJsonText(c: Context, opts: { checkDepth?: boolean } = {}): Promise<unknown> {
   requireJson(c);

@@ -87,19 +87,22 @@ export class LogIngest {
    * skipped; a key missing here (e.g. stored by another worker) goes to the
    * store, which decides.
    */
-  private readonly knownKeys = new Set<string>();
+  readonly #knownKeys = new Set<string>();
   /** (version, kind, song key, day) this process has seen committed to drift_songs (same rule as knownKeys). */
-  private readonly knownSongDays = new Set<string>();
+  readonly #knownSongDays = new Set<string>();
   /**
    * (version, kind, match key, day) → the createdAt and a hash of the outputs this process has seen committed to
    * prediction_days: a log older than that, or as old with the same outputs, changes nothing there.
    */
-  private readonly knownPredictionDays = new Map<string, { at: string; hash: number }>();
+  readonly #knownPredictionDays = new Map<string, { at: string; hash: number }>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly registry: Registry,
-  ) {}
+  readonly #store: Store;
+  readonly #registry: Registry;
+
+  constructor(store: Store, registry: Registry) {
+    this.#store = store;
+    this.#registry = registry;
+  }
 
   /**
    * Stores a validated batch atomically. `deviceId` is the caller's device
@@ -117,7 +120,7 @@ export class LogIngest {
     for (let i = 0; i < logs.length; i++) {
       const v = (logs[i] as PredictionLog).modelVersion;
       if (refs.has(v)) continue;
-      const ref = await this.registry.reference(v);
+      const ref = await this.#registry.reference(v);
       if (ref) refs.set(v, ref);
     }
     logs.forEach((l, index) => {
@@ -154,8 +157,8 @@ export class LogIngest {
     let committedKeys: string[] = [];
     let committedSongDays: string[] = [];
     let committedPredictionDays: [string, { at: string; hash: number }][] = [];
-    const writer = logWriter(this.store);
-    await this.store.db.transaction().execute(async (tx) => {
+    const writer = logWriter(this.#store);
+    await this.#store.db.transaction().execute(async (tx) => {
       for (const id of await writer.insertLogs(tx, prepared, receivedAt)) inserted.add(id);
       if (inserted.size < prepared.length) await refuseReusedIds(tx, prepared, inserted, logs);
       if (inserted.size === 0) return;
@@ -168,7 +171,7 @@ export class LogIngest {
         if (!firstOfKey.has(k)) firstOfKey.set(k, p);
       }
       const keys = [...firstOfKey.keys()].sort();
-      const unknownKeys = keys.filter((k) => !this.knownKeys.has(k));
+      const unknownKeys = keys.filter((k) => !this.#knownKeys.has(k));
       const newKeys = await writer.insertDayFingerprints(
         tx,
         unknownKeys.map((k) => firstOfKey.get(k) as Prepared),
@@ -202,7 +205,7 @@ export class LogIngest {
       for (const p of fresh) {
         const key = songKey(p.log.songId, p.fingerprint);
         const k = `${p.log.modelVersion}|${p.traffic}|${key}|${p.day}`;
-        if (songDays.has(k) || this.knownSongDays.has(k)) continue;
+        if (songDays.has(k) || this.#knownSongDays.has(k)) continue;
         const ref = refs.get(p.log.modelVersion) as ReferenceProfile;
         songDays.set(k, {
           version: p.log.modelVersion,
@@ -230,7 +233,7 @@ export class LogIngest {
           const key = i === 0 ? (p.log.songId ? `s:${p.log.songId}` : null) : `f:${p.fingerprint}`;
           if (key === null) continue;
           const k = `${p.log.modelVersion}|${p.traffic}|${key}|${p.day}`;
-          const known = this.knownPredictionDays.get(k);
+          const known = this.#knownPredictionDays.get(k);
           if (known !== undefined && at <= known.at) {
             if (at < known.at) continue;
             if (hash < 0) hash = vectorHash(p.log.outputs);
@@ -299,14 +302,14 @@ export class LogIngest {
       }
     });
     // Only after the commit: a rolled-back key must not be remembered as stored.
-    if (this.knownKeys.size + committedKeys.length > KNOWN_KEYS_MAX) this.knownKeys.clear();
-    for (const k of committedKeys) this.knownKeys.add(k);
-    if (this.knownSongDays.size + committedSongDays.length > KNOWN_KEYS_MAX) this.knownSongDays.clear();
-    for (const k of committedSongDays) this.knownSongDays.add(k);
-    if (this.knownPredictionDays.size + committedPredictionDays.length > KNOWN_KEYS_MAX) {
-      this.knownPredictionDays.clear();
+    if (this.#knownKeys.size + committedKeys.length > KNOWN_KEYS_MAX) this.#knownKeys.clear();
+    for (const k of committedKeys) this.#knownKeys.add(k);
+    if (this.#knownSongDays.size + committedSongDays.length > KNOWN_KEYS_MAX) this.#knownSongDays.clear();
+    for (const k of committedSongDays) this.#knownSongDays.add(k);
+    if (this.#knownPredictionDays.size + committedPredictionDays.length > KNOWN_KEYS_MAX) {
+      this.#knownPredictionDays.clear();
     }
-    for (const [k, known] of committedPredictionDays) this.knownPredictionDays.set(k, known);
+    for (const [k, known] of committedPredictionDays) this.#knownPredictionDays.set(k, known);
     const stored = prepared.map((p) => p.log.id);
     return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
   }

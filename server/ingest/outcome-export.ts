@@ -7,6 +7,7 @@
  */
 import { type ExportedOutcome, type Features, type FeatureVector, toVector } from '../../model/contract/index.ts';
 import { chartOutcomes } from '../drift/performance.ts';
+import type { OutcomesTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { decodeVector } from '../store/vectors.ts';
 
@@ -16,15 +17,8 @@ export type { ExportedOutcome };
 
 const PAGE = 2000;
 
-interface Row {
-  id: string;
-  song_id: string | null;
-  fingerprint: string | null;
-  country: string;
-  charted: number;
-  date: string;
-  source: string;
-}
+/** The outcome columns an export reads. */
+type Row = Pick<OutcomesTable, 'id' | 'song_id' | 'fingerprint' | 'country' | 'charted' | 'date' | 'source'>;
 
 export async function* exportOutcomes(store: Store, since?: string): AsyncGenerator<ExportedOutcome[]> {
   const db = store.db;

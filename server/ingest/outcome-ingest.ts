@@ -19,11 +19,14 @@ export function nameUuid(name: string): string {
 }
 
 export class OutcomeIngest {
-  constructor(private readonly store: Store) {}
+  readonly #store: Store;
+  constructor(store: Store) {
+    this.#store = store;
+  }
 
-  private async insert(rows: OutcomesTable[]): Promise<Set<string>> {
+  async #insert(rows: OutcomesTable[]): Promise<Set<string>> {
     const inserted = new Set<string>();
-    await this.store.db.transaction().execute(async (tx) => {
+    await this.#store.db.transaction().execute(async (tx) => {
       for (let i = 0; i < rows.length; i += 500) {
         const r = await tx
           .insertInto('outcomes')
@@ -67,7 +70,7 @@ export class OutcomeIngest {
         received_at: now,
       });
     }
-    const inserted = await this.insert(rows);
+    const inserted = await this.#insert(rows);
     const stored = rows.map((r) => r.id);
     return { stored, duplicates: stored.filter((id) => !inserted.has(id)) };
   }
@@ -117,8 +120,8 @@ export class OutcomeIngest {
     if (songs.size === 0) throw new DomainError('no-usable-rows');
     const day = date ?? (latest || new Date().toISOString().slice(0, 10));
     const now = new Date().toISOString();
-    const db = this.store.db;
-    const before = await this.chartSize(day);
+    const db = this.#store.db;
+    const before = await this.#chartSize(day);
     const countries = [...new Set([...before.countries, ...charted.keys()])].sort();
     await db
       .insertInto('chart_dates')
@@ -146,7 +149,7 @@ export class OutcomeIngest {
       await yieldToEventLoop();
     }
     await db.updateTable('chart_dates').set({ complete: 1, uploaded_at: now }).where('date', '=', day).execute();
-    const after = await this.chartSize(day);
+    const after = await this.#chartSize(day);
     return {
       outcomes: songs.size * charted.size,
       stored: after.outcomes - before.outcomes,
@@ -157,8 +160,8 @@ export class OutcomeIngest {
   }
 
   /** Outcomes a stored chart stands for (songs × countries); 0 when there is none for the date. */
-  private async chartSize(day: string): Promise<{ outcomes: number; countries: string[] }> {
-    const db = this.store.db;
+  async #chartSize(day: string): Promise<{ outcomes: number; countries: string[] }> {
+    const db = this.#store.db;
     const row = await db.selectFrom('chart_dates').select('countries').where('date', '=', day).executeTakeFirst();
     if (!row) return { outcomes: 0, countries: [] };
     const countries = JSON.parse(row.countries) as string[];

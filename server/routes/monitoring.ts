@@ -8,18 +8,21 @@ import type { MiddlewareHandler } from 'hono';
 import { ENDPOINTS, type MonitoringQuery } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
 import { DomainError } from '../domain-error.ts';
-import { COUNTING_RULE, type Window } from '../drift/drift-service.ts';
+import { COUNTING_RULE, type DayWindow } from '../drift/drift-service.ts';
 import { type AuthEnv, requireRole } from '../http/auth.ts';
 import { endpointMounter } from '../http/endpoint-routes.ts';
 import { fleetOverview } from '../monitoring/overview.ts';
 
-/** The window the query names; without `from`/`to`, the alert window ending today. */
+/**
+ * The window the query names (without `from`/`to`, the alert window ending today), with the version, granularity
+ * and kinds: the head of every windowed answer.
+ */
 function windowOf(q: MonitoringQuery, windowDays: number) {
   const to = q.to ?? new Date().toISOString().slice(0, 10);
   const from =
     q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (windowDays - 1) * 86_400_000).toISOString().slice(0, 10);
   if (from > to) throw new DomainError('invalid-value', { problem: 'from is after to', from, to });
-  const window: Window = { from, to };
+  const window: DayWindow = { from, to };
   return { version: q.version, window, granularity: q.granularity, kinds: q.kind };
 }
 
@@ -47,10 +50,7 @@ export function monitoringRoutes(deps: Deps) {
     const q = windowOf(query, days);
     return {
       json: {
-        version: q.version,
-        window: q.window,
-        granularity: q.granularity,
-        kinds: q.kinds,
+        ...q,
         countingRule: COUNTING_RULE,
         points: await deps.drift.timeseries(q.version, q.window, q.granularity, q.kinds),
       },
@@ -62,10 +62,7 @@ export function monitoringRoutes(deps: Deps) {
     const m = await deps.registry.get(q.version);
     return {
       json: {
-        version: q.version,
-        window: q.window,
-        granularity: q.granularity,
-        kinds: q.kinds,
+        ...q,
         evaluated: m?.manifest.evaluation.model ?? null,
         evaluatedSongs: m?.manifest.evaluation.songs ?? null,
         matching: `Each outcome is judged by the latest prediction of its song id (its fingerprint only when it has no id) by this version, in these traffic kinds, made on or before its chart date and at most ${deps.config.thresholds.matchHorizonDays} days before it.`,

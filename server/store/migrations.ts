@@ -367,9 +367,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 }
 
 class InCodeProvider implements MigrationProvider {
-  constructor(private readonly dialect: Dialect) {}
+  readonly #dialect: Dialect;
+  constructor(dialect: Dialect) {
+    this.#dialect = dialect;
+  }
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect);
+    return migrations(this.#dialect);
   }
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import pg from 'pg';
+import { type ApiClient, apiClient, bearer } from '../../model/client/api-client.ts';
 import { ENDPOINTS } from '../../model/contract/index.ts';
 import type { WebhookSender } from '../alerts/alert-service.ts';
 import { createApp } from '../app.ts';
@@ -26,6 +27,11 @@ export interface TestServer {
     path: string,
     init?: { method?: string; token?: string | null; json?: unknown; body?: string; headers?: Record<string, string> },
   ): Promise<Response>;
+  /**
+   * The contract's API client against this app (every answer also checked like `req`'s); the admin token
+   * unless `token` says otherwise (null: none).
+   */
+  api(token?: string | null): ApiClient;
   enroll(deviceId: string): Promise<string>;
   publish(m: FixtureModel): Promise<string>;
   close(): Promise<void>;
@@ -87,7 +93,7 @@ export async function createTestServer(
   const req: TestServer['req'] = async (path, init = {}) => {
     const headers: Record<string, string> = { ...init.headers };
     const token = init.token === undefined ? adminToken : init.token;
-    if (token) headers.authorization = `Bearer ${token}`;
+    if (token) headers.authorization = bearer(token);
     let body = init.body;
     if (init.json !== undefined) {
       body = JSON.stringify(init.json);
@@ -98,11 +104,21 @@ export async function createTestServer(
     await checkResponse(method, path, res);
     return res;
   };
+  const api: TestServer['api'] = (token) =>
+    apiClient('', token === undefined ? adminToken : token, {
+      fetch: async (input, init) => {
+        const path = String(input);
+        const res = await app.request(path, init);
+        await checkResponse(init?.method ?? 'GET', path, res);
+        return res;
+      },
+    });
   return {
     app,
     deps,
     adminToken,
     req,
+    api,
     async enroll(deviceId) {
       const codeRes = await req(ENDPOINTS.createEnrollmentCode.path, { method: 'POST' });
       const code = ENDPOINTS.createEnrollmentCode.response.schema.parse(await codeRes.json());

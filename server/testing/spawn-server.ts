@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import { randomToken } from '../auth/tokens.ts';
 import type { FixtureModel } from './fixtures.ts';
 
@@ -63,7 +64,7 @@ export async function spawnServer(opts: {
       throw new Error(`server exited early:\n${out}`);
     }
     try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
+      if ((await fetch(`${url}${ENDPOINTS.healthz.path}`)).ok) break;
     } catch {
       // not listening yet
     }

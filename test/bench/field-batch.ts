@@ -8,6 +8,7 @@
  *   npm run build:web && npx tsx test/bench/field-batch.ts      (ROUNDS=2 to change)
  */
 import type { Page } from 'playwright-core';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import { enrollmentCode, startServerProcess } from '../chaos/server-process.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { emitResult, verdict } from './report.ts';
@@ -22,7 +23,7 @@ const pending = (p: Page) => p.evaluate(() => (globalThis as J).__jukebox?.sync.
 
 /** Seconds the server spent in its log-ingest handler so far (read, inflate, parse, validate, store). */
 async function serverLogSeconds(server: Awaited<ReturnType<typeof startServerProcess>>): Promise<number> {
-  const text = await (await server.admin('/metrics')).text();
+  const text = await (await server.admin(ENDPOINTS.metrics.path)).text();
   const m = /^jukebox_ingest_batch_seconds_sum\{kind="logs"\} (\S+)$/m.exec(text);
   // Absent until the first batch is observed.
   return m ? Number(m[1]) : 0;

@@ -22,7 +22,8 @@ import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { uuidv7 } from 'uuidv7';
-import { COUNTRY_CODES, featureFingerprint, toVector } from '../../model/contract/index.ts';
+import { apiClient, bearer } from '../../model/client/api-client.ts';
+import { COUNTRY_CODES, ENDPOINTS, featureFingerprint, toVector } from '../../model/contract/index.ts';
 import { encodeVector } from '../../server/store/vectors.ts';
 import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { spawnServer } from '../../server/testing/spawn-server.ts';
@@ -55,6 +56,20 @@ function bodyFrom(parts: string[]): string {
   return s;
 }
 
+/**
+ * The autocannon request for log batches from the endpoint table, path and headers built once: only the body
+ * (fresh ids) is made per request.
+ */
+function logsRequest(token: string, tpl: string[][]) {
+  let n = 0;
+  return {
+    method: 'POST',
+    path: ENDPOINTS.uploadLogs.path,
+    headers: { 'content-type': 'application/json', authorization: bearer(token) },
+    setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
+  };
+}
+
 interface Row {
   store: string;
   batchesPerS: number;
@@ -66,18 +81,27 @@ interface Row {
   stored: number;
 }
 
+/** A table row from an autocannon run of log batches. */
+function rowOf(store: string, r: Awaited<ReturnType<typeof autocannon>>, stored: number): Row {
+  const ok = r['2xx'];
+  return {
+    store,
+    batchesPerS: ok / r.duration,
+    logsPerS: (ok * BATCH) / r.duration,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    max: r.latency.max,
+    errors: r.errors + r.non2xx + r.timeouts,
+    stored,
+  };
+}
+
 async function runServer(store: string, port: number, env: Record<string, string>): Promise<Row> {
   const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000', ...env } });
   try {
     const enrolled = { token: await benchDevice(server.url, server.adminToken, 'bench-device') };
     const tpl = templates('bench-device', 24);
-    let n = 0;
-    const request = {
-      method: 'POST',
-      path: '/api/v1/logs',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${enrolled.token}` },
-      setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
-    };
+    const request = logsRequest(enrolled.token, tpl);
     // Warm-up (JIT, SQLite page cache), then the measured run.
     await autocannon({ url: server.url, connections: CONNECTIONS, duration: 3, requests: [request] });
     const r = await autocannon({
@@ -87,22 +111,10 @@ async function runServer(store: string, port: number, env: Record<string, string
       timeout: 30,
       requests: [request],
     });
-    const overview = (await (
-      await fetch(`${server.url}/api/v1/overview`, { headers: { authorization: `Bearer ${server.adminToken}` } })
-    ).json()) as {
-      logsPerVersion: Record<string, { rows: number }>;
-    };
-    const ok = r['2xx'];
-    return {
-      store,
-      batchesPerS: ok / r.duration,
-      logsPerS: (ok * BATCH) / r.duration,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      max: r.latency.max,
-      errors: r.errors + r.non2xx + r.timeouts,
-      stored: overview.logsPerVersion[version]?.rows ?? 0,
-    };
+    const answer = await apiClient(server.url, server.adminToken).call('overview');
+    if (!answer.ok) throw new Error(`overview: ${answer.status} ${answer.code}: ${answer.message}`);
+    const overview = answer.value;
+    return rowOf(store, r, overview.logsPerVersion[version]?.rows ?? 0);
   } finally {
     await server.stop();
   }
@@ -129,16 +141,10 @@ interface UploadRow {
 async function runUploadContention(port: number, seconds: number): Promise<UploadRow> {
   const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
   try {
-    const admin = { authorization: `Bearer ${server.adminToken}` };
+    const admin = apiClient(server.url, server.adminToken);
     const enrolled = { token: await benchDevice(server.url, server.adminToken, 'bench-device') };
     const tpl = templates('bench-device', 24);
-    let n = 0;
-    const request = {
-      method: 'POST',
-      path: '/api/v1/logs',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${enrolled.token}` },
-      setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
-    };
+    const request = logsRequest(enrolled.token, tpl);
     const measure = async (label: string): Promise<Row> => {
       const r = await autocannon({
         url: server.url,
@@ -147,17 +153,7 @@ async function runUploadContention(port: number, seconds: number): Promise<Uploa
         timeout: 30,
         requests: [request],
       });
-      const ok = r['2xx'];
-      return {
-        store: label,
-        batchesPerS: ok / r.duration,
-        logsPerS: (ok * BATCH) / r.duration,
-        p50: r.latency.p50,
-        p99: r.latency.p99,
-        max: r.latency.max,
-        errors: r.errors + r.non2xx + r.timeouts,
-        stored: 0,
-      };
+      return rowOf(label, r, 0);
     };
     // Warm-up until every template was sent twice: the first sight of each song on the day (its drift and
     // matching rows) is paid here, so the row without an upload is not the one that pays it.
@@ -169,12 +165,11 @@ async function runUploadContention(port: number, seconds: number): Promise<Uploa
     const uploader = (async () => {
       for (let k = 0; !stop; k++) {
         const t = performance.now();
-        const r = await fetch(`${server.url}/api/v1/outcomes/chart-csv?date=2026-0${1 + (k % 9)}-1${k % 10}`, {
-          method: 'POST',
-          headers: { ...admin, 'content-type': 'text/csv' },
-          body: csvs[k % csvs.length],
+        const r = await admin.call('uploadChartCsv', {
+          query: { date: `2026-0${1 + (k % 9)}-1${k % 10}` },
+          encoded: { body: csvs[k % csvs.length] as string, headers: { 'content-type': 'text/csv' } },
         });
-        if (r.status !== 200) throw new Error(`chart upload failed: ${r.status} ${await r.text()}`);
+        if (!r.ok) throw new Error(`chart upload failed: ${r.status} ${r.code}: ${r.message}`);
         uploadMs.push(performance.now() - t);
       }
     })();
@@ -254,30 +249,17 @@ async function freshPgDatabase(url: string, suffix: string): Promise<{ url: stri
 
 /** Enrolls a bench device on a running server; returns its token. */
 async function benchDevice(url: string, adminToken: string, deviceId: string): Promise<string> {
-  const code = (await (
-    await fetch(`${url}/api/v1/admin/enrollment-codes`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}` },
-    })
-  ).json()) as { code: string };
-  const r = await fetch(`${url}/api/v1/enroll`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ code: code.code, deviceId }),
-  });
-  return ((await r.json()) as { token: string }).token;
+  const code = await apiClient(url, adminToken).call('createEnrollmentCode');
+  if (!code.ok) throw new Error(`enrollment code: ${code.status} ${code.code}: ${code.message}`);
+  const r = await apiClient(url, null).call('enroll', { json: { code: code.value.code, deviceId } });
+  if (!r.ok) throw new Error(`enroll: ${r.status} ${r.code}: ${r.message}`);
+  return r.value.token;
 }
 
 /** Loads one server with fresh 500-log batches for `seconds`; logs/s and latency. */
 async function loadServer(url: string, token: string, deviceId: string, seconds: number) {
   const tpl = templates(deviceId, 12);
-  let n = 0;
-  const request = {
-    method: 'POST',
-    path: '/api/v1/logs',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    setupRequest: (req: object) => ({ ...req, body: bodyFrom(tpl[n++ % tpl.length] as string[]) }),
-  };
+  const request = logsRequest(token, tpl);
   await autocannon({ url, connections: CONNECTIONS, duration: 2, requests: [request] });
   const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, timeout: 30, requests: [request] });
   return {
@@ -466,7 +448,7 @@ console.log(
 );
 emitResult({
   bench: 'ingest',
-  metric: `POST /api/v1/logs p99 while a 20,000-song × 72-country chart CSV uploads (${upload.uploads} uploads in the run)`,
+  metric: `POST ${ENDPOINTS.uploadLogs.path} p99 while a 20,000-song × 72-country chart CSV uploads (${upload.uploads} uploads in the run)`,
   ours: `p99 ${f(upload.busy.p99)} ms (${f(upload.busy.logsPerS)} logs/s)`,
   peer: `no upload: p99 ${f(upload.quiet.p99)} ms`,
   ratio: `${f(upload.busy.p99 / upload.quiet.p99, 2)}×`,
@@ -475,7 +457,7 @@ emitResult({
 for (const r of rows) {
   emitResult({
     bench: 'ingest',
-    metric: `POST /api/v1/logs, ${BATCH}-log batches, ${r.store}`,
+    metric: `POST ${ENDPOINTS.uploadLogs.path}, ${BATCH}-log batches, ${r.store}`,
     ours: `${f(r.logsPerS)} logs/s, p99 ${f(r.p99)} ms`,
     peer: `bare SQLite insert ${f(bare)} logs/s`,
     ratio: `${f(r.logsPerS / bare, 2)}×`,

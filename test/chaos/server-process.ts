@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { type ApiClient, apiClient, bearer } from '../../model/client/api-client.ts';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import { sharedDataFile } from '../../model/shared-data.ts';
 import { randomToken } from '../../server/auth/tokens.ts';
 
@@ -50,6 +52,8 @@ export interface ServerProcess {
   restart(): Promise<void>;
   /** Authorised admin request. */
   admin(path: string, init?: { method?: string; json?: unknown }): Promise<Response>;
+  /** The contract's API client on it with the admin token. */
+  readonly api: ApiClient;
   /** Stops it and deletes its data dir. */
   dispose(): Promise<void>;
 }
@@ -93,7 +97,7 @@ export async function startServerProcess(opts: { env?: Record<string, string> } 
     for (;;) {
       if (c.exitCode !== null) throw new Error(`server exited early (${c.exitCode}):\n${out.slice(-4000)}`);
       try {
-        if ((await fetch(`${url}/healthz`)).ok) return;
+        if ((await fetch(`${url}${ENDPOINTS.healthz.path}`)).ok) return;
       } catch {
         // not listening yet
       }
@@ -127,11 +131,12 @@ export async function startServerProcess(opts: { env?: Record<string, string> } 
       fetch(`${url}${path}`, {
         method: init.method ?? (init.json !== undefined ? 'POST' : 'GET'),
         headers: {
-          authorization: `Bearer ${adminToken}`,
+          authorization: bearer(adminToken),
           ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
       }),
+    api: apiClient(url, adminToken),
     async dispose() {
       // Its data goes with it, so there is nothing to shut down gracefully (and open keep-alive sockets from a
       // browser would hold a graceful close).
@@ -146,10 +151,7 @@ export async function startServerProcess(opts: { env?: Record<string, string> } 
  * re-enrollment code for that enrolled device.
  */
 export async function enrollmentCode(server: ServerProcess, deviceId?: string): Promise<string> {
-  const r = await server.admin(
-    '/api/v1/admin/enrollment-codes',
-    deviceId ? { method: 'POST', json: { deviceId } } : { method: 'POST' },
-  );
-  if (r.status !== 201) throw new Error(`enrollment code: ${r.status} ${await r.text()}`);
-  return ((await r.json()) as { code: string }).code;
+  const r = await server.api.call('createEnrollmentCode', deviceId ? { json: { deviceId } } : {});
+  if (!r.ok) throw new Error(`enrollment code: ${r.status} ${r.code}: ${r.message}`);
+  return r.value.code;
 }

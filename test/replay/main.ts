@@ -4,18 +4,18 @@
  * feature and for the outputs, performance beside the offline computation,
  * and the alerts; then the same with outcomes that get worse.
  */
-import type { PerformancePoint } from '../../server/drift/performance.ts';
-import type { DriftReport } from '../../server/drift/report.ts';
+
+import type { ApiResult } from '../../model/client/api-client.ts';
 import { offlineMetrics, type Replay, runReplay } from './scenario.ts';
 
 const f3 = (x: number | undefined | null) => (x === undefined || x === null ? '—' : x.toFixed(3));
 const ci = (i: { value: number; lo: number; hi: number } | null | undefined) =>
   i ? `${f3(i.value)} [${f3(i.lo)}–${f3(i.hi)}]` : 'too few outcomes';
 
-async function get<T>(r: Replay, path: string): Promise<T> {
-  const res = await r.server.req(path);
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+/** The value of a successful call; a failed one stops the report with the contract's code. */
+function answerOf<T>(res: ApiResult<T>, what: string): T {
+  if (!res.ok) throw new Error(`${what}: ${res.status} ${res.code}: ${res.message}`);
+  return res.value;
 }
 
 async function describeRun(r: Replay, title: string): Promise<void> {
@@ -24,8 +24,9 @@ async function describeRun(r: Replay, title: string): Promise<void> {
   console.log(
     `${r.data.test.length} held-out songs of charts-2023.csv (the default model's test split), ${interactive} interactive logs from ${3} devices over 13 days, ${r.sent.length - interactive} catalogue-batch logs; charts dated ${r.day(7)} (${r.songsA.length} songs) and ${r.day(0)} (${r.songsB.length} songs).`,
   );
-  const q = `version=${r.version}&from=${r.day(13)}&to=${r.day(0)}`;
-  const rep = await get<DriftReport>(r, `/api/v1/drift/report?${q}`);
+  const q = { version: r.version, from: r.day(13), to: r.day(0) };
+  const api = r.server.api();
+  const rep = answerOf(await api.call('driftReport', { query: q }), 'drift report');
   console.log(
     `\nInput drift, interactive, ${r.day(13)}…${r.day(0)}: ${rep.rows} rows (all kinds), ${rep.distinct} distinct songs, n_eff ${rep.effectiveN.toFixed(0)} → ${rep.status}`,
   );
@@ -37,7 +38,7 @@ async function describeRun(r: Replay, title: string): Promise<void> {
   console.log(
     `\nOutputs: top-1 PSI ${f3(rep.outputs.top1Psi)} (chance at n=${rep.outputs.top1Null.n}: median ${f3(rep.outputs.top1Null.median)}, 99th ${f3(rep.outputs.top1Null.q99)}); entropy PSI ${f3(rep.outputs.entropyPsi)} → ${rep.outputs.status}: ${rep.outputs.decision?.reason ?? ''}`,
   );
-  const batch = await get<DriftReport>(r, `/api/v1/drift/report?${q}&kind=batch`);
+  const batch = answerOf(await api.call('driftReport', { query: { ...q, kind: 'batch' } }), 'batch drift report');
   if (batch.distinct > 0)
     console.log(
       `Batch traffic (shown on request, never in the default): ${batch.distinct} songs, status ${batch.status}; flagged: ${
@@ -47,10 +48,7 @@ async function describeRun(r: Replay, title: string): Promise<void> {
           .join(', ') || 'none'
       }.`,
     );
-  const perf = await get<{ points: PerformancePoint[]; total: PerformancePoint | null }>(
-    r,
-    `/api/v1/performance?${q}&granularity=day`,
-  );
+  const perf = answerOf(await api.call('performance', { query: { ...q, granularity: 'day' } }), 'performance');
   console.log(
     '\n| chart | songs | unmatched | macro AUC [95 %] | offline | pooled AUC [95 %] | offline | top-5 hit [95 %] | offline |\n|---|---|---|---|---|---|---|---|---|',
   );
@@ -63,11 +61,7 @@ async function describeRun(r: Replay, title: string): Promise<void> {
   console.log(
     `Manifest (test split, macro): ${f3(r.data.manifest.evaluation.model.macroAuc)}; top-5 ${f3(r.data.manifest.evaluation.model.top5Hit)}.`,
   );
-  const open = (
-    (await (await r.server.req('/api/v1/alerts/evaluate', { method: 'POST' })).json()) as {
-      open: { severity: string; metric: string; statistic: string; message: string }[];
-    }
-  ).open;
+  const { open } = answerOf(await api.call('evaluateAlerts'), 'alerts');
   console.log(`\nAlerts after evaluation: ${open.length === 0 ? 'none' : ''}`);
   for (const a of open) console.log(`- ${a.severity} · ${a.metric} · ${a.statistic}: ${a.message}`);
 }

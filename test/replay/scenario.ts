@@ -153,18 +153,20 @@ export async function runReplay(o: ReplayOptions = {}): Promise<Replay> {
     manifest: data.manifest,
     files: Object.fromEntries(Object.entries(data.files).map(([p, d]) => [p, Buffer.from(d).toString('base64')])),
   };
-  const pub = await server.req('/api/v1/models', { json: body });
-  if (pub.status !== 201 && pub.status !== 200) throw new Error(`publish: ${pub.status} ${await pub.text()}`);
+  const admin = server.api();
+  const pub = await admin.call('publishModel', { json: body });
+  if (!pub.ok) throw new Error(`publish: ${pub.status} ${pub.code}: ${pub.message}`);
   const version = data.manifest.version;
-  await server.req(`/api/v1/models/${version}/promote`, { method: 'POST' });
+  const promoted = await admin.call('promote', { params: { version } });
+  if (!promoted.ok) throw new Error(`promote: ${promoted.status} ${promoted.code}: ${promoted.message}`);
   const tokens: Record<string, string> = {};
   for (const d of DEVICES) tokens[d] = await server.enroll(d);
   const sent: SentLog[] = [];
   const day = (k: number) => dayOf(k);
   const send = async (device: string, logs: PredictionLog[]) => {
     for (let i = 0; i < logs.length; i += 500) {
-      const r = await server.req('/api/v1/logs', { token: tokens[device], json: { logs: logs.slice(i, i + 500) } });
-      if (r.status !== 200) throw new Error(`logs: ${r.status} ${await r.text()}`);
+      const r = await server.api(tokens[device]).call('uploadLogs', { json: { logs: logs.slice(i, i + 500) } });
+      if (!r.ok) throw new Error(`logs: ${r.status} ${r.code}: ${r.message} ${JSON.stringify(r.details)}`);
     }
   };
   const random = mulberry32(20261203);
@@ -244,12 +246,11 @@ export async function runReplay(o: ReplayOptions = {}): Promise<Replay> {
   // The charts, uploaded as chart CSVs: A's real rows dated day 7, B's dated today (shuffled when worsening).
   const charts: Replay['charts'] = new Map();
   const upload = async (date: string, csv: string) => {
-    const r = await server.req(`/api/v1/outcomes/chart-csv?date=${date}`, {
-      method: 'POST',
-      body: csv,
-      headers: { 'content-type': 'text/csv' },
+    const r = await admin.call('uploadChartCsv', {
+      query: { date },
+      encoded: { body: csv, headers: { 'content-type': 'text/csv' } },
     });
-    if (r.status !== 200) throw new Error(`chart upload: ${r.status} ${await r.text()}`);
+    if (!r.ok) throw new Error(`chart upload: ${r.status} ${r.code}: ${r.message}`);
   };
   const realCsv = (list: RealSong[]) => [data.header, ...list.flatMap((s) => data.lines.get(s.id) ?? [])].join('\n');
   const chartOf = (csv: string) => {

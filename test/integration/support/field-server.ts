@@ -81,9 +81,10 @@ export async function publishProduction(server: TestServer, dir: string): Promis
     manifest,
     files: Object.fromEntries([...files].map(([p, b]) => [p, Buffer.from(b).toString('base64')])),
   };
-  const r = await server.req('/api/v1/models', { json: body });
-  if (r.status !== 201) throw new Error(`publish: ${r.status} ${await r.text()}`);
-  const p = await server.req(`/api/v1/models/${manifest.version}/promote`, { method: 'POST' });
-  if (p.status !== 200) throw new Error(`promote: ${p.status} ${await p.text()}`);
+  const api = server.api();
+  const r = await api.call('publishModel', { json: body });
+  if (!r.ok || r.status !== 201) throw new Error(`publish: ${r.status} ${r.ok ? 'not new' : r.message}`);
+  const p = await api.call('promote', { params: { version: manifest.version } });
+  if (!p.ok) throw new Error(`promote: ${p.status} ${p.code}: ${p.message}`);
   return manifest.version;
 }

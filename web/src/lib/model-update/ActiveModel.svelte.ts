@@ -6,6 +6,7 @@
  */
 import { apiClient } from '../../../../model/client/api-client.ts';
 import type { ErrorCode, Result } from '../../../../model/contract/errors.ts';
+import { type ModelCardContent, ModelCardSchema } from '../../../../model/contract/model-card.ts';
 import { type DriftCheckResult, driftFromLogs } from '../drift/drift-check.ts';
 import type { Inference, InferenceOptions } from '../inference/Inference.svelte.ts';
 import type { DeviceStore } from '../storage/device-store.ts';
@@ -29,7 +30,7 @@ export const DRIFT_WINDOW = 500;
 export class ActiveModel {
   state = $state.raw<UpdateState>(INITIAL_UPDATE_STATE);
   /** The active version's card.json when it came with one (bundled model, or fetched beside a version). */
-  card = $state.raw<unknown>(null);
+  card = $state.raw<ModelCardContent | null>(null);
   drift = $state.raw<DriftCheckResult | null>(null);
   #rollout: DeviceRollout | null = null;
   #models: ModelStore | null = null;
@@ -116,9 +117,9 @@ export class ActiveModel {
     const version = this.state.activeVersion;
     this.card = null;
     if (!version) return;
-    const kept = await this.#models?.getCard(version).catch(() => undefined);
-    if (kept) {
-      this.card = kept;
+    const kept = ModelCardSchema.safeParse(await this.#models?.getCard(version).catch(() => undefined));
+    if (kept.success && kept.data.model.version === version) {
+      this.card = kept.data;
       return;
     }
     // The bundled model's card sits beside it; an update's card only if the label published one with it.
@@ -133,8 +134,10 @@ export class ActiveModel {
         res = r.value;
       }
       if (!res.ok) return;
-      const card = (await res.json()) as { model?: { version?: string } };
-      if (card.model?.version && card.model.version !== version) return;
+      // A card that is not the contract's, or describes another version, is not shown (the manifest still is).
+      const parsed = ModelCardSchema.safeParse(await res.json());
+      if (!parsed.success || parsed.data.model.version !== version) return;
+      const card = parsed.data;
       this.card = card;
       await this.#models?.putCard(version, card).catch(() => undefined);
     } catch {

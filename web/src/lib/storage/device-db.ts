@@ -5,7 +5,8 @@
  * `chunks` record holds up to `CHUNK_SIZE` rows of one kind, and the `ledger` record under the same key
  * says what they are (id range, count, oldest time) and which of them are pending (the outbox) or were
  * refused, and why. A 14,000-log batch is then ~15 records instead of 14,000: IndexedDB's cost is per record
- * (~130–250 µs here whatever its size), which capped a one-record-per-log save at ~2 s.
+ * whatever its size, which made a one-record-per-log save of a catalogue batch slow (figures:
+ * `test/bench/README.md`).
  */
 import type { DBSchema, IDBPDatabase, IDBPObjectStore, IDBPTransaction, StoreNames } from 'idb';
 import type { Catalogue } from '../../../../model/contract/api.ts';

@@ -76,7 +76,10 @@ export class DeviceStore {
   /** Outcomes the marketer recorded, with the log they were recorded from. */
   readonly outcomes: RecordOutbox<StoredOutcome>;
 
-  private constructor(private readonly db: IDBPDatabase<JukeboxDb>) {
+  readonly #db: IDBPDatabase<JukeboxDb>;
+
+  private constructor(db: IDBPDatabase<JukeboxDb>) {
+    this.#db = db;
     this.logs = new RecordOutbox<StoredLog>(db, {
       kind: 'log',
       id: (r) => r.log.id,
@@ -126,10 +129,10 @@ export class DeviceStore {
   }
 
   close(): void {
-    this.db.close();
+    this.#db.close();
   }
 
-  private run<T>(fn: () => Promise<T>): Promise<StorageResult<T>> {
+  #run<T>(fn: () => Promise<T>): Promise<StorageResult<T>> {
     return runStorage(fn);
   }
 
@@ -143,7 +146,7 @@ export class DeviceStore {
 
   /** Forgets the token (after the server refused it): the device must enroll again. Logs are kept. */
   clearEnrollment(): Promise<StorageResult<void>> {
-    return this.run(() => this.db.delete('settings', ENROLLMENT_KEY));
+    return this.#run(() => this.#db.delete('settings', ENROLLMENT_KEY));
   }
 
   /** The label's signing public key (JWK) pinned at enrollment, or undefined when none was pinned. */
@@ -156,31 +159,31 @@ export class DeviceStore {
   }
 
   getCatalogue(): Promise<StorageResult<StoredCatalogue | undefined>> {
-    return this.run(() => this.db.get('catalogue', CATALOGUE_KEY));
+    return this.#run(() => this.#db.get('catalogue', CATALOGUE_KEY));
   }
 
   putCatalogue(c: Catalogue): Promise<StorageResult<StoredCatalogue>> {
-    return this.run(async () => {
+    return this.#run(async () => {
       const stored: StoredCatalogue = { version: c.version, songs: c.songs, storedAt: new Date().toISOString() };
-      await this.db.put('catalogue', stored, CATALOGUE_KEY);
+      await this.#db.put('catalogue', stored, CATALOGUE_KEY);
       return stored;
     });
   }
 
   getSetting<T>(key: string): Promise<StorageResult<T | undefined>> {
-    return this.run(async () => (await this.db.get('settings', key)) as T | undefined);
+    return this.#run(async () => (await this.#db.get('settings', key)) as T | undefined);
   }
 
   putSetting(key: string, value: unknown): Promise<StorageResult<void>> {
-    return this.run(async () => {
-      await this.db.put('settings', value, key);
+    return this.#run(async () => {
+      await this.#db.put('settings', value, key);
     });
   }
 
   /** The device id: made once on this device (time-ordered, URL-safe) and kept. */
   deviceId(): Promise<StorageResult<string>> {
-    return this.run(async () => {
-      const tx = this.db.transaction('settings', 'readwrite');
+    return this.#run(async () => {
+      const tx = this.#db.transaction('settings', 'readwrite');
       const existing = (await tx.store.get('deviceId')) as string | undefined;
       if (existing) return existing;
       const id = `dev_${uuidv7().replaceAll('-', '')}`;

@@ -83,7 +83,11 @@ function sameShapeProblem(log: PredictionLog, first: PredictionLog): string | nu
 export class PredictionRecorder {
   #pending: { log: PredictionLog; label?: string }[] = [];
 
-  constructor(private readonly store: DeviceStore | null) {}
+  readonly #store: DeviceStore | null;
+
+  constructor(store: DeviceStore | null) {
+    this.#store = store;
+  }
 
   /** Logs waiting in memory because storage failed. */
   get unsaved(): number {
@@ -100,7 +104,8 @@ export class PredictionRecorder {
     onProgress?: (saved: number, total: number) => void,
   ): Promise<Result<number, StorageErrorCode | 'validation-failed'>> {
     // A record the server would reject would sit in the outbox forever: refuse it here, loudly. A batch is checked
-    // in full on its first log and field by field on the rest (the schema on 14,000 logs took ~0.4 s).
+    // in full on its first log and field by field on the rest (the full schema on a catalogue batch is slow:
+    // test/bench/README.md).
     for (let i = 0; i < logs.length; i++) {
       const log = logs[i]!;
       if (i === 0 || logs.length <= FULL_CHECK_MAX || log.shadow) {
@@ -112,12 +117,12 @@ export class PredictionRecorder {
       }
     }
     this.#pending.push(...logs.map((log, i) => ({ log, label: labels?.[i] })));
-    if (!this.store) return fail('storage-unavailable', { unsaved: this.#pending.length });
+    if (!this.#store) return fail('storage-unavailable', { unsaved: this.#pending.length });
     const total = this.#pending.length;
     let saved = 0;
     while (this.#pending.length > 0) {
       const chunk = this.#pending.slice(0, RECORD_CHUNK);
-      const r = await this.store.logs.add(
+      const r = await this.#store.logs.add(
         chunk.map((p) => (p.label ? { log: p.log, label: p.label } : { log: p.log })),
       );
       if (!r.ok) return fail(r.code, { ...(r.details as object), unsaved: this.#pending.length });

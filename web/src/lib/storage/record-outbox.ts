@@ -72,22 +72,24 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const earlier = (a: string, b: string) => (byString(a, b) <= 0 ? a : b);
 
 export class RecordOutbox<Row extends Stated> {
-  constructor(
-    private readonly db: IDBPDatabase<JukeboxDb>,
-    private readonly spec: FamilySpec<Row>,
-  ) {}
+  readonly #db: IDBPDatabase<JukeboxDb>;
+  readonly #spec: FamilySpec<Row>;
+  constructor(db: IDBPDatabase<JukeboxDb>, spec: FamilySpec<Row>) {
+    this.#db = db;
+    this.#spec = spec;
+  }
 
   /**
    * Adds rows, pending, in one transaction (all or none); returns how many were new. Re-adding an id keeps the
    * stored one (only chunks whose id range overlaps the new rows are read to find them).
    */
   add(rows: readonly Kept<Row>[]): Promise<StorageResult<number>> {
-    const { kind, id, createdAt } = this.spec;
+    const { kind, id, createdAt } = this.#spec;
     return runStorage(async () => {
       if (rows.length === 0) return 0;
       // Relaxed: committed once the browser has the data, without waiting for the disk flush (what a crash could
       // lose is the last moment, and those rows are then simply not there).
-      const tx = this.db.transaction(['chunks', 'ledger'], 'readwrite', {
+      const tx = this.#db.transaction(['chunks', 'ledger'], 'readwrite', {
         durability: rows.length > 1 ? 'relaxed' : 'default',
       });
       const chunks = tx.objectStore('chunks');
@@ -152,11 +154,11 @@ export class RecordOutbox<Row extends Stated> {
   list(
     options: { limit?: number; before?: string; match?: (row: Row) => boolean } = {},
   ): Promise<StorageResult<Row[]>> {
-    const { kind, id } = this.spec;
+    const { kind, id } = this.#spec;
     return runStorage(async () => {
       const limit = options.limit ?? 500;
       const before = options.before;
-      const tx = this.db.transaction(['chunks', 'ledger']);
+      const tx = this.#db.transaction(['chunks', 'ledger']);
       const chunks = tx.objectStore('chunks');
       // Chunks by their newest id, newest first; rows of a later chunk can only be newer than its `hi` when
       // chunks overlap (two tabs saving at once), so rows are released once no chunk left can hold newer ones.
@@ -193,9 +195,9 @@ export class RecordOutbox<Row extends Stated> {
    * acknowledged whose mark may not have landed yet (the engine reads the next batch while marking).
    */
   unsynced(limit = 1000, skip?: ReadonlySet<string>): Promise<StorageResult<Row[]>> {
-    const { kind, id } = this.spec;
+    const { kind, id } = this.#spec;
     return runStorage(async () => {
-      const tx = this.db.transaction(['chunks', 'ledger']);
+      const tx = this.#db.transaction(['chunks', 'ledger']);
       const entries = await entriesOf(tx.objectStore('ledger'), kind);
       const wanted: { id: string; entry: number }[] = [];
       entries.forEach((e, entry) => {
@@ -248,10 +250,10 @@ export class RecordOutbox<Row extends Stated> {
     return runStorage(async () => {
       const wanted = new Set(ids);
       if (wanted.size === 0) return 0;
-      const tx = this.db.transaction('ledger', 'readwrite', { durability: 'relaxed' });
+      const tx = this.#db.transaction('ledger', 'readwrite', { durability: 'relaxed' });
       const writes: Promise<unknown>[] = [];
       let moved = 0;
-      for (const e of await entriesOf(tx.store, this.spec.kind)) {
+      for (const e of await entriesOf(tx.store, this.#spec.kind)) {
         const l = e.ledger;
         if (!l.pending.some((p) => wanted.has(p))) continue;
         const pending: string[] = [];
@@ -275,10 +277,10 @@ export class RecordOutbox<Row extends Stated> {
   /** Puts rejected items back in the outbox (e.g. after the label fixed the server side). */
   retryRejected(): Promise<StorageResult<number>> {
     return runStorage(async () => {
-      const tx = this.db.transaction('ledger', 'readwrite');
+      const tx = this.#db.transaction('ledger', 'readwrite');
       const writes: Promise<unknown>[] = [];
       let moved = 0;
-      for (const e of await entriesOf(tx.store, this.spec.kind)) {
+      for (const e of await entriesOf(tx.store, this.#spec.kind)) {
         const l = e.ledger;
         if (l.rejected.length === 0) continue;
         moved += l.rejected.length;
@@ -293,11 +295,11 @@ export class RecordOutbox<Row extends Stated> {
   /** Totals from the ledger alone (no row is read). */
   count(): Promise<StorageResult<OutboxCounts>> {
     return runStorage(async () => {
-      const tx = this.db.transaction('ledger');
+      const tx = this.#db.transaction('ledger');
       let total = 0;
       let unsynced = 0;
       let rejected = 0;
-      for (const { ledger: l } of await entriesOf(tx.store, this.spec.kind)) {
+      for (const { ledger: l } of await entriesOf(tx.store, this.#spec.kind)) {
         total += l.size;
         unsynced += l.pending.length;
         rejected += l.rejected.length;
@@ -312,12 +314,12 @@ export class RecordOutbox<Row extends Stated> {
    * Returns how many were deleted.
    */
   prune(options: { olderThan?: Date; extra?: number }): Promise<StorageResult<number>> {
-    const { kind, id, createdAt } = this.spec;
+    const { kind, id, createdAt } = this.#spec;
     return runStorage(async () => {
       const cutoff = options.olderThan?.toISOString();
       let extra = options.extra ?? 0;
       if (cutoff === undefined && extra <= 0) return 0;
-      const tx = this.db.transaction(['chunks', 'ledger'], 'readwrite');
+      const tx = this.#db.transaction(['chunks', 'ledger'], 'readwrite');
       const chunks = tx.objectStore('chunks');
       const ledger = tx.objectStore('ledger');
       const entries = (await entriesOf(ledger, kind)).sort((a, b) => byString(a.ledger.lo, b.ledger.lo));

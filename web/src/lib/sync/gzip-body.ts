@@ -7,7 +7,7 @@
  * rejected because of the encoding.
  *
  * Not to a server on this machine (loopback): there is no network to spare, and compressing costs the browser
- * 0.3–1 s per 2 MB on the 2-core test machine, more than the upload it saves (measured, README).
+ * more than the upload it saves (figures: `test/bench/README.md`).
  */
 const MIN_BYTES = 1024;
 /** What a server that cannot read a gzip body answers (ours: 415 for another coding; older ones: a JSON error). */
