@@ -1,28 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { Activation, DenseWeights } from '../runtime/dense-model.ts';
+import { randomDenseNet } from '../testing/random-dense.ts';
 import { fitStackWeights, foldWeighted, logitsOf, recipeParameters, resolveStack, stackRecipe } from './candidates.ts';
 import { mulberry32 } from './prng.ts';
-
-function net(hidden: readonly number[], act: Activation, seed: number): DenseWeights {
-  const r = mulberry32(seed);
-  const sizes = [13, ...hidden, 72];
-  const layers = sizes.slice(1).map((units, i) => ({
-    inputs: sizes[i] as number,
-    units,
-    kernel: Float32Array.from({ length: (sizes[i] as number) * units }, () => r() - 0.5),
-    bias: Float32Array.from({ length: units }, () => r() - 0.5),
-    activation: (i === hidden.length ? 'sigmoid' : act) as Activation,
-  }));
-  return { layers, inputSize: 13, outputSize: 72 };
-}
 
 describe('recipes folded into one relu stack', () => {
   it('computes Σ weight · logit of networks of different depths and activations exactly', () => {
     const nets = [
-      { weights: net([16, 8], 'relu', 1), weight: 0.25 },
-      { weights: net([16, 8], 'relu', 2), weight: 0.25 },
-      { weights: net([], 'relu', 3), weight: 0.3 }, // logistic regression
-      { weights: net([4], 'linear', 4), weight: 0.2 }, // low rank
+      { weights: randomDenseNet([16, 8], 1, 'relu'), weight: 0.25 },
+      { weights: randomDenseNet([16, 8], 2, 'relu'), weight: 0.25 },
+      { weights: randomDenseNet([], 3, 'relu'), weight: 0.3 }, // logistic regression
+      { weights: randomDenseNet([4], 4, 'linear'), weight: 0.2 }, // low rank
     ];
     const folded = foldWeighted(nets);
     expect(folded.layers.map((l) => l.activation)).toEqual(['relu', 'relu', 'sigmoid']);

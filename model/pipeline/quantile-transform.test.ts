@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Activation, DenseWeights } from '../runtime/dense-model.ts';
+import { randomDenseNet } from '../testing/random-dense.ts';
 import { foldWeighted, logitsOf } from './candidates.ts';
 import { foldScaler } from './export-model.ts';
 import { mulberry32 } from './prng.ts';
 import { applyQuantileTransform, fitQuantileTransform, prependTransform } from './quantile-transform.ts';
 import { applyScaler, fitScaler } from './scaler.ts';
-
-function net(hidden: readonly number[], seed: number): DenseWeights {
-  const r = mulberry32(seed);
-  const sizes = [13, ...hidden, 72];
-  const layers = sizes.slice(1).map((units, i) => ({
-    inputs: sizes[i] as number,
-    units,
-    kernel: Float32Array.from({ length: (sizes[i] as number) * units }, () => r() - 0.5),
-    bias: Float32Array.from({ length: units }, () => r() - 0.5),
-    activation: (i === hidden.length ? 'sigmoid' : 'relu') as Activation,
-  }));
-  return { layers, inputSize: 13, outputSize: 72 };
-}
 
 /** Columns like the real ones: skewed (most values near 0), binary, and a plain spread. */
 function data(rows: number, seed: number): Float32Array {
@@ -66,8 +53,8 @@ describe('quantile transform', () => {
     const rows = 300;
     const x = data(rows, 2);
     const q = fitQuantileTransform(x, rows, 13);
-    const w = net([16, 8], 3);
-    const plain = net([16, 8], 4);
+    const w = randomDenseNet([16, 8], 3);
+    const plain = randomDenseNet([16, 8], 4);
     const want = logitsOf(w, applyQuantileTransform(q, x, rows), rows);
     const folded = prependTransform(q, w);
     expect(folded.layers.length).toBe(w.layers.length + 1);
@@ -99,7 +86,7 @@ describe('quantile transform', () => {
     const scaler = fitScaler(raw, rows, 13);
     const std = applyScaler(raw, scaler);
     const q = fitQuantileTransform(std, rows, 13);
-    const w = net([16, 8], 8);
+    const w = randomDenseNet([16, 8], 8);
     const want = logitsOf(w, applyQuantileTransform(q, std, rows), rows);
     const got = logitsOf(foldScaler(prependTransform(q, w), scaler), raw, rows);
     let max = 0;
