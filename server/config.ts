@@ -55,6 +55,11 @@ export const ConfigSchema = z.object({
   databaseUrl: z.string().optional(),
   /** SQLite durability: FULL (default) syncs every acknowledged commit to disk; NORMAL may lose the last ones on power loss. */
   sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  /**
+   * SQLite checkpoints: `thread` (default) copies the write-ahead log into the database from a worker thread;
+   * `commit` is SQLite's own auto-checkpoint inside the commit that fills the log (kept for the benchmark's A/B).
+   */
+  sqliteCheckpoint: z.enum(['thread', 'commit']).default('thread'),
   defaultModelDir: z.string().default('public/models/default'),
   cataloguePath: z.string().default(sharedDataFile('song-catalog.csv')),
   webDist: z.string().default('dist/web'),
@@ -129,6 +134,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
   SQLITE_SYNCHRONOUS: 'sqliteSynchronous',
+  SQLITE_CHECKPOINT: 'sqliteCheckpoint',
   DEFAULT_MODEL_DIR: 'defaultModelDir',
   CATALOGUE_PATH: 'cataloguePath',
   WEB_DIST: 'webDist',

@@ -5,6 +5,7 @@ import type { TokenService } from './auth/tokens.ts';
 import type { CatalogueService } from './catalogue/catalogue.ts';
 import type { Config } from './config.ts';
 import type { DriftService } from './drift/drift-service.ts';
+import type { DeviceFirst } from './ingest/device-first.ts';
 import type { LogIngest } from './ingest/log-ingest.ts';
 import type { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
@@ -22,6 +23,8 @@ export interface Deps {
   registry: Registry;
   logIngest: LogIngest;
   outcomeIngest: OutcomeIngest;
+  /** Device batches before long admin work (a chart upload waits its turn between steps). */
+  deviceFirst: DeviceFirst;
   drift: DriftService;
   alerts: AlertService;
   catalogue: CatalogueService;

@@ -15,6 +15,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { DriftService } from './drift/drift-service.ts';
 import { backfillDriftSongs } from './drift/window-songs.ts';
+import { DeviceFirst } from './ingest/device-first.ts';
 import { LogIngest } from './ingest/log-ingest.ts';
 import { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import { JobRunner } from './jobs/job-runner.ts';
@@ -28,7 +29,10 @@ export async function createServices(
   opts: { log?: (line: string) => void; webhookSender?: WebhookSender } = {},
 ): Promise<Deps> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const store = await openStore(config.databaseUrl, config.dataDir, { sqliteSynchronous: config.sqliteSynchronous });
+  const store = await openStore(config.databaseUrl, config.dataDir, {
+    sqliteSynchronous: config.sqliteSynchronous,
+    sqliteCheckpoint: config.sqliteCheckpoint,
+  });
   let publicKey: JsonWebKey | null = null;
   if (config.labelPublicKeyFile) {
     try {
@@ -66,6 +70,7 @@ export async function createServices(
     log,
   });
   alerts.onOpened = (opened) => jobs.onAlertsOpened(opened);
+  const deviceFirst = new DeviceFirst();
   return {
     config,
     store,
@@ -74,7 +79,8 @@ export async function createServices(
     authFailures: new RateLimiter(config.authFailuresPerMinute),
     registry,
     logIngest: new LogIngest(store, registry),
-    outcomeIngest: new OutcomeIngest(store),
+    outcomeIngest: new OutcomeIngest(store, deviceFirst),
+    deviceFirst,
     drift,
     alerts,
     catalogue: new CatalogueService(store),

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   FEATURE_NAMES,
@@ -89,6 +90,43 @@ describe('featureFingerprint', () => {
     expect(featureFingerprint(noisy)).toBe(a);
     expect(featureFingerprint({ ...r.value, danceability: 0.59 })).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('is the FNV-1a pair of the six-significant-digit text, for any values and however often they repeat', () => {
+    // The definition the device and stored fingerprints rely on, written plainly; the fast path for values
+    // with few digits must never change a fingerprint.
+    const reference = (f: Features) => {
+      const text = FEATURE_NAMES.map((n) => Number(f[n].toPrecision(6)).toString()).join('|');
+      let a = 0x811c9dc5;
+      let b = 0x050c5d1f;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        a = Math.imul(a ^ c, 0x01000193);
+        b = Math.imul(b ^ c, 0x01000193) ^ (a >>> 15);
+      }
+      return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+    };
+    const value = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.constantFrom(0, -0, 1),
+    );
+    const features = fc.tuple(...FEATURE_NAMES.map(() => value)).map((v) => fromVector(v));
+    fc.assert(
+      fc.property(fc.array(features, { minLength: 1, maxLength: 40 }), (fs) => {
+        for (const f of [...fs, ...fs]) expect(featureFingerprint(f)).toBe(reference(f));
+      }),
+      { numRuns: 300 },
+    );
+    const spotify = fc
+      .tuple(...FEATURE_NAMES.map(() => fc.integer({ min: -60_000, max: 300_000 })))
+      .map((v) => fromVector(v.map((x, k) => (k % 2 === 0 ? x / 1000 : x))));
+    fc.assert(
+      fc.property(spotify, (f) => {
+        expect(featureFingerprint(f)).toBe(reference(f));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('round-trips vectors in input order', () => {

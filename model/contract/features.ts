@@ -304,13 +304,31 @@ export function describeRange(spec: FeatureSpec): string {
 }
 
 /**
+ * `Number(x.toPrecision(6)).toString()`, fast: `toPrecision` was a sixth of the server's ingest time. When the
+ * shortest text of x has at most six significant digits (every Spotify feature value: three decimals, whole
+ * milliseconds), rounding x to six digits gives that same number back, so its text is the answer.
+ */
+function sixDigits(x: number): string {
+  const s = String(x);
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 101 /* e */) break;
+    if (c < 48 || c > 57 || (c === 48 && digits === 0)) continue; // sign, point, leading zeros
+    if (++digits > 6) return Number(x.toPrecision(6)).toString();
+  }
+  return s;
+}
+
+/**
  * A stable fingerprint of an input, so the same song predicted many times
  * counts once in drift statistics. Values are rounded to 6 significant
  * digits first (CSV round-trips must not make a new song). Two 32-bit
  * FNV-1a lanes with different offsets: cheap enough for every ingested log.
  */
 export function featureFingerprint(f: Features): string {
-  const text = FEATURE_NAMES.map((n) => Number(f[n].toPrecision(6)).toString()).join('|');
+  let text = sixDigits(f[FEATURE_NAMES[0] as FeatureName]);
+  for (let i = 1; i < FEATURE_NAMES.length; i++) text += `|${sixDigits(f[FEATURE_NAMES[i] as FeatureName])}`;
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
   for (let i = 0; i < text.length; i++) {

@@ -10,6 +10,7 @@ import { isCalendarDate, isCountryCode, type Outcome, type OutcomeBatchRequest }
 import { DomainError } from '../domain-error.ts';
 import type { OutcomesTable } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
+import type { DeviceFirst } from './device-first.ts';
 
 /** A deterministic UUID (version 8, RFC 9562 custom) from a name: the same chart row always gets the same id. */
 export function nameUuid(name: string): string {
@@ -20,8 +21,16 @@ export function nameUuid(name: string): string {
 
 export class OutcomeIngest {
   readonly #store: Store;
-  constructor(store: Store) {
+  readonly #deviceFirst: DeviceFirst | null;
+  /** `deviceFirst`: a chart upload waits for device batches between its steps (none: it only yields). */
+  constructor(store: Store, deviceFirst: DeviceFirst | null = null) {
     this.#store = store;
+    this.#deviceFirst = deviceFirst;
+  }
+
+  /** Between two steps of a chart upload: device batches first. */
+  #turn(): Promise<void> {
+    return this.#deviceFirst ? this.#deviceFirst.turn() : new Promise<void>((r) => setImmediate(r));
   }
 
   async #insert(rows: OutcomesTable[]): Promise<Set<string>> {
@@ -80,8 +89,8 @@ export class OutcomeIngest {
    * lists, which countries it covers, and who charted where, dated by `date`, else the latest
    * snapshot_date in the file. The "did not chart" outcomes (every song × every covered country without
    * an entry) are derived when read (`drift/performance.ts`), so a 20,000-song chart writes 20,000 song
-   * rows and its entries instead of 1.4 million outcomes. Parsing and writing go in bounded chunks with a
-   * yield to the event loop between them, so device ingest is never stalled behind an upload. Uploading
+   * rows and its entries instead of 1.4 million outcomes. Parsing and writing go in bounded steps, and
+   * between steps device batches go first (`device-first.ts`), so device ingest is never stalled behind an upload. Uploading
    * the same date again adds to it (idempotent); the chart counts only once completely written.
    */
   async ingestChartCsv(
@@ -115,7 +124,7 @@ export class OutcomeIngest {
         }
         set.add(id);
       }
-      await yieldToEventLoop();
+      await this.#turn();
     }
     if (songs.size === 0) throw new DomainError('no-usable-rows');
     const day = date ?? (latest || new Date().toISOString().slice(0, 10));
@@ -135,7 +144,7 @@ export class OutcomeIngest {
         .values(songRows.slice(i, i + CHART_CHUNK))
         .onConflict((oc) => oc.columns(['date', 'song_id']).doNothing())
         .execute();
-      await yieldToEventLoop();
+      await this.#turn();
     }
     const entries = [...charted].flatMap(([country, set]) =>
       [...set].map((song_id) => ({ date: day, song_id, country })),
@@ -146,7 +155,7 @@ export class OutcomeIngest {
         .values(entries.slice(i, i + CHART_CHUNK))
         .onConflict((oc) => oc.columns(['date', 'song_id', 'country']).doNothing())
         .execute();
-      await yieldToEventLoop();
+      await this.#turn();
     }
     await db.updateTable('chart_dates').set({ complete: 1, uploaded_at: now }).where('date', '=', day).execute();
     const after = await this.#chartSize(day);
@@ -174,16 +183,14 @@ export class OutcomeIngest {
   }
 }
 
-/** Rows per insert statement: each is its own short write, so a device batch waits behind one at most. */
-const CHART_CHUNK = 200;
-
-const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+/** Rows per insert statement: each is its own short write (a few ms), so a device batch waits behind one at most. */
+const CHART_CHUNK = 500;
 
 /**
- * The CSV in blocks of about 16 KiB (a few ms to parse), each with the header line, cut only at a line end outside quotes, so
+ * The CSV in blocks of about 64 KiB (a few ms to parse), each with the header line, cut only at a line end outside quotes, so
  * parsing a large file yields to other requests between blocks.
  */
-export function* csvBlocks(text: string, size = 16 * 1024): Generator<string> {
+export function* csvBlocks(text: string, size = 64 * 1024): Generator<string> {
   const headerEnd = text.indexOf('\n');
   if (headerEnd < 0) {
     yield text;

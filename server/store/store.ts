@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -30,13 +31,14 @@ export interface Store {
 export async function openStore(
   databaseUrl: string | undefined,
   dataDir: string,
-  opts: { sqliteSynchronous?: 'FULL' | 'NORMAL' } = {},
+  opts: { sqliteSynchronous?: 'FULL' | 'NORMAL'; sqliteCheckpoint?: 'thread' | 'commit' } = {},
 ): Promise<Store> {
   const url = databaseUrl ?? `sqlite:${join(dataDir, 'jukebox.sqlite')}`;
   let db: Kysely<Database>;
   let dialect: Dialect;
   let location: string;
   let raw: SQLite.Database | undefined;
+  let checkpointer: WalCheckpointer | undefined;
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
     // Keep doubles and counts as JS numbers (pg returns int8/numeric as strings otherwise).
@@ -60,6 +62,13 @@ export async function openStore(
     sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    if (path !== ':memory:' && (opts.sqliteCheckpoint ?? 'thread') === 'thread') {
+      // Checkpoints run on their own thread (wal-checkpointer.ts), not inside a request's commit; a log that
+      // grew while the thread was busy is cut back to 64 MiB once checkpointed.
+      sqlite.pragma('wal_autocheckpoint = 0');
+      sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      checkpointer = startWalCheckpointer(path);
+    }
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     raw = sqlite;
     location = path;
@@ -72,6 +81,9 @@ export async function openStore(
     dialect,
     location,
     ...(raw ? { sqlite: raw } : {}),
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }

@@ -14,6 +14,7 @@
  *
  *   npx tsx test/bench/ingest.ts            (DURATION=15 CONNECTIONS=2 to change)
  *   UPLOAD_ONLY=1 npx tsx test/bench/ingest.ts   (only the chart-upload rows)
+ *   PROFILE_DIR=/tmp/prof UPLOAD_ONLY=1 …        (and the server's CPU profile of those rows)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,7 +140,13 @@ interface UploadRow {
 
 /** Ingest p99 with and without chart uploads of 20,000 songs × 72 countries running beside it. */
 async function runUploadContention(port: number, seconds: number): Promise<UploadRow> {
-  const server = await spawnServer({ port, model, env: { RATE_LIMIT_PER_MINUTE: '100000000' } });
+  const server = await spawnServer({
+    port,
+    model,
+    env: { RATE_LIMIT_PER_MINUTE: '100000000' },
+    // PROFILE_DIR=dir writes the server's CPU profile of this row (open it in Chrome DevTools).
+    nodeArgs: process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : [],
+  });
   try {
     const admin = apiClient(server.url, server.adminToken);
     const enrolled = { token: await benchDevice(server.url, server.adminToken, 'bench-device') };
@@ -272,53 +279,87 @@ async function loadServer(url: string, token: string, deviceId: string, seconds:
 /** Short rows added for issue 12; seconds each (ROW_DURATION). */
 const ROW_DURATION = Number(process.env.ROW_DURATION ?? 5);
 
+interface AlternatingResult {
+  rounds: number;
+  runs: { logsPerS: number; p99: number; errors: number }[][];
+  medians: { logsPerS: number; p99: number }[];
+  errors: number;
+}
+
 /**
- * Acknowledged means durable: SQLite with synchronous=FULL (the default now) against NORMAL. Both servers run
- * side by side and are loaded in turn (FULL, NORMAL, FULL, …; SYNC_ROUNDS rounds of ROW_DURATION s each), so
- * a noisy machine hits both alike; the medians are reported.
+ * Two servers side by side, loaded in turn (A, B, A, …; SYNC_ROUNDS rounds of ROW_DURATION s each), so a noisy
+ * machine hits both alike; the medians are reported.
  */
-async function syncFullVsNormal(): Promise<void> {
+async function alternating(envs: [Record<string, string>, Record<string, string>], ports: [number, number]) {
   const rounds = Number(process.env.SYNC_ROUNDS ?? 3);
-  const servers = {
-    FULL: await spawnServer({
-      port: 8714,
-      model,
-      env: { RATE_LIMIT_PER_MINUTE: '100000000', SQLITE_SYNCHRONOUS: 'FULL' },
-    }),
-    NORMAL: await spawnServer({
-      port: 8718,
-      model,
-      env: { RATE_LIMIT_PER_MINUTE: '100000000', SQLITE_SYNCHRONOUS: 'NORMAL' },
-    }),
-  };
-  const runs: Record<'FULL' | 'NORMAL', { logsPerS: number; p99: number; errors: number }[]> = { FULL: [], NORMAL: [] };
+  const servers = await Promise.all(
+    [0, 1].map((i) =>
+      spawnServer({
+        port: ports[i] as number,
+        model,
+        env: { RATE_LIMIT_PER_MINUTE: '100000000', ...envs[i] },
+      }),
+    ),
+  );
+  const runs: AlternatingResult['runs'] = [[], []];
   try {
-    const tokens = {
-      FULL: await benchDevice(servers.FULL.url, servers.FULL.adminToken, 'bench-sync'),
-      NORMAL: await benchDevice(servers.NORMAL.url, servers.NORMAL.adminToken, 'bench-sync'),
-    };
-    for (let i = 0; i < rounds; i++) {
-      for (const mode of ['FULL', 'NORMAL'] as const) {
-        runs[mode].push(await loadServer(servers[mode].url, tokens[mode], 'bench-sync', ROW_DURATION));
+    const tokens = await Promise.all(servers.map((s) => benchDevice(s.url, s.adminToken, 'bench-ab')));
+    for (let r = 0; r < rounds; r++) {
+      for (const i of [0, 1]) {
+        const server = servers[i] as (typeof servers)[number];
+        (runs[i] as AlternatingResult['runs'][number]).push(
+          await loadServer(server.url, tokens[i] as string, 'bench-ab', ROW_DURATION),
+        );
       }
     }
   } finally {
-    await Promise.all([servers.FULL.stop(), servers.NORMAL.stop()]);
+    await Promise.all(servers.map((s) => s.stop()));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  const full = { logsPerS: median(runs.FULL.map((r) => r.logsPerS)), p99: median(runs.FULL.map((r) => r.p99)) };
-  const normal = { logsPerS: median(runs.NORMAL.map((r) => r.logsPerS)), p99: median(runs.NORMAL.map((r) => r.p99)) };
-  const errors = [...runs.FULL, ...runs.NORMAL].reduce((n, r) => n + r.errors, 0);
+  return {
+    rounds,
+    runs,
+    medians: runs.map((rs) => ({ logsPerS: median(rs.map((r) => r.logsPerS)), p99: median(rs.map((r) => r.p99)) })),
+    errors: runs.flat().reduce((n, r) => n + r.errors, 0),
+  } satisfies AlternatingResult;
+}
+
+/** Acknowledged means durable: SQLite with synchronous=FULL (the default now) against NORMAL. */
+async function syncFullVsNormal(): Promise<void> {
+  const ab = await alternating([{ SQLITE_SYNCHRONOUS: 'FULL' }, { SQLITE_SYNCHRONOUS: 'NORMAL' }], [8714, 8718]);
+  const [full, normal] = ab.medians as [AlternatingResult['medians'][number], AlternatingResult['medians'][number]];
+  const [fullRuns, normalRuns] = ab.runs as [AlternatingResult['runs'][number], AlternatingResult['runs'][number]];
   console.log(
-    `\nsqlite synchronous FULL vs NORMAL, ${rounds} alternating rounds of ${ROW_DURATION} s (logs/s): FULL ${runs.FULL.map((r) => f(r.logsPerS)).join(', ')}; NORMAL ${runs.NORMAL.map((r) => f(r.logsPerS)).join(', ')}; medians FULL ${f(full.logsPerS)} (p99 ${f(full.p99)} ms), NORMAL ${f(normal.logsPerS)} (p99 ${f(normal.p99)} ms); FULL/NORMAL ${f(full.logsPerS / normal.logsPerS, 2)}×; errors ${errors}`,
+    `\nsqlite synchronous FULL vs NORMAL, ${ab.rounds} alternating rounds of ${ROW_DURATION} s (logs/s): FULL ${fullRuns.map((r) => f(r.logsPerS)).join(', ')}; NORMAL ${normalRuns.map((r) => f(r.logsPerS)).join(', ')}; medians FULL ${f(full.logsPerS)} (p99 ${f(full.p99)} ms), NORMAL ${f(normal.logsPerS)} (p99 ${f(normal.p99)} ms); FULL/NORMAL ${f(full.logsPerS / normal.logsPerS, 2)}×; errors ${ab.errors}`,
   );
   emitResult({
     bench: 'ingest',
-    metric: `SQLite synchronous=FULL (every acknowledged batch synced to disk), 1 process, median of ${rounds} × ${ROW_DURATION} s alternating`,
+    metric: `SQLite synchronous=FULL (every acknowledged batch synced to disk), 1 process, median of ${ab.rounds} × ${ROW_DURATION} s alternating`,
     ours: `${f(full.logsPerS)} logs/s, p99 ${f(full.p99)} ms`,
     peer: `synchronous=NORMAL ${f(normal.logsPerS)} logs/s, p99 ${f(normal.p99)} ms`,
     ratio: `${f(full.logsPerS / normal.logsPerS, 2)}×`,
     target: `p99 ≤ 100 ms ${verdict(full.p99 <= TARGET_P99_MS)}`,
+  });
+}
+
+/**
+ * Checkpoints on their own thread (the default) against SQLite's auto-checkpoint inside the commit that fills
+ * the write-ahead log (server/store/wal-checkpointer.ts): the p99 of log batches, both with synchronous=FULL.
+ */
+async function checkpointThreadVsCommit(): Promise<void> {
+  const ab = await alternating([{ SQLITE_CHECKPOINT: 'thread' }, { SQLITE_CHECKPOINT: 'commit' }], [8719, 8721]);
+  const [thread, commit] = ab.medians as [AlternatingResult['medians'][number], AlternatingResult['medians'][number]];
+  const [threadRuns, commitRuns] = ab.runs as [AlternatingResult['runs'][number], AlternatingResult['runs'][number]];
+  console.log(
+    `\nsqlite checkpoint on a thread vs in the commit, ${ab.rounds} alternating rounds of ${ROW_DURATION} s (p99 ms): thread ${threadRuns.map((r) => f(r.p99)).join(', ')}; commit ${commitRuns.map((r) => f(r.p99)).join(', ')}; medians thread ${f(thread.logsPerS)} logs/s, p99 ${f(thread.p99)} ms; commit ${f(commit.logsPerS)} logs/s, p99 ${f(commit.p99)} ms; p99 thread/commit ${f(thread.p99 / commit.p99, 2)}×; errors ${ab.errors}`,
+  );
+  emitResult({
+    bench: 'ingest',
+    metric: `SQLite checkpoint on its own thread vs in the commit (auto-checkpoint), 1 process, median of ${ab.rounds} × ${ROW_DURATION} s alternating`,
+    ours: `${f(thread.logsPerS)} logs/s, p99 ${f(thread.p99)} ms`,
+    peer: `auto-checkpoint in the commit ${f(commit.logsPerS)} logs/s, p99 ${f(commit.p99)} ms`,
+    ratio: `p99 ${f(thread.p99 / commit.p99, 2)}×`,
+    target: `p99 ≤ 100 ms ${verdict(thread.p99 <= TARGET_P99_MS)}`,
   });
 }
 
@@ -420,6 +461,7 @@ const bare = bareSqlite(UPLOAD_ONLY ? 1 : 5);
   );
 }
 await syncFullVsNormal();
+await checkpointThreadVsCommit();
 if (pgUrl) await twoInstancesPostgres(pgUrl);
 
 console.log(
