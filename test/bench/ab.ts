@@ -1,0 +1,151 @@
+/**
+ * Before/after: runs benchmarks in this tree and in a checkout of an earlier commit, in turn (base, head, head,
+ * base, …, so drift in the machine's load hits both alike), and prints each summary row's numbers side by side
+ * as head ÷ base medians, marking where the head is more than 5 % worse. For "no row slower than before"
+ * claims on a noisy machine.
+ *
+ *   npx tsx test/bench/ab.ts --base ece6667 --rounds 2 ingest drift shadow
+ *
+ * The base is checked out once as a detached worktree in the temp folder (removed at the end) and uses this
+ * tree's node_modules; the data folder is this tree's (`JUKEBOX_DATA_DIR`, else `../shared/data`).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type BenchResult, parseResults } from './report.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SCRIPTS: Record<string, string> = {
+  pipeline: 'test/bench/pipeline.ts',
+  web: 'test/bench/web.ts',
+  ingest: 'test/bench/ingest.ts',
+  drift: 'test/bench/drift.ts',
+  shadow: 'test/bench/shadow.ts',
+  batch: 'test/bench/field-batch.ts',
+};
+const WORSE_BY = 0.05;
+
+const { values, positionals } = parseArgs({
+  options: { base: { type: 'string' }, rounds: { type: 'string', default: '2' } },
+  allowPositionals: true,
+});
+if (!values.base) {
+  console.error('usage: npx tsx test/bench/ab.ts --base <commit> [--rounds N] <bench…>');
+  process.exit(2);
+}
+const names = positionals.length > 0 ? positionals : Object.keys(SCRIPTS);
+const unknown = names.filter((n) => !(n in SCRIPTS));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(SCRIPTS).join(', ')}`);
+  process.exit(2);
+}
+const rounds = Number(values.rounds);
+const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim();
+const baseSha = git('rev-parse', '--short', values.base);
+const headSha = git('rev-parse', '--short', 'HEAD');
+const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+const baseDir = join(tmpdir(), `jukebox-bench-base-${baseSha}`);
+if (!existsSync(baseDir)) {
+  git('worktree', 'add', '--detach', baseDir, baseSha);
+  symlinkSync(join(ROOT, 'node_modules'), join(baseDir, 'node_modules'));
+}
+const env = { ...process.env, JUKEBOX_DATA_DIR: process.env.JUKEBOX_DATA_DIR ?? resolve(ROOT, '../shared/data') };
+
+function run(dir: string, script: string): Promise<BenchResult[]> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      out += c;
+    });
+    child.on('close', (code) =>
+      code === 0 ? done(parseResults(out)) : fail(new Error(`${script} in ${dir} exited ${code}`)),
+    );
+  });
+}
+
+/** "12351 logs/s, p99 116 ms" → [[12351, 'logs/s'], [116, 'ms']]: the numbers a row reports, with units. */
+function quantities(text: string): [number, string][] {
+  const out: [number, string][] = [];
+  for (const m of text.matchAll(/(-?\d[\d,]*(?:\.\d+)?)\s*(ms|s\b|[a-z]+\/s|MACs|×|%)?/g)) {
+    const n = Number((m[1] as string).replaceAll(',', ''));
+    if (Number.isFinite(n) && m[2]) out.push([n, m[2]]);
+  }
+  return out;
+}
+
+/** +1 when more is better (a rate), −1 when less is (a time), 0 when the unit does not say. */
+const direction = (unit: string) => (unit.endsWith('/s') ? 1 : unit === 'ms' || unit === 's' ? -1 : 0);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+type Side = 'base' | 'head';
+const seen = new Map<string, Record<Side, string[]>>();
+for (let r = 0; r < rounds; r++) {
+  const order: Side[] = r % 2 === 0 ? ['base', 'head'] : ['head', 'base'];
+  for (const name of names) {
+    for (const side of order) {
+      const t0 = performance.now();
+      const results = await run(side === 'base' ? baseDir : ROOT, SCRIPTS[name] as string);
+      console.log(
+        `round ${r + 1}, ${name}, ${side}: ${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      for (const x of results) {
+        const key = `${x.bench} | ${x.metric}`;
+        const e = seen.get(key) ?? { base: [], head: [] };
+        e[side].push(x.ours);
+        seen.set(key, e);
+      }
+    }
+  }
+}
+
+const f = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
+const lines = [
+  `Base ${baseSha}, head ${headSha}${dirty ? ' (+ uncommitted changes)' : ''}; ${rounds} rounds, alternating; medians. Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (load average ${loadavg()[0]?.toFixed(1)} at the end).`,
+  '',
+  '| row | quantity | base | head | head ÷ base | worse by > 5 %? |',
+  '|---|---|---|---|---|---|',
+];
+let worse = 0;
+for (const [key, e] of seen) {
+  if (e.base.length === 0 || e.head.length === 0) {
+    lines.push(
+      `| ${key} | — | ${e.base.length ? 'reported' : 'not in base'} | ${e.head.length ? 'reported' : 'not in head'} | — | — |`,
+    );
+    continue;
+  }
+  const b = e.base.map(quantities);
+  const h = e.head.map(quantities);
+  const count = Math.min(...b.map((q) => q.length), ...h.map((q) => q.length));
+  for (let i = 0; i < count; i++) {
+    const unit = ((b[0] as [number, string][])[i] as [number, string])[1];
+    const bm = median(b.map((q) => (q[i] as [number, string])[0]));
+    const hm = median(h.map((q) => (q[i] as [number, string])[0]));
+    const ratio = hm / bm;
+    const dir = direction(unit);
+    const isWorse = dir !== 0 && (dir > 0 ? ratio < 1 - WORSE_BY : ratio > 1 + WORSE_BY);
+    if (isWorse) worse++;
+    lines.push(
+      `| ${key.replaceAll('|', '\\|')} | ${unit} #${i + 1} | ${f(bm)} | ${f(hm)} | ${ratio.toFixed(2)} | ${dir === 0 ? '(no direction)' : isWorse ? '**worse**' : 'no'} |`,
+    );
+  }
+}
+lines.push('', `${worse} quantit${worse === 1 ? 'y' : 'ies'} more than 5 % worse in the head.`);
+const table = lines.join('\n');
+console.log(`\n${table}`);
+const out = resolve(ROOT, 'test/artifacts/bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(resolve(out, `ab-${baseSha}-${headSha}.md`), `${table}\n`);
+git('worktree', 'remove', '--force', baseDir);
+rmSync(baseDir, { recursive: true, force: true });
