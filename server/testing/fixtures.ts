@@ -218,3 +218,23 @@ export function makeLog(song: Song | Features, o: LogOptions): PredictionLog {
     ...('id' in song ? { songId: song.id } : {}),
   };
 }
+
+export interface DeviceOutcomeOptions {
+  id: string;
+  songId: string;
+  country: string;
+  date: string;
+}
+
+/** An outcome as a device reports it: the song charted in `country` on `date`, recorded now. */
+export function deviceOutcome(o: DeviceOutcomeOptions) {
+  return {
+    id: o.id,
+    song: { songId: o.songId },
+    country: o.country,
+    charted: true,
+    date: o.date,
+    source: 'device' as const,
+    recordedAt: new Date().toISOString(),
+  };
+}
