@@ -22,7 +22,7 @@ export const HistogramSchema = z
 export type Histogram = z.infer<typeof HistogramSchema>;
 
 /** Index of the bin holding v: the number of edges strictly below v. Binary search. */
-export function binIndex(edges: readonly number[], v: number): number {
+export function binIndex(edges: ArrayLike<number>, v: number): number {
   let lo = 0;
   let hi = edges.length;
   while (lo < hi) {

@@ -101,31 +101,42 @@ export function ksTest(
   return { statistic: d, pValue: kolmogorovQ((ne + 0.12 + 0.11 / ne) * d) };
 }
 
+/**
+ * Visits the p-values sorted ascending (`direction` 1) or descending (-1) and writes `adjust(p, position in that
+ * order)` back at each p-value's input position: the frame of the step-wise corrections below.
+ */
+function adjustInOrder(
+  pValues: readonly number[],
+  direction: 1 | -1,
+  adjust: (p: number, position: number) => number,
+): number[] {
+  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => direction * (a[0] - b[0]));
+  const out = new Array<number>(pValues.length).fill(1);
+  order.forEach(([p, i], position) => {
+    out[i] = adjust(p, position);
+  });
+  return out;
+}
+
 /** Holm–Bonferroni step-down adjusted p-values (controls the family-wise error rate), in input order. */
 export function holmAdjust(pValues: readonly number[]): number[] {
   const k = pValues.length;
-  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = new Array<number>(k).fill(1);
   let running = 0;
-  order.forEach(([p, i], rank) => {
+  return adjustInOrder(pValues, 1, (p, rank) => {
     running = Math.max(running, Math.min(1, (k - rank) * p));
-    out[i] = running;
+    return running;
   });
-  return out;
 }
 
 /** Benjamini–Hochberg adjusted p-values (controls the false discovery rate), in input order. */
 export function bhAdjust(pValues: readonly number[]): number[] {
   const k = pValues.length;
-  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => b[0] - a[0]);
-  const out = new Array<number>(k).fill(1);
   let running = 1;
-  order.forEach(([p, i], idx) => {
-    const rank = k - idx;
+  return adjustInOrder(pValues, -1, (p, fromTop) => {
+    const rank = k - fromTop;
     running = Math.min(running, (p * k) / rank);
-    out[i] = Math.min(1, running);
+    return Math.min(1, running);
   });
-  return out;
 }
 
 /**

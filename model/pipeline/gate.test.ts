@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { Metrics } from '../contract/index.ts';
+import { metricsWithMacroAuc as m } from '../testing/metrics.ts';
 import { crossValidate, pairedDifference } from './cross-validate.ts';
 import { runCvGate, runGate } from './gate.ts';
 import { computeMetrics } from './metrics.ts';
 import { mulberry32 } from './prng.ts';
 import { splitBySong } from './split.ts';
 import type { Song } from './targets.ts';
-
-const m = (macroAuc: number): Metrics => ({
-  macroAuc,
-  microAuc: 0.8,
-  top5Hit: 0.4,
-  precisionAt5: 0.2,
-  recallAt5: 0.3,
-  brier: 0.1,
-});
 
 describe('quality gate', () => {
   it('passes a candidate that beats logistic regression with no production model', () => {

@@ -10,15 +10,20 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ingest-'));
 });
 
+/** The first table of a file that must read cleanly. */
+async function firstTable(file: string) {
+  const r = await ingestFile(file);
+  expect(r.ok).toBe(true);
+  if (!r.ok) throw new Error('unreachable: the expectation above failed');
+  return r.tables[0]!;
+}
+
 describe('ingest', () => {
   it('reads a CSV in the chart schema with its sha256 and row count', async () => {
     const rows = syntheticCharts({ songs: 20, seed: 1 });
     const f = join(dir, 'a.csv');
     await writeFile(f, toCsv(rows));
-    const r = await ingestFile(f);
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    const t = r.tables[0]!;
+    const t = await firstTable(f);
     expect(t.format).toBe('csv');
     expect(t.rows.length).toBe(rows.length);
     expect(t.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -31,10 +36,7 @@ describe('ingest', () => {
     const rows = syntheticCharts({ songs: 10, seed: 2 });
     const f = join(dir, 'a.parquet');
     await writeFile(f, new Uint8Array(toParquet(rows)));
-    const r = await ingestFile(f);
-    expect(r.ok).toBe(true);
-    if (!r.ok) return;
-    const t = r.tables[0]!;
+    const t = await firstTable(f);
     expect(t.format).toBe('parquet');
     expect(t.rows.length).toBe(rows.length);
     expect(t.rows[0]?.spotify_id).toBe(rows[0]?.spotify_id);

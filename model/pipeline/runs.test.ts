@@ -2,17 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Metrics } from '../contract/index.ts';
+import { metricsWithMacroAuc as metrics } from '../testing/metrics.ts';
 import { formatRunComparison, formatRunsTable, listRuns, newRunId, type RunRecord, recordRun } from './runs.ts';
-
-const metrics = (macroAuc: number): Metrics => ({
-  macroAuc,
-  microAuc: 0.8,
-  top5Hit: 0.4,
-  precisionAt5: 0.2,
-  recallAt5: 0.3,
-  brier: 0.1,
-});
 
 function run(id: string, seed: number, auc: number): RunRecord {
   return {

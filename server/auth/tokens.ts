@@ -73,17 +73,7 @@ export class TokenService {
       .where('role', '=', 'admin')
       .where('subject', '=', 'admin')
       .execute();
-    const rows = await this.#store.db
-      .updateTable('tokens')
-      .set({ revoked_at: new Date().toISOString() })
-      .where('role', '=', 'admin')
-      .where('subject', '=', CONFIGURED_ADMIN)
-      .where('hash', '!=', hash)
-      .where('revoked_at', 'is', null)
-      .returning('hash')
-      .execute();
-    for (const r of rows) this.#cache.delete(r.hash);
-    return rows.length;
+    return this.#revoke('admin', CONFIGURED_ADMIN, hash);
   }
 
   async hasAdmin(): Promise<boolean> {
@@ -117,11 +107,17 @@ export class TokenService {
    * admins never share a namespace, so a device id can never name an admin token. Returns how many were revoked.
    */
   async revokeSubject(role: Role, subject: string): Promise<number> {
+    return this.#revoke(role, subject);
+  }
+
+  /** Revokes the live tokens of one subject in one role's namespace, but for the one hashed `keep`; returns how many. */
+  async #revoke(role: Role, subject: string, keep?: string): Promise<number> {
     const rows = await this.#store.db
       .updateTable('tokens')
       .set({ revoked_at: new Date().toISOString() })
       .where('role', '=', role)
       .where('subject', '=', subject)
+      .$if(keep !== undefined, (q) => q.where('hash', '!=', keep as string))
       .where('revoked_at', 'is', null)
       .returning('hash')
       .execute();

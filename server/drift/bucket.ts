@@ -37,15 +37,20 @@ export function emptyBucket(ref: ReferenceProfile): DriftBucket {
   };
 }
 
-/** Counts one raw row (inputs in model order). */
-export function addRow(b: DriftBucket, ref: ReferenceProfile, inputs: readonly number[]): void {
-  b.rows++;
+/** Adds one to each feature's histogram, in the reference bin its input falls in. */
+function countInputs(histograms: number[][], ref: ReferenceProfile, inputs: readonly number[]): void {
   for (let f = 0; f < ref.features.length; f++) {
     const edges = (ref.features[f] as ReferenceProfile['features'][number]).histogram.edges;
-    const h = b.featuresRaw[f] as number[];
+    const h = histograms[f] as number[];
     const i = binIndex(edges, inputs[f] as number);
     h[i] = (h[i] as number) + 1;
   }
+}
+
+/** Counts one raw row (inputs in model order). */
+export function addRow(b: DriftBucket, ref: ReferenceProfile, inputs: readonly number[]): void {
+  b.rows++;
+  countInputs(b.featuresRaw, ref, inputs);
 }
 
 /** Counts one input the first time it is seen in this bucket's day. */
@@ -56,12 +61,7 @@ export function addDistinct(
   outputs: readonly number[],
 ): void {
   b.distinct++;
-  for (let f = 0; f < ref.features.length; f++) {
-    const edges = (ref.features[f] as ReferenceProfile['features'][number]).histogram.edges;
-    const h = b.features[f] as number[];
-    const i = binIndex(edges, inputs[f] as number);
-    h[i] = (h[i] as number) + 1;
-  }
+  countInputs(b.features, ref, inputs);
   let top = 0;
   for (let c = 0; c < outputs.length; c++) {
     const p = outputs[c] as number;

@@ -7,24 +7,16 @@ import client from 'prom-client';
 
 export class Metrics {
   readonly registry = new client.Registry();
-  readonly logsIngested = new client.Counter({
-    name: 'jukebox_logs_ingested_total',
-    help: 'Prediction logs received, by result (stored = new, duplicate = already stored).',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly outcomesIngested = new client.Counter({
-    name: 'jukebox_outcomes_ingested_total',
-    help: 'Outcomes received, by result.',
-    labelNames: ['result'] as const,
-    registers: [this.registry],
-  });
-  readonly batches = new client.Counter({
-    name: 'jukebox_ingest_batches_total',
-    help: 'Ingest requests by kind and outcome (accepted or the error code).',
-    labelNames: ['kind', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly logsIngested = this.ingested(
+    'logs',
+    'Prediction logs received, by result (stored = new, duplicate = already stored).',
+  );
+  readonly outcomesIngested = this.ingested('outcomes', 'Outcomes received, by result.');
+  readonly batches = this.counter(
+    'jukebox_ingest_batches_total',
+    'Ingest requests by kind and outcome (accepted or the error code).',
+    ['kind', 'outcome'],
+  );
   readonly batchSeconds = new client.Histogram({
     name: 'jukebox_ingest_batch_seconds',
     help: 'Time to validate and store one ingest batch.',
@@ -32,48 +24,34 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly httpRequests = new client.Counter({
-    name: 'jukebox_http_requests_total',
-    help: 'HTTP requests by method and status.',
-    labelNames: ['method', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly scheduledRuns = new client.Counter({
-    name: 'jukebox_scheduled_runs_total',
-    help: 'Periodic tasks (alert evaluation) this instance ran, having claimed the interval for all instances.',
-    labelNames: ['task'] as const,
-    registers: [this.registry],
-  });
-  readonly featurePsi = new client.Gauge({
-    name: 'jukebox_drift_feature_psi',
-    help: 'PSI of each input feature vs the reference, over the alert window.',
-    labelNames: ['version', 'feature'] as const,
-    registers: [this.registry],
-  });
-  readonly featureKsP = new client.Gauge({
-    name: 'jukebox_drift_feature_ks_p_adjusted',
-    help: 'Holm-adjusted KS p-value of each input feature, over the alert window.',
-    labelNames: ['version', 'feature'] as const,
-    registers: [this.registry],
-  });
-  readonly featureJs = new client.Gauge({
-    name: 'jukebox_drift_feature_js_distance',
-    help: 'Jensen–Shannon distance of each input feature, over the alert window.',
-    labelNames: ['version', 'feature'] as const,
-    registers: [this.registry],
-  });
-  readonly outputPsi = new client.Gauge({
-    name: 'jukebox_drift_output_psi',
-    help: 'PSI of the top-1 country distribution and of the output entropy.',
-    labelNames: ['version', 'statistic'] as const,
-    registers: [this.registry],
-  });
-  readonly alertState = new client.Gauge({
-    name: 'jukebox_alert_state',
-    help: 'Open alerts: 1 = warn, 2 = alert (series removed when resolved).',
-    labelNames: ['version', 'metric', 'feature'] as const,
-    registers: [this.registry],
-  });
+  readonly httpRequests = this.counter('jukebox_http_requests_total', 'HTTP requests by method and status.', [
+    'method',
+    'status',
+  ]);
+  readonly scheduledRuns = this.counter(
+    'jukebox_scheduled_runs_total',
+    'Periodic tasks (alert evaluation) this instance ran, having claimed the interval for all instances.',
+    ['task'],
+  );
+  readonly featurePsi = this.featureGauge('psi', 'PSI of each input feature vs the reference, over the alert window.');
+  readonly featureKsP = this.featureGauge(
+    'ks_p_adjusted',
+    'Holm-adjusted KS p-value of each input feature, over the alert window.',
+  );
+  readonly featureJs = this.featureGauge(
+    'js_distance',
+    'Jensen–Shannon distance of each input feature, over the alert window.',
+  );
+  readonly outputPsi = this.gauge(
+    'jukebox_drift_output_psi',
+    'PSI of the top-1 country distribution and of the output entropy.',
+    ['version', 'statistic'],
+  );
+  readonly alertState = this.gauge(
+    'jukebox_alert_state',
+    'Open alerts: 1 = warn, 2 = alert (series removed when resolved).',
+    ['version', 'metric', 'feature'],
+  );
   /** Queried at each scrape (set by createServices): devices per last-used version. */
   fleetSource: () => Promise<Record<string, number>> = async () => ({});
   readonly fleet = (() => {
@@ -92,4 +70,21 @@ export class Metrics {
       },
     });
   })();
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]) {
+    return new client.Counter<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]) {
+    return new client.Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Records received per request, by result (`stored` or `duplicate`). */
+  private ingested(records: 'logs' | 'outcomes', help: string) {
+    return this.counter(`jukebox_${records}_ingested_total`, help, ['result']);
+  }
+
+  /** One drift statistic per input feature and model version. */
+  private featureGauge(statistic: string, help: string) {
+    return this.gauge(`jukebox_drift_feature_${statistic}`, help, ['version', 'feature']);
+  }
 }

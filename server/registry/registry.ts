@@ -226,6 +226,13 @@ export class Registry {
     return m;
   }
 
+  /** Throws `conflict` (saying `problem`) unless the version is a candidate or the canary. */
+  async #requireCandidateOrCanary(version: string, problem: string): Promise<void> {
+    const m = await this.#requireVersion(version);
+    if (m.stage !== 'candidate' && m.stage !== 'canary')
+      throw new DomainError('conflict', { version, stage: m.stage, problem });
+  }
+
   async #setStage(version: string, stage: Stage, replaced?: string | null): Promise<void> {
     await this.#store.db
       .updateTable('models')
@@ -236,14 +243,7 @@ export class Registry {
 
   /** Makes a candidate (or the current canary) the canary for `percent`% of devices, with an equal control group. */
   async setCanary(version: string, percent: number, actor: string): Promise<RolloutState> {
-    const m = await this.#requireVersion(version);
-    if (m.stage !== 'candidate' && m.stage !== 'canary') {
-      throw new DomainError('conflict', {
-        version,
-        stage: m.stage,
-        problem: 'only a candidate or the canary can be canaried',
-      });
-    }
+    await this.#requireCandidateOrCanary(version, 'only a candidate or the canary can be canaried');
     const s = await this.rollout();
     if (!s.production) throw new DomainError('conflict', { problem: 'no production version to compare a canary with' });
     if (s.canary && s.canary !== version) await this.#setStage(s.canary, 'candidate');
@@ -330,16 +330,7 @@ export class Registry {
 
   /** Which candidate (or canary) devices run in shadow; null stops shadowing. */
   async setShadow(version: string | null, actor: string): Promise<RolloutState> {
-    if (version) {
-      const m = await this.#requireVersion(version);
-      if (m.stage !== 'candidate' && m.stage !== 'canary') {
-        throw new DomainError('conflict', {
-          version,
-          stage: m.stage,
-          problem: 'only a candidate or canary can run in shadow',
-        });
-      }
-    }
+    if (version) await this.#requireCandidateOrCanary(version, 'only a candidate or canary can run in shadow');
     const s = await this.rollout();
     await this.#saveRollout({ ...s, shadow: version }, actor);
     await this.#audit(actor, 'shadow', { version });

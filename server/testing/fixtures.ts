@@ -11,6 +11,7 @@ import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import {
   binIndex,
   COUNTRY_CODES,
+  type CountryCode,
   contentVersion,
   FEATURE_NAMES,
   type Features,
@@ -216,5 +217,27 @@ export function makeLog(song: Song | Features, o: LogOptions): PredictionLog {
     outputs: fakeModel(v),
     source: 'catalogue',
     ...('id' in song ? { songId: song.id } : {}),
+  };
+}
+
+export interface DeviceOutcomeOptions {
+  id: string;
+  songId: string;
+  country: CountryCode;
+  date: string;
+  /** Default true. */
+  charted?: boolean;
+}
+
+/** An outcome as a device reports it: whether the song charted in `country` on `date`, recorded now. */
+export function deviceOutcome(o: DeviceOutcomeOptions) {
+  return {
+    id: o.id,
+    song: { songId: o.songId },
+    country: o.country,
+    charted: o.charted ?? true,
+    date: o.date,
+    source: 'device' as const,
+    recordedAt: new Date().toISOString(),
   };
 }

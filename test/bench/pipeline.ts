@@ -21,6 +21,7 @@ import { buildTargets, featureMatrix, labelMatrix } from '../../model/pipeline/t
 import { trainNetwork } from '../../model/pipeline/train.ts';
 import { validateTables } from '../../model/pipeline/validate.ts';
 import { requireSharedDataFile } from '../../model/shared-data.ts';
+import { throwawayRunOptions } from '../../model/testing/pipeline-options.ts';
 import { emitResult, verdict } from './report.ts';
 
 const { values } = parseArgs({
@@ -31,16 +32,7 @@ const epochs = Number(values.epochs ?? 3);
 const load = () => loadavg()[0]?.toFixed(2) ?? '?';
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-pipeline-'));
-const options = {
-  ...DEFAULT_OPTIONS,
-  data: [data],
-  out: join(dir, 'model'),
-  cacheDir: join(dir, 'cache'),
-  runsDir: join(dir, 'runs'),
-  production: null,
-  progress: false,
-  log: () => {},
-};
+const options = throwawayRunOptions(dir, [data]);
 
 const rows: string[][] = [['measure', 'ours', 'target / peer', 'ratio', 'load avg']];
 

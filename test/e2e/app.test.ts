@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES } from '../../model/contract/countries.ts';
 import { BACKENDS, PredictionLogSchema } from '../../model/contract/prediction-log.ts';
 import { launchChromium } from './browser.ts';
-import { compareBackends, logCount, poll, readLogs, screenshot, waitReady } from './helpers.ts';
+import { compareBackends, logCount, openSong, poll, readLogs, screenshot, songSearch, waitReady } from './helpers.ts';
 import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
 
 let server: TestServer;
@@ -99,7 +99,7 @@ describe('Jukebox Edge PWA', () => {
   });
 
   it('searches the catalogue as you type, prefills the form from a song and logs its id', async () => {
-    const search = page.getByRole('combobox', { name: /Find a song/ });
+    const search = songSearch(page);
     await search.fill('blinding lig');
     const option = page.getByRole('option', { name: /Blinding Lights/ }).first();
     await option.waitFor();
@@ -254,11 +254,7 @@ describe('Jukebox Edge PWA', () => {
     });
     expect(threaded).toBe('simd-threads');
     const before = await logCount(page);
-    await page.getByRole('combobox', { name: /Find a song/ }).fill('flowers miley');
-    await page
-      .getByRole('option', { name: /Flowers/ })
-      .first()
-      .click();
+    await openSong(page, 'flowers miley', /Flowers/);
     await poll(() => page.getByTestId('result').textContent()).toContain('Flowers');
     await poll(() => logCount(page)).toBe(before + 1);
     await screenshot(page, '08-offline');

@@ -143,3 +143,20 @@ export async function compareBackends(
     { xs, a, b },
   );
 }
+
+/** The catalogue search box. */
+export const songSearch = (page: Page) => page.getByRole('combobox', { name: /Find a song/ });
+
+/** Types `query` into the song search and opens the first result whose name matches `name`. */
+export async function openSong(page: Page, query: string, name: RegExp): Promise<void> {
+  await songSearch(page).fill(query);
+  await page.getByRole('option', { name }).first().click();
+}
+
+/** Predicts from the form with the tempo changed and waits until the result says it was logged. */
+export async function predictFromForm(page: Page, tempo: string): Promise<void> {
+  await page.getByRole('button', { name: 'Predict', exact: true }).click();
+  await page.locator('#f-tempo').fill(tempo);
+  await page.getByRole('button', { name: 'Predict where it charts' }).click();
+  await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
+}

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FEATURE_NAMES } from '../../model/contract/features.ts';
 import { type Manifest, ManifestSchema } from '../../model/contract/manifest.ts';
 import { launchChromium } from './browser.ts';
-import { poll, readLogs, screenshot, waitReady } from './helpers.ts';
+import { openSong, poll, readLogs, screenshot, songSearch, waitReady } from './helpers.ts';
 import { startTestServer, type TestServer } from './static-server.ts';
 
 const manifest: Manifest = ManifestSchema.parse(
@@ -85,12 +85,7 @@ describe('locale-proof input', () => {
 describe('relative answers and counterfactual goals', () => {
   it('shows each country against what is typical there, marks weak countries and reaches a chosen goal within bounds', async () => {
     const page = await open(DESKTOP);
-    const search = page.getByRole('combobox', { name: /Find a song/ });
-    await search.fill('Flowers Miley');
-    await page
-      .getByRole('option', { name: /Flowers/ })
-      .first()
-      .click();
+    await openSong(page, 'Flowers Miley', /Flowers/);
     const result = page.getByTestId('result');
     await poll(() => result.textContent()).toContain('Flowers');
     // The catalogue is scored once in the background: then every row says lift and percentile.
@@ -207,17 +202,13 @@ describe('phone-first result', () => {
 describe('history and search', () => {
   it('ranks search results for a marketer, and the history shows names, one date style, honest empty states and reopens', async () => {
     const page = await open(DESKTOP);
-    const search = page.getByRole('combobox', { name: /Find a song/ });
+    const search = songSearch(page);
     await search.fill('Miley');
     const first = page.getByRole('option').first();
     await first.waitFor();
     expect(await first.textContent()).toContain('Miley Cyrus');
     expect(await first.locator('.song-name').textContent()).not.toContain('feat.');
-    await search.fill('flowrs');
-    await page
-      .getByRole('option', { name: /Flowers/ })
-      .first()
-      .click();
+    await openSong(page, 'flowrs', /Flowers/);
     await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
     const prediction = (await readLogs(page))[0]!.log;
 
@@ -291,11 +282,7 @@ describe('walkthrough screens (phone)', () => {
   it('shows the relative answer and a counterfactual that reaches a chosen goal on a 390×844 phone', async () => {
     const page = await open(PHONE);
     await page.waitForFunction(() => (globalThis as { __jukebox?: { percentiles: unknown } }).__jukebox?.percentiles);
-    await page.getByRole('combobox', { name: /Find a song/ }).fill('Flowers Miley');
-    await page
-      .getByRole('option', { name: /Flowers/ })
-      .first()
-      .click();
+    await openSong(page, 'Flowers Miley', /Flowers/);
     await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
     await page.locator('#result-title').scrollIntoViewIfNeeded();
     await page.evaluate(() => document.getElementById('result-title')?.scrollIntoView({ block: 'start' }));

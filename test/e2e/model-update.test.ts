@@ -25,7 +25,7 @@ import { catalogueSongs } from '../../server/testing/fixtures.ts';
 import { type SpawnedServer, spawnServer } from '../../server/testing/spawn-server.ts';
 import { DEFAULT_MODEL_DIR, freePort } from '../chaos/server-process.ts';
 import { launchChromium } from './browser.ts';
-import { poll, readLogs, screenshot, waitReady } from './helpers.ts';
+import { poll, predictFromForm, readLogs, screenshot, waitReady } from './helpers.ts';
 
 interface Candidate {
   manifest: Manifest;
@@ -128,13 +128,6 @@ async function checkForUpdates(): Promise<void> {
 async function deviceEvents(): Promise<{ kind: string; code?: string; version: string }[]> {
   const r = await admin('/api/v1/admin/device-events');
   return ((await r.json()) as { events: { kind: string; code?: string; version: string }[] }).events;
-}
-
-async function predictFromForm(tempo: string): Promise<void> {
-  await page.getByRole('button', { name: 'Predict', exact: true }).click();
-  await page.locator('#f-tempo').fill(tempo);
-  await page.getByRole('button', { name: 'Predict where it charts' }).click();
-  await poll(() => page.getByTestId('result').textContent()).toContain('· logged');
 }
 
 beforeAll(async () => {
@@ -280,7 +273,7 @@ describe('signed model updates on the device', () => {
     await page.getByTestId('model-update-done').waitFor();
     expect(await running(page)).toBe(v);
     expect(await page.getByTestId('active-version').textContent()).toBe(v);
-    await predictFromForm('127');
+    await predictFromForm(page, '127');
     const logs = await readLogs(page);
     const newest = logs.map((l) => l.log).sort((a, b) => (a.id < b.id ? 1 : -1))[0]!;
     expect(newest.modelVersion).toBe(v);
@@ -299,7 +292,7 @@ describe('signed model updates on the device', () => {
     expect((await admin('/api/v1/rollout/shadow', { method: 'PUT', json: { version: sv } })).status).toBe(200);
     await checkForUpdates();
     await poll(() => page.getByTestId('shadow-running').textContent()).toContain(sv);
-    await predictFromForm('131');
+    await predictFromForm(page, '131');
     await poll(async () => {
       const logs = (await readLogs(page)).map((l) => l.log).sort((a, b) => (a.id < b.id ? 1 : -1));
       return logs[0]?.shadow?.modelVersion;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredLog } from '../../web/src/lib/storage/device-store.ts';
 import { enrollmentCode, type ServerProcess, startServerProcess } from '../chaos/server-process.ts';
 import { launchChromium } from './browser.ts';
-import { poll, readLogs, screenshot, waitReady } from './helpers.ts';
+import { poll, predictFromForm, readLogs, screenshot, waitReady } from './helpers.ts';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -42,13 +42,6 @@ function serverCounts(deviceId: string): { logs: number; outcomes: number } {
   } finally {
     db.close();
   }
-}
-
-async function predictFromForm(p: Page, tempo: string): Promise<void> {
-  await p.getByRole('button', { name: 'Predict', exact: true }).click();
-  await p.locator('#f-tempo').fill(tempo);
-  await p.getByRole('button', { name: 'Predict where it charts' }).click();
-  await poll(() => p.getByTestId('result').textContent()).toContain('· logged');
 }
 
 beforeAll(async () => {

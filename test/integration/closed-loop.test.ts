@@ -21,7 +21,7 @@ import { deviceBucket } from '../../server/registry/registry.ts';
 import { makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 import { adminScreenshots, dashboardBuild } from './support/admin-shots.ts';
-import { FAST, labelKeys, listen, publishProduction, trainSigned } from './support/field-server.ts';
+import { FAST, labelKeys, listen, publishProduction, putCatalogue, trainSigned } from './support/field-server.ts';
 
 let dir: string;
 let server: TestServer;
@@ -86,12 +86,7 @@ beforeAll(async () => {
     },
   });
   await publishProduction(server, join(dir, 'production'));
-  const cat = await server.req('/api/v1/catalogue', {
-    method: 'PUT',
-    body: toCsv(rows),
-    headers: { 'content-type': 'text/csv' },
-  });
-  expect(cat.status).toBe(200);
+  await putCatalogue(server, toCsv(rows));
   http = await listen(server);
 
   for (let i = 0; i < 24; i++) {

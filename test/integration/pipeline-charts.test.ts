@@ -12,11 +12,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES, contentVersion, type Manifest, ManifestSchema } from '../../model/contract/index.ts';
 import { useBackend } from '../../model/pipeline/backend.ts';
-import { DEFAULT_OPTIONS, type PipelineResult, runPipeline } from '../../model/pipeline/run-pipeline.ts';
+import { type PipelineResult, runPipeline } from '../../model/pipeline/run-pipeline.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
 import { createDenseModel, parseDenseModel } from '../../model/runtime/dense-model.ts';
 import { warmUpCheck } from '../../model/runtime/warm-up-check.ts';
 import { requireSharedDataFile } from '../../model/shared-data.ts';
+import { throwawayRunOptions } from '../../model/testing/pipeline-options.ts';
 
 const DATA = requireSharedDataFile('charts-2023.csv');
 const present = existsSync(DATA);
@@ -31,16 +32,7 @@ describe.skipIf(!present)('pipeline on charts-2023.csv', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pipeline-charts-'));
-    result = await runPipeline({
-      ...DEFAULT_OPTIONS,
-      data: [DATA],
-      out: join(dir, 'model'),
-      cacheDir: join(dir, 'cache'),
-      runsDir: join(dir, 'runs'),
-      production: null,
-      progress: false,
-      log: () => {},
-    });
+    result = await runPipeline(throwawayRunOptions(dir, [DATA]));
     manifest = ManifestSchema.parse(JSON.parse(await readFile(join(dir, 'model', 'manifest.json'), 'utf8')));
   });
 
@@ -106,14 +98,9 @@ describe.skipIf(!present)('pipeline on charts-2023.csv', () => {
 
   it('records the run, and an unchanged re-run reuses every step in seconds', async () => {
     const again = await runPipeline({
-      ...DEFAULT_OPTIONS,
-      data: [DATA],
+      ...throwawayRunOptions(dir, [DATA]),
       out: join(dir, 'model-again'),
-      cacheDir: join(dir, 'cache'),
-      runsDir: join(dir, 'runs'),
       production: join(dir, 'model'),
-      progress: false,
-      log: () => {},
     });
     expect(again.record.steps.every((s) => s.hit)).toBe(true);
     expect(again.record.durationMs).toBeLessThan(5000);

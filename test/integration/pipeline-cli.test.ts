@@ -92,6 +92,7 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
   const cache = () => join(dir, 'cache');
   const runs = () => join(dir, 'runs');
   const common = () => ['--cache-dir', cache(), '--runs-dir', runs(), '--production', 'none', ...FAST, '--quiet'];
+  const uncached = () => ['--no-cache', '--runs-dir', runs(), '--production', 'none', ...FAST, '--quiet'];
 
   it('publishes model, manifest and card; an unchanged re-run reuses every step', async () => {
     const out = join(dir, 'out-a');
@@ -138,52 +139,14 @@ describe('pipeline CLI end to end on a synthetic chart file', () => {
   it('same data and seed give byte-identical weights without any cache; Parquet input gives the same model', async () => {
     const b = join(dir, 'out-b');
     const p = join(dir, 'out-p');
-    const r1 = await runPipelineCli([
-      '--data',
-      csv,
-      '--out',
-      b,
-      '--no-cache',
-      '--runs-dir',
-      runs(),
-      '--production',
-      'none',
-      ...FAST,
-      '--quiet',
-    ]);
-    const r2 = await runPipelineCli([
-      ...[
-        '--data',
-        join(dir, 'charts.parquet'),
-        '--out',
-        p,
-        '--no-cache',
-        '--runs-dir',
-        runs(),
-        '--production',
-        'none',
-      ],
-      ...FAST,
-      '--quiet',
-    ]);
+    const r1 = await runPipelineCli(['--data', csv, '--out', b, ...uncached()]);
+    const r2 = await runPipelineCli(['--data', join(dir, 'charts.parquet'), '--out', p, ...uncached()]);
     expect(r1.code, r1.stderr).toBe(0);
     expect(r2.code, r2.stderr).toBe(0);
     const a = await sha(join(dir, 'out-a', 'weights.bin'));
     expect(await sha(join(b, 'weights.bin'))).toBe(a);
     expect(await sha(join(p, 'weights.bin'))).toBe(a);
-    const other = await runPipelineCli([
-      '--data',
-      csv,
-      '--seed',
-      '7',
-      '--no-cache',
-      '--runs-dir',
-      runs(),
-      '--production',
-      'none',
-      ...FAST,
-      '--quiet',
-    ]);
+    const other = await runPipelineCli(['--data', csv, '--seed', '7', ...uncached()]);
     expect(other.code).toBe(0);
     expect(other.stdout).not.toContain(JSON.parse(await readFile(join(b, 'manifest.json'), 'utf8')).version);
   });

@@ -11,24 +11,12 @@ import { defaultRecipes } from '../../model/pipeline/candidates.ts';
 import { pairedDifference } from '../../model/pipeline/cross-validate.ts';
 import { syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
 import { runCvGate } from '../../model/pipeline/gate.ts';
-import {
-  DEFAULT_OPTIONS,
-  type NetworkParams,
-  type PipelineOptions,
-  runPipeline,
-} from '../../model/pipeline/run-pipeline.ts';
+import { type PipelineOptions, runPipeline } from '../../model/pipeline/run-pipeline.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
+import { smallRunOptions } from '../../model/testing/pipeline-options.ts';
 
 let dir: string;
 let options: PipelineOptions;
-const small = (p: NetworkParams): NetworkParams => ({
-  ...p,
-  hidden: p.hidden.length ? [32] : [],
-  members: p.hidden.length ? 2 : 1,
-  maxEpochs: 40,
-  patience: 8,
-  learningRate: 0.01,
-});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pipeline-cv-'));
@@ -37,23 +25,12 @@ beforeAll(async () => {
   // 200 of the songs carry a first date (as field outcomes do): the latest 40 are the time-ordered test songs.
   const ids = [...new Set(charts.map((r) => String(r.spotify_id)))].slice(0, 200);
   const songDates = Object.fromEntries(ids.map((id, i) => [id, `2027-${String(1 + (i % 12)).padStart(2, '0')}-01`]));
-  const model = small(DEFAULT_OPTIONS.model);
-  const logistic = { ...DEFAULT_OPTIONS.logistic, maxEpochs: 40 };
+  const base = smallRunOptions(dir, [join(dir, 'charts.csv')], { members: 2, maxEpochs: 40, patience: 8 });
   options = {
-    ...DEFAULT_OPTIONS,
-    data: [join(dir, 'charts.csv')],
-    out: join(dir, 'model'),
-    cacheDir: join(dir, 'cache'),
-    runsDir: join(dir, 'runs'),
-    production: null,
-    model,
-    logistic,
-    course: { ...small(DEFAULT_OPTIONS.course), members: 1 },
-    progress: false,
-    log: () => {},
+    ...base,
     cv: {
       settings: { folds: 4, repeats: 1, innerValidationShare: 0.15 },
-      recipes: defaultRecipes(model, logistic, 3),
+      recipes: defaultRecipes(base.model, base.logistic, 3),
       fallback: 'network',
     },
     songDates,

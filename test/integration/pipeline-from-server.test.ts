@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Manifest, ManifestSchema } from '../../model/contract/index.ts';
 import { runPipelineCli, syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
-import { FAST, labelKeys, listen, publishProduction, trainSigned } from './support/field-server.ts';
+import { FAST, labelKeys, listen, publishProduction, putCatalogue, trainSigned } from './support/field-server.ts';
 
 let dir: string;
 let server: TestServer;
@@ -43,12 +43,7 @@ beforeAll(async () => {
   server = await createTestServer({ config: { labelPublicKeyFile: keys.publicKeyFile } });
   await publishProduction(server, join(dir, 'production'));
   // The catalogue knows every song (the outcomes name songs by id); the chart upload covers only the field songs.
-  const cat = await server.req('/api/v1/catalogue', {
-    method: 'PUT',
-    body: toCsv(rows),
-    headers: { 'content-type': 'text/csv' },
-  });
-  expect(cat.status).toBe(200);
+  await putCatalogue(server, toCsv(rows));
   const up = await server.req(`/api/v1/outcomes/chart-csv?date=${today}`, {
     body: toCsv(field),
     headers: { 'content-type': 'text/csv' },

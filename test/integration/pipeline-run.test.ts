@@ -11,41 +11,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ManifestSchema } from '../../model/contract/index.ts';
 import { syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
 import { PipelineError } from '../../model/pipeline/problems.ts';
-import {
-  DEFAULT_OPTIONS,
-  type NetworkParams,
-  type PipelineOptions,
-  runPipeline,
-} from '../../model/pipeline/run-pipeline.ts';
+import { type PipelineOptions, runPipeline } from '../../model/pipeline/run-pipeline.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
+import { smallRunOptions } from '../../model/testing/pipeline-options.ts';
 
 let dir: string;
 let options: PipelineOptions;
-const small = (p: NetworkParams): NetworkParams => ({
-  ...p,
-  hidden: p.hidden.length ? [32] : [],
-  members: 1,
-  maxEpochs: 20,
-  patience: 5,
-  learningRate: 0.01,
-});
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'pipeline-run-'));
   await writeFile(join(dir, 'charts.csv'), toCsv(syntheticCharts({ songs: 400, seed: 5 })));
-  options = {
-    ...DEFAULT_OPTIONS,
-    data: [join(dir, 'charts.csv')],
-    out: join(dir, 'model'),
-    cacheDir: join(dir, 'cache'),
-    runsDir: join(dir, 'runs'),
-    production: null,
-    model: small(DEFAULT_OPTIONS.model),
-    logistic: { ...DEFAULT_OPTIONS.logistic, maxEpochs: 20 },
-    course: small(DEFAULT_OPTIONS.course),
-    progress: false,
-    log: () => {},
-  };
+  options = smallRunOptions(dir, [join(dir, 'charts.csv')], { members: 1, maxEpochs: 20, patience: 5 });
 });
 
 describe('runPipeline', () => {

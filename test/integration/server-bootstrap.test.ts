@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateLabelKeyPair, signManifest } from '../../model/signing/manifest-signature.ts';
 import { loadConfig } from '../../server/config.ts';
 import { bootstrap, createServices } from '../../server/services.ts';
-import { fixtureModel, publishBody } from '../../server/testing/fixtures.ts';
+import { type FixtureModel, fixtureModel, publishBody } from '../../server/testing/fixtures.ts';
 import { createTestServer } from '../../server/testing/harness.ts';
 
 const dirs: string[] = [];
@@ -25,15 +25,19 @@ function tempDir(): string {
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+/** Writes a model's manifest and files into a new folder, as the bundled default model lies on disk. */
+function writeModelDir(modelDir: string, m: FixtureModel): string {
+  mkdirSync(modelDir);
+  writeFileSync(join(modelDir, 'manifest.json'), JSON.stringify(m.manifest));
+  for (const [p, d] of Object.entries(m.files)) writeFileSync(join(modelDir, p), d);
+  return modelDir;
+}
 
 describe('first start', () => {
   it('registers the default model as production, loads the catalogue, prints an admin token once', async () => {
     const dir = tempDir();
     const m = await fixtureModel({ salt: 'boot' });
-    const modelDir = join(dir, 'model');
-    mkdirSync(modelDir);
-    writeFileSync(join(modelDir, 'manifest.json'), JSON.stringify(m.manifest));
-    for (const [p, d] of Object.entries(m.files)) writeFileSync(join(modelDir, p), d);
+    const modelDir = writeModelDir(join(dir, 'model'), m);
     const csv = join(dir, 'catalogue.csv');
     writeFileSync(
       csv,
@@ -65,10 +69,7 @@ describe('first start', () => {
   it('registers the bundled default model unsigned even with a label key, yet refuses unsigned uploads', async () => {
     const dir = tempDir();
     const m = await fixtureModel({ salt: 'boot-key' });
-    const modelDir = join(dir, 'model');
-    mkdirSync(modelDir);
-    writeFileSync(join(modelDir, 'manifest.json'), JSON.stringify(m.manifest));
-    for (const [p, d] of Object.entries(m.files)) writeFileSync(join(modelDir, p), d);
+    const modelDir = writeModelDir(join(dir, 'model'), m);
     const keys = await generateLabelKeyPair();
     const keyFile = join(dir, 'label-public.jwk.json');
     writeFileSync(keyFile, JSON.stringify(keys.publicKey));

@@ -13,7 +13,7 @@ import {
   ManifestSchema,
 } from '../../model/contract/index.ts';
 import { chartOutcomes } from '../../server/drift/performance.ts';
-import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
+import { catalogueSongs, deviceOutcome, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 
 let s: TestServer;
@@ -276,15 +276,7 @@ describe('logs', () => {
 
 describe('outcomes', () => {
   it('stores device outcomes idempotently and refuses another device’s', async () => {
-    const o = {
-      id: uuidv7(),
-      song: { songId: 'song-1' },
-      country: 'DE',
-      charted: true,
-      date: '2026-11-20',
-      source: 'device',
-      recordedAt: new Date().toISOString(),
-    };
+    const o = deviceOutcome({ id: uuidv7(), songId: 'song-1', country: 'DE', date: '2026-11-20' });
     const r1 = await s.req('/api/v1/outcomes', { token: deviceToken, json: { outcomes: [o, o] } });
     expect(r1.status).toBe(200);
     expect(await r1.json()).toEqual({ stored: [o.id], duplicates: [] });

@@ -11,7 +11,7 @@ import { COUNTRY_CODES, trainingSongKey } from '../../model/contract/index.ts';
 import type { DriftBucket } from '../../server/drift/bucket.ts';
 import { performance } from '../../server/drift/performance.ts';
 import { backfillDriftSongs } from '../../server/drift/window-songs.ts';
-import { catalogueSongs, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
+import { catalogueSongs, deviceOutcome, fixtureModel, makeLog } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 
 const PG = process.env.TEST_DATABASE_URL;
@@ -157,25 +157,10 @@ for (const d of dialects) {
         const log = makeLog(x, { deviceId: 'dev-a', modelVersion: v });
         const top = log.outputs.indexOf(Math.max(...log.outputs));
         const low = log.outputs.indexOf(Math.min(...log.outputs));
+        const date = `2026-03-0${1 + (i % 2)}`;
         return [
-          {
-            id: uuidv7(),
-            song: { songId: x.id },
-            country: COUNTRY_CODES[top]!,
-            charted: true,
-            date: `2026-03-0${1 + (i % 2)}`,
-            source: 'device' as const,
-            recordedAt: new Date().toISOString(),
-          },
-          {
-            id: uuidv7(),
-            song: { songId: x.id },
-            country: COUNTRY_CODES[low]!,
-            charted: false,
-            date: `2026-03-0${1 + (i % 2)}`,
-            source: 'device' as const,
-            recordedAt: new Date().toISOString(),
-          },
+          deviceOutcome({ id: uuidv7(), songId: x.id, country: COUNTRY_CODES[top]!, date }),
+          deviceOutcome({ id: uuidv7(), songId: x.id, country: COUNTRY_CODES[low]!, date, charted: false }),
         ];
       });
       const r = await s.deps.outcomeIngest.ingest(outcomes, 'dev-a');

@@ -11,6 +11,7 @@ import { DEVICE_EVENTS_PER_DEVICE } from '../../server/devices/device-event-log.
 import { createServices } from '../../server/services.ts';
 import {
   catalogueSongs,
+  deviceOutcome,
   type FixtureModel,
   fixtureModel,
   makeLog,
@@ -281,15 +282,12 @@ describe('trust boundary: audit and garbage', () => {
   });
 
   it('outcomes with NUL bytes or a far-future date are refused', async () => {
-    const base = {
+    const base = deviceOutcome({
       id: '0190a2b3-0000-7000-8000-00000000abcd',
-      song: { songId: 'song1' },
+      songId: 'song1',
       country: 'US',
-      charted: true,
       date: '2026-11-01',
-      source: 'device',
-      recordedAt: new Date().toISOString(),
-    };
+    });
     const nul = await s.req('/api/v1/outcomes', {
       token,
       json: { outcomes: [{ ...base, song: { songId: 'a\u0000' } }] },

@@ -21,7 +21,7 @@ import {
   StartJobRequestSchema,
 } from '../../model/contract/index.ts';
 import type { Database } from '../../server/store/schema.ts';
-import { catalogueSongs, fixtureModel, makeLog, publishBody } from '../../server/testing/fixtures.ts';
+import { catalogueSongs, deviceOutcome, fixtureModel, makeLog, publishBody } from '../../server/testing/fixtures.ts';
 import { createTestServer, type TestServer } from '../../server/testing/harness.ts';
 
 const RUNS = 40;
@@ -139,15 +139,12 @@ describe('every JSON route refuses what its schema refuses, with a contract code
         schema: OutcomeBatchRequestSchema,
         valid: () => ({
           outcomes: [
-            {
+            deviceOutcome({
               id: '0190a2b3-0000-7000-8000-000000000002',
-              song: { songId: 's1' },
+              songId: 's1',
               country: 'US',
-              charted: true,
               date: '2026-11-01',
-              source: 'device',
-              recordedAt: new Date().toISOString(),
-            },
+            }),
           ],
         }),
       },

@@ -88,3 +88,13 @@ export async function publishProduction(server: TestServer, dir: string): Promis
   if (!p.ok) throw new Error(`promote: ${p.status} ${p.code}: ${p.message}`);
   return manifest.version;
 }
+
+/** Replaces the server's song catalogue with a CSV (as an admin uploads it); throws unless it is accepted. */
+export async function putCatalogue(server: TestServer, csv: string): Promise<void> {
+  const r = await server.req('/api/v1/catalogue', {
+    method: 'PUT',
+    body: csv,
+    headers: { 'content-type': 'text/csv' },
+  });
+  if (r.status !== 200) throw new Error(`catalogue: ${r.status} ${await r.text()}`);
+}

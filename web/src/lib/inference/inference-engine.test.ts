@@ -77,6 +77,13 @@ const backendFor = (channel: WorkerChannel) => async (rows: number, workload?: W
   return a.type === 'prediction' ? a.backend : a.type;
 };
 
+/** A worker started with a stored benchmark (made-up timings and the choice they gave): its answer, and a runner. */
+async function startWithBenchmark(timings: BackendTiming[], choice: Record<Workload, Backend>) {
+  const { channel } = connect(deps());
+  const ready = await init(channel, { benchmark: storedBenchmark(timings, choice) });
+  return { ready, run: backendFor(channel) };
+}
+
 beforeAll(async () => {
   tiny = await makeTinyModel();
   kernel = await WebAssembly.compile(await compileDenseKernel());
@@ -128,20 +135,15 @@ describe('inference worker protocol', () => {
   });
 
   it('routes each request by its size to the backend this device measured cheapest for it', async () => {
-    const { channel } = connect(deps());
     // Made-up speeds: a fast start with a slow per-row cost (js), and the other way round (cpu).
-    const benchmark = storedBenchmark(
+    const { ready, run } = await startWithBenchmark(
       [
         { backend: 'js', singleMs: 0.1, batchMsPerRow: 0.05 },
         { backend: 'cpu', singleMs: 0.5, batchMsPerRow: 0.001 },
       ],
       { single: 'js', batch: 'cpu' },
     );
-    expect(await init(channel, { benchmark })).toMatchObject({
-      type: 'ready',
-      backends: { single: 'js', batch: 'cpu' },
-    });
-    const run = backendFor(channel);
+    expect(ready).toMatchObject({ type: 'ready', backends: { single: 'js', batch: 'cpu' } });
     // Costs: js 0.1 + 0.05 (n − 1), cpu 0.5 + 0.001 (n − 1): the crossover is between 9 and 10 rows.
     expect(await run(1)).toBe('js');
     expect(await run(9)).toBe('js');
@@ -151,17 +153,14 @@ describe('inference worker protocol', () => {
   });
 
   it('sends calls too small to share out to simd, not to the threaded kernel that would run them alone', async () => {
-    const { channel } = connect(deps());
     // Made-up speeds: the threaded kernel a hair faster for one row (noise: it runs one row as simd does).
-    const benchmark = storedBenchmark(
+    const { run } = await startWithBenchmark(
       [
         { backend: 'simd', singleMs: 0.02, batchMsPerRow: 0.004 },
         { backend: 'simd-threads', singleMs: 0.019, batchMsPerRow: 0.002 },
       ],
       { single: 'simd', batch: 'simd-threads' },
     );
-    await init(channel, { benchmark });
-    const run = backendFor(channel);
     expect(await run(1)).toBe('simd');
     expect(await run(MIN_SPLIT_ROWS - 1)).toBe('simd');
     expect(await run(MIN_SPLIT_ROWS)).toBe('simd-threads');

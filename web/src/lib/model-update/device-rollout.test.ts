@@ -123,6 +123,16 @@ async function setup() {
   };
 }
 
+/** setup() with a service that started, found the next version, and had it accepted (now active). */
+async function setupAccepted() {
+  const s = await setup();
+  const svc = s.make();
+  await svc.start();
+  await svc.check();
+  await svc.accept();
+  return { s, svc };
+}
+
 describe('DeviceRollout', () => {
   it('runs the bundled model, stages an assigned signed version, and activates it only when accepted', async () => {
     const s = await setup();
@@ -217,11 +227,7 @@ describe('DeviceRollout', () => {
   });
 
   it('rolls back an active version that produces NaN in use, and reports it', async () => {
-    const s = await setup();
-    const svc = s.make();
-    await svc.start();
-    await svc.check();
-    await svc.accept();
+    const { s, svc } = await setupAccepted();
     await svc.failedInUse('model-output-invalid');
     expect(svc.state).toMatchObject({ bundled: true, activeVersion: s.bundled.manifest.version });
     expect(svc.state.notice).toMatchObject({ version: s.signedNext.version, code: 'model-output-invalid' });
@@ -230,11 +236,7 @@ describe('DeviceRollout', () => {
   });
 
   it('goes back to the bundled model when the server rolls back to it, behind the same prompt', async () => {
-    const s = await setup();
-    const svc = s.make();
-    await svc.start();
-    await svc.check();
-    await svc.accept();
+    const { s, svc } = await setupAccepted();
     s.setAssignment({ active: s.bundled.manifest.version, cohort: 'production' });
     await svc.check();
     expect(svc.state.staged).toMatchObject({ version: s.bundled.manifest.version, bundled: true });

@@ -4,6 +4,7 @@
  * Sorting 72 columns of ~14,000 would hold a frame (test/bench/README.md), so it is done a few countries at a
  * time between frames.
  */
+import { binIndex } from '../../../../model/contract/reference.ts';
 
 export interface CataloguePercentiles {
   /** The model version and catalogue version they were computed for. */
@@ -38,18 +39,6 @@ export async function buildPercentiles(
   return { key, songs: rows, sorted };
 }
 
-/** Number of values strictly below v in an ascending array. */
-function below(a: Float32Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((a[mid] as number) < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /**
  * Percentile (0–100) of probability p among the catalogue's songs in country c: the share scoring lower, ties
  * counted half (so the catalogue's own median song is at 50).
@@ -61,7 +50,7 @@ export function percentileOf(p: CataloguePercentiles, c: number, v: number): num
   if (!a || a.length === 0) return Number.NaN;
   // Compare in float32, as the catalogue's outputs are stored: a catalogue song must tie with itself.
   const f = Math.fround(v);
-  const lo = below(a, f);
+  const lo = binIndex(a, f); // how many catalogue values lie strictly below f
   let hi = lo;
   while (hi < a.length && a[hi] === f) hi++;
   return ((lo + (hi - lo) / 2) / a.length) * 100;

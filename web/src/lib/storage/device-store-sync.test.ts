@@ -1,36 +1,34 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { fromVector } from '../../../../model/contract/features.ts';
 import { OutcomeSchema } from '../../../../model/contract/outcome.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
-import { MEANS } from '../../../../model/testing/tiny-model.ts';
 import { buildOutcome } from '../outcomes/build-outcome.ts';
 import { logOutbox, outcomeOutbox } from '../sync/device-outboxes.ts';
 import { SyncEngine } from '../sync/sync-engine.ts';
 import { DeviceStore, getPinnedLabelKey, SYNC_STATE, setPinnedLabelKey } from './device-store.ts';
-import { buildLog } from './prediction-recorder.ts';
+import { addLogs, openTestStore, testLog, unsyncedLogs } from './device-store-testing.ts';
 import { applyRetention } from './retention.ts';
 
-/** Saves logs as the recorder does (with labels when given). */
-const addLogs = (store: DeviceStore, logs: readonly PredictionLog[], labels?: readonly (string | undefined)[]) =>
-  store.logs.add(logs.map((log, i) => (labels?.[i] ? { log, label: labels[i] } : { log })));
-/** Pending logs, oldest first, as the sync engine reads them. */
-const unsyncedLogs = async (store: DeviceStore, limit?: number) => {
-  const r = await store.logs.unsynced(limit);
-  return r.ok ? { ok: true as const, value: r.value.map((row) => row.log) } : r;
-};
-
 let n = 0;
-const fresh = async () => {
-  const r = await DeviceStore.open({ name: `sync-test-${++n}` });
-  if (!r.ok) throw new Error(r.code);
-  return r.value;
-};
-const inputs = fromVector(MEANS.map((v, i) => (i === 0 || i === 6 ? 1 : i === 4 ? 5 : v)));
-const ctx = { deviceId: 'dev_test', modelVersion: 'v123', backend: 'wasm' as const, latencyMs: 0.4 };
-const makeLog = (createdAt = new Date(), songId?: string) =>
-  buildLog(ctx, { inputs, outputs: new Float32Array(72).fill(0.25), source: 'form', songId }, createdAt);
+const fresh = () => openTestStore(`sync-test-${++n}`);
+const makeLog = (createdAt = new Date(), songId?: string) => testLog('form', songId, createdAt);
+/** An empty database as version 1, 2 or 3 of the app left it (before logs moved into chunk records). */
+const openOldDatabase = (name: string, version: 1 | 2 | 3) =>
+  openDB(name, version, {
+    upgrade(db) {
+      const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
+      logs.createIndex('by-synced', ['synced', 'log.id']);
+      if (version >= 2) {
+        const outcomes = db.createObjectStore('outcomes', { keyPath: 'outcome.id' });
+        outcomes.createIndex('by-synced', ['synced', 'outcome.id']);
+        outcomes.createIndex('by-log', 'logId');
+      }
+      db.createObjectStore('catalogue');
+      db.createObjectStore('settings');
+      if (version === 3) db.createObjectStore('outbox', { autoIncrement: true });
+    },
+  });
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
 const ids = <T extends { id: string }>(xs: readonly T[]) => xs.map((x) => x.id);
 
@@ -154,18 +152,7 @@ describe('DeviceStore outbox states', () => {
 
   it('upgrades a version-3 database in place: pending (in the outbox), synced, rejected logs and outcomes keep their state', async () => {
     const name = `sync-test-${++n}`;
-    const v3 = await openDB(name, 3, {
-      upgrade(db) {
-        const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
-        logs.createIndex('by-synced', ['synced', 'log.id']);
-        const outcomes = db.createObjectStore('outcomes', { keyPath: 'outcome.id' });
-        outcomes.createIndex('by-synced', ['synced', 'outcome.id']);
-        outcomes.createIndex('by-log', 'logId');
-        db.createObjectStore('catalogue');
-        db.createObjectStore('settings');
-        db.createObjectStore('outbox', { autoIncrement: true });
-      },
-    });
+    const v3 = await openOldDatabase(name, 3);
     const logs = Array.from({ length: 2_500 }, (_, i) => makeLog(daysAgo(40 - i / 100)));
     const rejected = logs[7]!;
     const pendingIds = ids(logs.filter((_, i) => i % 3 === 0));
@@ -189,9 +176,7 @@ describe('DeviceStore outbox states', () => {
     await tx.done;
     v3.close();
 
-    const r = await DeviceStore.open({ name });
-    if (!r.ok) throw new Error(r.code);
-    const store = r.value;
+    const store = await openTestStore(name);
     expect(await store.logs.count()).toEqual({
       ok: true,
       value: { total: 2_500, unsynced: pendingIds.length, rejected: 1 },
@@ -222,25 +207,13 @@ describe('DeviceStore outbox states', () => {
 
   it('upgrades a version-2 database: its pending logs stay pending, synced and rejected ones keep their state', async () => {
     const name = `sync-test-${++n}`;
-    const v2 = await openDB(name, 2, {
-      upgrade(db) {
-        const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
-        logs.createIndex('by-synced', ['synced', 'log.id']);
-        const outcomes = db.createObjectStore('outcomes', { keyPath: 'outcome.id' });
-        outcomes.createIndex('by-synced', ['synced', 'outcome.id']);
-        outcomes.createIndex('by-log', 'logId');
-        db.createObjectStore('catalogue');
-        db.createObjectStore('settings');
-      },
-    });
+    const v2 = await openOldDatabase(name, 2);
     const [synced, pending, rejected] = [makeLog(daysAgo(40)), makeLog(daysAgo(39)), makeLog(daysAgo(38))];
     await v2.put('logs', { log: synced, synced: 1 });
     await v2.put('logs', { log: pending, synced: 0 });
     await v2.put('logs', { log: rejected, synced: 2, rejection: { code: 'c', message: 'm', at: 'x' } });
     v2.close();
-    const r = await DeviceStore.open({ name });
-    if (!r.ok) throw new Error(r.code);
-    const store = r.value;
+    const store = await openTestStore(name);
     expect(await store.logs.count()).toEqual({ ok: true, value: { total: 3, unsynced: 1, rejected: 1 } });
     const unsynced = await unsyncedLogs(store);
     expect(unsynced.ok && ids(unsynced.value)).toEqual([pending.id]);
@@ -295,14 +268,7 @@ describe('DeviceStore outbox states', () => {
 
   it('upgrades a version-1 database without losing its logs', async () => {
     const name = `sync-test-${++n}`;
-    const v1 = await openDB(name, 1, {
-      upgrade(db) {
-        const logs = db.createObjectStore('logs', { keyPath: 'log.id' });
-        logs.createIndex('by-synced', ['synced', 'log.id']);
-        db.createObjectStore('catalogue');
-        db.createObjectStore('settings');
-      },
-    });
+    const v1 = await openOldDatabase(name, 1);
     const log = makeLog();
     await v1.put('logs', { log, synced: 0 });
     v1.close();

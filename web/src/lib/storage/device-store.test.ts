@@ -1,32 +1,15 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { fromVector } from '../../../../model/contract/features.ts';
-import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
 import { PredictionLogSchema } from '../../../../model/contract/prediction-log.ts';
-import { MEANS } from '../../../../model/testing/tiny-model.ts';
 import { DeviceStore, storageErrorCode } from './device-store.ts';
-import { buildLog, PredictionRecorder } from './prediction-recorder.ts';
-
-/** Saves logs as the recorder does (with labels when given). */
-const addLogs = (store: DeviceStore, logs: readonly PredictionLog[], labels?: readonly (string | undefined)[]) =>
-  store.logs.add(logs.map((log, i) => (labels?.[i] ? { log, label: labels[i] } : { log })));
-/** Pending logs, oldest first, as the sync engine reads them. */
-const unsyncedLogs = async (store: DeviceStore, limit?: number) => {
-  const r = await store.logs.unsynced(limit);
-  return r.ok ? { ok: true as const, value: r.value.map((row) => row.log) } : r;
-};
+import { addLogs, openTestStore, TEST_INPUTS, testLog, unsyncedLogs } from './device-store-testing.ts';
+import { PredictionRecorder } from './prediction-recorder.ts';
 
 let n = 0;
-const fresh = async () => {
-  const r = await DeviceStore.open({ name: `test-${++n}` });
-  if (!r.ok) throw new Error(r.code);
-  return r.value;
-};
-const inputs = fromVector(MEANS.map((v, i) => (i === 0 || i === 6 ? 1 : i === 4 ? 5 : v)));
-const ctx = { deviceId: 'dev_test', modelVersion: 'v123', backend: 'wasm' as const, latencyMs: 0.4 };
-const makeLog = (songId?: string) =>
-  buildLog(ctx, { inputs, outputs: new Float32Array(72).fill(0.25), source: songId ? 'catalogue' : 'form', songId });
+const fresh = () => openTestStore(`test-${++n}`);
+const inputs = TEST_INPUTS;
+const makeLog = (songId?: string) => testLog(songId ? 'catalogue' : 'form', songId);
 
 describe('DeviceStore', () => {
   it('keeps logs as contract records, newest first, and unsynced ones in id order', async () => {
