@@ -11,6 +11,13 @@ import { ENDPOINTS } from '../../model/contract/index.ts';
 import { randomToken } from '../auth/tokens.ts';
 import type { FixtureModel } from './fixtures.ts';
 
+/**
+ * How `npm start` runs node: a 64 MB young generation (V8's default is 16) takes a 500-log batch's garbage in a
+ * third as many collections, about 40 % less GC time per batch (server/README.md, "Checkpoints off the request
+ * path"); the flag only works on the command line.
+ */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=64', '--import', 'tsx'];
+
 export interface SpawnedServer {
   url: string;
   adminToken: string;
@@ -33,23 +40,27 @@ export async function spawnServer(opts: {
   for (const [p, d] of Object.entries(opts.model.files)) writeFileSync(join(modelDir, p), d);
   const adminToken = randomToken();
   let out = '';
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'server/main.ts'], {
-    cwd: new URL('../..', import.meta.url).pathname,
-    env: {
-      ...process.env,
-      PORT: String(opts.port),
-      HOST: '127.0.0.1',
-      DATA_DIR: join(dataDir, 'data'),
-      DEFAULT_MODEL_DIR: modelDir,
-      ADMIN_TOKEN: adminToken,
-      ALERT_INTERVAL_S: '0',
-      CATALOGUE_PATH: join(dataDir, 'none.csv'),
-      // Fixtures are dated on fixed days; the window of receipt has its own tests (test/security/).
-      EVENT_WINDOW_BACK_DAYS: '3650',
-      ...opts.env,
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), ...SERVER_NODE_FLAGS, 'server/main.ts'],
+    {
+      cwd: new URL('../..', import.meta.url).pathname,
+      env: {
+        ...process.env,
+        PORT: String(opts.port),
+        HOST: '127.0.0.1',
+        DATA_DIR: join(dataDir, 'data'),
+        DEFAULT_MODEL_DIR: modelDir,
+        ADMIN_TOKEN: adminToken,
+        ALERT_INTERVAL_S: '0',
+        CATALOGUE_PATH: join(dataDir, 'none.csv'),
+        // Fixtures are dated on fixed days; the window of receipt has its own tests (test/security/).
+        EVENT_WINDOW_BACK_DAYS: '3650',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   child.stdout?.on('data', (d) => {
     out += String(d);
   });

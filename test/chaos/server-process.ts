@@ -14,6 +14,7 @@ import { type ApiClient, apiClient, bearer } from '../../model/client/api-client
 import { ENDPOINTS } from '../../model/contract/index.ts';
 import { sharedDataFile } from '../../model/shared-data.ts';
 import { randomToken } from '../../server/auth/tokens.ts';
+import { SERVER_NODE_FLAGS } from '../../server/testing/spawn-server.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const DEFAULT_MODEL_DIR = join(REPO, 'public/models/default');
@@ -69,7 +70,7 @@ export async function startServerProcess(opts: { env?: Record<string, string> } 
 
   async function start(): Promise<void> {
     starts++;
-    const c = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    const c = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'server/main.ts'], {
       cwd: REPO,
       env: {
         ...process.env,
