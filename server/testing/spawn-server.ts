@@ -30,7 +30,7 @@ export async function spawnServer(opts: {
   port: number;
   model: FixtureModel;
   env?: Record<string, string>;
-  /** Extra node flags, e.g. --cpu-prof. */
+  /** Extra node flags after SERVER_NODE_FLAGS (so they win), e.g. --cpu-prof. */
   nodeArgs?: string[];
 }): Promise<SpawnedServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'jukebox-spawned-'));
@@ -42,7 +42,7 @@ export async function spawnServer(opts: {
   let out = '';
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(opts.nodeArgs ?? []), ...SERVER_NODE_FLAGS, 'server/main.ts'],
+    [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), 'server/main.ts'],
     {
       cwd: new URL('../..', import.meta.url).pathname,
       env: {
