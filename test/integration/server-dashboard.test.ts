@@ -128,6 +128,7 @@ describe.skipIf(!built || !haveChromium)('admin dashboard in headless Chromium',
         ['alerts', 'danceability', 'admin-alerts'],
         ['devices', 'Lisbon field team', 'admin-devices'],
         ['models', 'Audit log', 'admin-models'],
+        ['compare', 'Evaluation (each on its own held-out test songs)', 'admin-compare'],
       ];
       for (const [hash, text, name] of shots) {
         await page.goto(`${server.url}/admin/#/${hash}`);
@@ -136,6 +137,14 @@ describe.skipIf(!built || !haveChromium)('admin dashboard in headless Chromium',
         await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
         expect(existsSync(`${OUT}/${name}.png`)).toBe(true);
       }
+      // Compare: the two version pickers name both versions with their stages, and the header's picker too.
+      await page.goto(`${server.url}/admin/#/compare`);
+      await page.getByText('Evaluation (each on its own held-out test songs)').waitFor();
+      const picked = await page
+        .locator('select')
+        .evaluateAll((els) => els.map((e) => (e as HTMLSelectElement).selectedOptions[0]?.textContent ?? ''));
+      expect(picked.filter((t) => / · production$/.test(t)).length).toBeGreaterThanOrEqual(1);
+      expect(picked.some((t) => / · canary$/.test(t))).toBe(true);
       // The drift page flags danceability.
       await page.goto(`${server.url}/admin/#/drift`);
       await page.getByText('PSI per feature over time').waitFor();
