@@ -1,8 +1,9 @@
 /**
  * The SQL of a chart upload's rows (`chart_songs`, `chart_entries`), one short transaction per call. On SQLite a
- * call blocks the event loop while it runs, so it uses cached prepared statements inside the Kysely transaction
- * (a 500-row step: ~3 ms, against ~10 ms or more through the query builder, which compiles 1,500 values each
- * time); PostgreSQL does not block the event loop and takes multi-row inserts.
+ * call blocks the event loop while it runs, so it uses cached prepared statements (a 500-row step: ~3 ms, against
+ * ~10 ms or more through the query builder, which compiles 1,500 values each time) and an unsynced commit (the
+ * caller's final statement makes the whole upload durable); PostgreSQL does not block the event loop and takes
+ * multi-row inserts. The caller must end the upload with a commit under the store's own durability setting.
  */
 import type SQLite from 'better-sqlite3';
 import type { Store } from './store.ts';
@@ -36,14 +37,28 @@ export function chartWriter(store: Store): ChartWriter {
       statements.set(raw, st);
     }
     const s = st;
-    // The Kysely transaction holds the one connection's mutex, so nothing else runs between BEGIN and COMMIT.
+    // One step, synchronously, on the connection Kysely hands out (its mutex: no transaction is open on it), so
+    // nothing else can run on the connection between the pragma and its restore. A step's commit is not synced
+    // (synchronous=NORMAL): with FULL, each of a large chart's ~340 steps waited on the disk on the event loop, the
+    // larger part of the step. The upload's last statement commits under the store's own setting, and syncing the
+    // write-ahead log then makes every earlier step durable before the upload is answered.
+    const step = (write: () => void) =>
+      db.connection().execute(async () => {
+        const level = raw.pragma('synchronous', { simple: true }) as number;
+        raw.pragma('synchronous = NORMAL');
+        try {
+          raw.transaction(write)();
+        } finally {
+          raw.pragma(`synchronous = ${level}`);
+        }
+      });
     return {
       insertSongs: (date, songIds) =>
-        db.transaction().execute(async () => {
+        step(() => {
           for (const id of songIds) s.song.run(date, id);
         }),
       insertEntries: (date, entries) =>
-        db.transaction().execute(async () => {
+        step(() => {
           for (const e of entries) s.entry.run(date, e.songId, e.country);
         }),
     };
