@@ -7,7 +7,8 @@
  *   npx tsx test/bench/ab.ts --base ece6667 --rounds 2 ingest drift shadow
  *
  * The base is checked out once as a detached worktree in the temp folder (removed at the end) and uses this
- * tree's node_modules; the data folder is this tree's (`JUKEBOX_DATA_DIR`, else `../shared/data`).
+ * tree's node_modules; the data folder is this tree's (`JUKEBOX_DATA_DIR`, else `../shared/data`); for `web` and
+ * `batch` both trees are built first (`npm run build:web`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,10 @@ if (!existsSync(baseDir)) {
   symlinkSync(join(ROOT, 'node_modules'), join(baseDir, 'node_modules'));
 }
 const env = { ...process.env, JUKEBOX_DATA_DIR: process.env.JUKEBOX_DATA_DIR ?? resolve(ROOT, '../shared/data') };
+// The browser benchmarks load each tree's own build.
+if (names.some((n) => n === 'web' || n === 'batch')) {
+  for (const dir of [baseDir, ROOT]) execFileSync('npm', ['run', 'build:web'], { cwd: dir, env, stdio: 'ignore' });
+}
 
 function run(dir: string, script: string): Promise<BenchResult[]> {
   return new Promise((done, fail) => {
