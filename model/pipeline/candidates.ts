@@ -25,6 +25,12 @@ import { type EnsembleParams, positiveWeights, type TrainData, type TrainResult,
 export type PartParams = Omit<EnsembleParams, 'seed'> & {
   /** Inputs mapped through a monotone quantile transform fitted on the training songs (folded into the export). */
   readonly inputTransform?: 'quantile';
+  /**
+   * Distillation: the networks learn the teacher's probabilities on the training songs (sigmoid of its
+   * logits, shifts included) instead of the 0/1 labels. The teacher's networks are trained alongside and
+   * not shipped. Cross-validation only: the refit (fixed epochs, no validation) refuses it.
+   */
+  readonly distillFrom?: { readonly name: string; readonly parts: readonly RecipePart[] };
 };
 
 export interface RecipePart {
@@ -116,29 +122,52 @@ export async function trainRecipes(
     }
     return { train: quantile.train, validation: quantile.validation, transform: quantile.q };
   };
-  for (const r of recipes) {
-    for (const part of r.parts) {
-      const inputs = inputsFor(part.params);
-      for (let m = 0; m < part.params.members; m++) {
-        const s = memberSeed(seed, part.params.members, m);
-        const key = `${paramsKey(part.params)}#${s}`;
-        if (trained.has(key)) continue;
-        const fixed = epochs?.get(paramsKey(part.params));
-        const { inputTransform: _t, ...params } = part.params;
-        const res: TrainResult = await trainNetwork(inputs.train, fixed === undefined ? inputs.validation : null, {
-          ...params,
-          ...(fixed === undefined ? {} : { maxEpochs: fixed }),
-          seed: s,
-        });
-        trained.set(key, {
-          weights: res.weights,
-          ...(inputs.transform ? { transform: inputs.transform } : {}),
-          bestEpoch: res.bestEpoch,
-          epochsRun: res.history.length,
-          validationMacroAuc: res.bestValidationMacroAuc,
-        });
-      }
+  const trainPart = async (part: RecipePart, targets?: Float32Array) => {
+    const inputs = inputsFor(part.params);
+    const tr = targets ? { ...inputs.train, y: targets } : inputs.train;
+    for (let m = 0; m < part.params.members; m++) {
+      const s = memberSeed(seed, part.params.members, m);
+      const key = `${paramsKey(part.params)}#${s}`;
+      if (trained.has(key)) continue;
+      const fixed = epochs?.get(paramsKey(part.params));
+      const { inputTransform: _t, distillFrom: _d, ...params } = part.params;
+      const res: TrainResult = await trainNetwork(tr, fixed === undefined ? inputs.validation : null, {
+        ...params,
+        ...(fixed === undefined ? {} : { maxEpochs: fixed }),
+        seed: s,
+      });
+      trained.set(key, {
+        weights: res.weights,
+        ...(inputs.transform ? { transform: inputs.transform } : {}),
+        bestEpoch: res.bestEpoch,
+        epochsRun: res.history.length,
+        validationMacroAuc: res.bestValidationMacroAuc,
+      });
     }
+  };
+  const parts = recipes.flatMap((r) => r.parts);
+  const student = parts.find((p) => p.params.distillFrom);
+  if (epochs && student)
+    throw new Error(`${student.params.distillFrom?.name}-distilled networks are cross-validation only: no refit`);
+  // Teachers (and every plain part) first, then the students that learn from them.
+  for (const part of parts)
+    if (part.params.distillFrom) for (const t of part.params.distillFrom.parts) await trainPart(t);
+    else await trainPart(part);
+  for (const part of parts) {
+    const teacher = part.params.distillFrom;
+    if (!teacher) continue;
+    const z = recipeLogits(
+      { name: teacher.name, description: '', parts: teacher.parts },
+      trained,
+      seed,
+      train,
+      train.x,
+      train.rows,
+    );
+    await trainPart(
+      part,
+      z.map((v) => 1 / (1 + Math.exp(-v))),
+    );
   }
   return trained;
 }
@@ -535,6 +564,66 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
     ),
   );
   return recipes;
+}
+
+/**
+ * Candidates tried beside the default list (`explore-cv.ts`), not cross-validated by every pipeline run: the
+ * wide regularised network, label smoothing, more quantile members, the two best single changes combined,
+ * plain ensembles of the networks, and one network distilled from such an ensemble. Results and why each is
+ * or is not in `defaultRecipes`: `README.md`, "Candidates tried 2026-12-03".
+ */
+export function explorationRecipes(model: PartParams): Recipe[] {
+  const regularised: PartParams = { ...model, dropout: 0.4, l2: 5e-4, softmaxWeight: 0.1 };
+  const quantile: PartParams = { ...model, inputTransform: 'quantile' };
+  const wide: PartParams = { ...regularised, hidden: [256, 128] };
+  const ensemble3: RecipePart[] = [model, regularised, quantile].map((params) => ({ params, weight: 1 / 3 }));
+  return [
+    {
+      name: 'network-wide',
+      description: 'hidden [256,128], dropout 0.4, L2 5e-4, softmax weight 0.1 (screened +0.0097, 2026-11-23)',
+      parts: [{ params: wide, weight: 1 }],
+    },
+    {
+      name: 'network-smooth',
+      description: 'the network with labels smoothed toward each country’s base rate (ε 0.1)',
+      parts: [{ params: { ...model, labelSmoothing: 0.1 }, weight: 1 }],
+    },
+    {
+      name: 'network-quantile-5',
+      description: 'network-quantile with 5 members',
+      parts: [{ params: { ...quantile, members: 5 }, weight: 1 }],
+    },
+    {
+      name: 'regularised-quantile',
+      description: 'network-regularised’s settings on quantile-transformed inputs',
+      parts: [{ params: { ...regularised, inputTransform: 'quantile' }, weight: 1 }],
+    },
+    {
+      name: 'ensemble-3',
+      description: 'mean logit of network, network-regularised and network-quantile (9 networks)',
+      parts: ensemble3,
+    },
+    {
+      name: 'ensemble-4',
+      description: 'mean logit of network, network-regularised, network-quantile and network-wide (12 networks)',
+      parts: [model, regularised, quantile, wide].map((params) => ({ params, weight: 1 / 4 })),
+    },
+    {
+      name: 'distilled',
+      description: 'the network’s shape (3 members, unweighted BCE) trained on ensemble-3’s probabilities',
+      parts: [
+        {
+          params: {
+            ...model,
+            positiveWeighting: 'none',
+            softmaxWeight: 0,
+            distillFrom: { name: 'ensemble-3', parts: ensemble3 },
+          },
+          weight: 1,
+        },
+      ],
+    },
+  ];
 }
 
 function canonical(v: unknown): string {

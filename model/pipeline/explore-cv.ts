@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COUNTRY_CODES } from '../contract/index.ts';
 import { useBackend } from './backend.ts';
-import { defaultRecipes, fitFold } from './candidates.ts';
+import { defaultRecipes, explorationRecipes, fitFold } from './candidates.ts';
 import {
   candidateInterval,
   cvFolds,
@@ -47,7 +47,7 @@ async function run(
   seed: number,
   onlyRepeat: number | null,
 ) {
-  const all = defaultRecipes(DEFAULT_MODEL, LOGISTIC, 5);
+  const all = [...defaultRecipes(DEFAULT_MODEL, LOGISTIC, 5), ...explorationRecipes(DEFAULT_MODEL)];
   const recipes = all.filter((r) => names.includes(r.name));
   const missing = names.filter((n) => !recipes.some((r) => r.name === n));
   if (missing.length > 0)
