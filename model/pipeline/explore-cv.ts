@@ -1,11 +1,17 @@
 /**
  * Cheaper cross-validation for exploring candidates: the pipeline's own folds (`cvFolds`, seed 42 unless
- * given) and fold trainer (`fitFold`), on a named subset of `defaultRecipes`, one repeat unless told, each
- * fold written to its own JSON file as it finishes (an interrupted run resumes; two processes can take
- * different folds). Nothing is gated or published: confirm a winner with the full 5 × 3 of `pipeline:default`.
+ * given) and fold trainer (`fitFold`), on a named subset of `defaultRecipes` + `explorationRecipes`, one
+ * repeat unless told, each fold written to its own JSON file as it finishes (an interrupted run resumes; two
+ * processes can take different folds), with every candidate's test logits. Nothing is gated or published.
+ *
+ * `summary --pipeline-cache .cache/pipeline` adds the candidates a `pipeline:default` run already scored in the
+ * same folds (its cached `cv-fold` steps; a cached fold is matched to an explored one by logistic regression's
+ * logits, which are deterministic, so `logistic` must be among the explored candidates), and scores every
+ * exploration recipe that is a weighted sum of scored single-part candidates (an ensemble) from their logits:
+ * a recipe's logit is linear in its parts', so this is exactly what training it would give.
  *
  *   npx tsx model/pipeline/explore-cv.ts run --candidates network,logistic,stack-4 --out .runs/explore [--folds 0,1] [--repeats 1] [--only-repeat r]
- *   npx tsx model/pipeline/explore-cv.ts summary --out .runs/explore
+ *   npx tsx model/pipeline/explore-cv.ts summary --out .runs/explore [--pipeline-cache .cache/pipeline]
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +19,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COUNTRY_CODES } from '../contract/index.ts';
 import { useBackend } from './backend.ts';
-import { defaultRecipes, explorationRecipes, fitFold } from './candidates.ts';
+import { decodeValue, encodeValue } from './cache.ts';
+import { defaultRecipes, explorationRecipes, fitFold, type Recipe, sameRecipe } from './candidates.ts';
 import {
   candidateInterval,
   cvFolds,
@@ -29,6 +36,73 @@ import { buildTargets } from './targets.ts';
 import { validateTables } from './validate.ts';
 
 const K = COUNTRY_CODES.length;
+
+/** A fold record with every candidate's logits on the fold's test songs. */
+type ExploredFold = FoldRecord & { logits?: Record<string, Float32Array> };
+
+const allRecipes = (): Recipe[] => [
+  ...defaultRecipes(DEFAULT_MODEL, LOGISTIC, 5),
+  ...explorationRecipes(DEFAULT_MODEL),
+];
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+/**
+ * Adds the pipeline's cached fold scores (matched by logistic regression's logits) and the ensembles that are
+ * weighted sums of scored single-part candidates; returns the records with metrics for every added name.
+ */
+async function mergeFolds(recs: ExploredFold[], cacheDir: string | null, data: readonly string[], seed: number) {
+  const songs = await songsOf(data);
+  const folds = cvFolds(songs, FULL_CV, seed);
+  const cached: { scores: Record<string, Float32Array> }[] = [];
+  if (cacheDir) {
+    const dir = join(cacheDir, 'cv-fold');
+    for (const n of existsSync(dir) ? await readdir(dir) : [])
+      if (n.endsWith('.json')) cached.push(decodeValue(await readFile(join(dir, n), 'utf8')));
+  }
+  const recipes = allRecipes();
+  const single = recipes.filter((r) => !r.stackOf && r.parts.length === 1);
+  return recs.map((rec) => {
+    const f = folds.find((x) => x.repeat === rec.repeat && x.fold === rec.fold);
+    if (!f || !rec.logits) return rec;
+    const logits = { ...rec.logits };
+    const mine = logits.logistic;
+    const match = mine
+      ? cached.find((c) => c.scores.logistic && maxAbsDiff(c.scores.logistic, mine) < 1e-6)
+      : undefined;
+    if (cacheDir && mine && !match) console.log(`repeat ${rec.repeat} fold ${rec.fold}: not in the pipeline cache yet`);
+    for (const [n, z] of Object.entries(match?.scores ?? {})) logits[n] ??= z;
+    for (const r of recipes) {
+      if (logits[r.name] || r.stackOf) continue;
+      const from = r.parts.map((p) =>
+        single.find((c) => logits[c.name] && sameRecipe(c, { parts: [{ params: p.params, weight: 1 }] })),
+      );
+      if (from.some((c) => !c)) continue;
+      const z = new Float32Array(f.test.length * K);
+      r.parts.forEach((p, i) => {
+        const l = logits[(from[i] as Recipe).name] as Float32Array;
+        for (let j = 0; j < z.length; j++) z[j] = (z[j] as number) + p.weight * (l[j] as number);
+      });
+      logits[r.name] = z;
+    }
+    const y = new Float32Array(f.test.length * K);
+    f.test.forEach((s, i) => {
+      for (const c of s.y) y[i * K + c] = 1;
+    });
+    const scores = { ...rec.scores };
+    for (const [n, z] of Object.entries(logits)) {
+      if (scores[n]) continue;
+      const m = computeMetrics(z, y, f.test.length, K);
+      scores[n] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
+    }
+    return { ...rec, scores, logits };
+  });
+}
 
 async function songsOf(files: readonly string[]) {
   const ing = await ingestFiles(files);
@@ -47,7 +121,7 @@ async function run(
   seed: number,
   onlyRepeat: number | null,
 ) {
-  const all = [...defaultRecipes(DEFAULT_MODEL, LOGISTIC, 5), ...explorationRecipes(DEFAULT_MODEL)];
+  const all = allRecipes();
   const recipes = all.filter((r) => names.includes(r.name));
   const missing = names.filter((n) => !recipes.some((r) => r.name === n));
   if (missing.length > 0)
@@ -76,17 +150,18 @@ async function run(
       const m = computeMetrics(p, y, f.test.length, K);
       scores[n] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
     }
-    const rec = foldRecord(f, r, scores);
-    await writeFile(file, JSON.stringify(rec));
+    const rec: ExploredFold = { ...foldRecord(f, r, scores), logits: r.scores };
+    await writeFile(file, encodeValue(rec));
     console.log(`repeat ${f.repeat} fold ${f.fold}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
 }
 
-async function summary(out: string) {
+async function summary(out: string, cacheDir: string | null, data: readonly string[], seed: number) {
   const files = (await readdir(out)).filter((n) => /^fold-\d+-\d+\.json$/.test(n)).sort();
-  const recs: FoldRecord[] = await Promise.all(
-    files.map(async (n) => JSON.parse(await readFile(join(out, n), 'utf8'))),
+  const read: ExploredFold[] = await Promise.all(
+    files.map(async (n) => decodeValue<ExploredFold>(await readFile(join(out, n), 'utf8'))),
   );
+  const recs = await mergeFolds(read, cacheDir, data, seed);
   // Only candidates scored in every fold are compared (paired).
   const names = Object.keys(recs[0]?.scores ?? {}).filter((n) => recs.every((r) => r.scores[n]));
   const f = (x: number) => x.toFixed(4);
@@ -122,15 +197,18 @@ const { positionals, values } = parseArgs({
     repeats: { type: 'string' },
     seed: { type: 'string' },
     'only-repeat': { type: 'string' },
+    'pipeline-cache': { type: 'string' },
   },
 });
 const out = values.out ?? '.runs/explore';
-if (positionals[0] === 'summary') await summary(out);
+const dataFiles = values.data ?? [join(process.env.JUKEBOX_DATA_DIR ?? '../shared/data', 'charts-2023.csv')];
+if (positionals[0] === 'summary')
+  await summary(out, values['pipeline-cache'] ?? null, dataFiles, Number(values.seed ?? 42));
 else if (positionals[0] === 'run' && values.candidates)
   await run(
     out,
     values.candidates.split(','),
-    values.data ?? [join(process.env.JUKEBOX_DATA_DIR ?? '../shared/data', 'charts-2023.csv')],
+    dataFiles,
     values.folds ? values.folds.split(',').map(Number) : null,
     Number(values.repeats ?? 1),
     Number(values.seed ?? 42),
@@ -138,7 +216,7 @@ else if (positionals[0] === 'run' && values.candidates)
   );
 else {
   console.error(
-    'usage: explore-cv.ts run --candidates a,b[,…] [--out dir] [--folds 0,1] [--repeats n] [--only-repeat r] [--data file] | summary [--out dir]',
+    'usage: explore-cv.ts run --candidates a,b[,…] [--out dir] [--folds 0,1] [--repeats n] [--only-repeat r] [--data file] | summary [--out dir] [--pipeline-cache dir]',
   );
   process.exit(2);
 }
