@@ -9,6 +9,7 @@
 import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
 import type { DenseLayerWeights, DenseWeights } from '../runtime/dense-model.ts';
 import type { CvFold, FoldFit, FoldRecord } from './cross-validate.ts';
+import { fitFeatureTransform } from './feature-transform.ts';
 import { computeMetrics } from './metrics.ts';
 import { deriveSeed } from './prng.ts';
 import {
@@ -23,8 +24,12 @@ import { featureMatrix, labelMatrix, type Song } from './targets.ts';
 import { type EnsembleParams, positiveWeights, type TrainData, type TrainResult, trainNetwork } from './train.ts';
 
 export type PartParams = Omit<EnsembleParams, 'seed'> & {
-  /** Inputs mapped through a monotone quantile transform fitted on the training songs (folded into the export). */
-  readonly inputTransform?: 'quantile';
+  /**
+   * Inputs mapped through per-feature relu curves fitted on the training songs, folded into the export: a
+   * monotone quantile transform, or engineered features (`feature-transform.ts`: log duration, folded tempo,
+   * circle-of-fifths key).
+   */
+  readonly inputTransform?: 'quantile' | 'features';
   /**
    * Distillation: the networks learn the teacher's probabilities on the training songs (sigmoid of its
    * logits, shifts included) instead of the 0/1 labels. The teacher's networks are trained alongside and
@@ -111,16 +116,24 @@ export async function trainRecipes(
   epochs?: ReadonlyMap<string, number>,
 ): Promise<Map<string, TrainedMember>> {
   const trained = new Map<string, TrainedMember>();
-  // The quantile transform depends on the training songs only: fitted once, shared by every part that uses it.
-  let quantile: { q: QuantileTransform; train: TrainData; validation: TrainData | null } | undefined;
+  // An input transform depends on the training songs only: fitted once, shared by every part that uses it.
+  const transformed = new Map<string, { q: QuantileTransform; train: TrainData; validation: TrainData | null }>();
   const inputsFor = (p: PartParams) => {
-    if (p.inputTransform !== 'quantile') return { train, validation, transform: undefined };
-    if (!quantile) {
-      const q = fitQuantileTransform(train.x, train.rows, IN);
+    const kind = p.inputTransform;
+    if (!kind) return { train, validation, transform: undefined };
+    let t = transformed.get(kind);
+    if (!t) {
+      let q: QuantileTransform;
+      if (kind === 'quantile') q = fitQuantileTransform(train.x, train.rows, IN);
+      else {
+        if (!train.raw) throw new Error('engineered features need the raw training features');
+        q = fitFeatureTransform(train.raw, train.rows, fitScaler(train.raw, train.rows, IN));
+      }
       const map = (d: TrainData): TrainData => ({ ...d, x: applyQuantileTransform(q, d.x, d.rows) });
-      quantile = { q, train: map(train), validation: validation ? map(validation) : null };
+      t = { q, train: map(train), validation: validation ? map(validation) : null };
+      transformed.set(kind, t);
     }
-    return { train: quantile.train, validation: quantile.validation, transform: quantile.q };
+    return { train: t.train, validation: t.validation, transform: t.q };
   };
   const trainPart = async (part: RecipePart, targets?: Float32Array) => {
     const inputs = inputsFor(part.params);
@@ -485,6 +498,8 @@ export function recipeParameters(recipe: Recipe): number {
     }
     // A quantile transform: a knot and a slope per knot and feature.
     if (part.params.inputTransform === 'quantile') n += 2 * QUANTILE_KNOTS * IN;
+    // Engineered features: a knot and a slope per curve point (at most 12 duration, 6 tempo, 12 key, 2 others).
+    if (part.params.inputTransform === 'features') n += 2 * (12 + 6 + 12 + 2 * (IN - 3));
     return a + n * part.params.members;
   }, 0);
 }
@@ -597,6 +612,11 @@ export function explorationRecipes(model: PartParams): Recipe[] {
       name: 'regularised-quantile',
       description: 'network-regularised’s settings on quantile-transformed inputs',
       parts: [{ params: { ...regularised, inputTransform: 'quantile' }, weight: 1 }],
+    },
+    {
+      name: 'network-features',
+      description: 'the network on engineered inputs: log duration, tempo folded to 60–120 BPM, circle-of-fifths key',
+      parts: [{ params: { ...model, inputTransform: 'features' }, weight: 1 }],
     },
     {
       name: 'ensemble-3',

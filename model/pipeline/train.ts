@@ -50,6 +50,8 @@ export interface TrainData {
   /** 0/1 labels, rows × 72. */
   readonly y: Float32Array;
   readonly rows: number;
+  /** The raw features before standardisation, where a caller has them (engineered inputs need them). */
+  readonly raw?: Float32Array;
 }
 
 export interface EpochLog {
