@@ -619,6 +619,11 @@ export function explorationRecipes(model: PartParams): Recipe[] {
       parts: [{ params: { ...model, inputTransform: 'features' }, weight: 1 }],
     },
     {
+      name: 'ensemble-2',
+      description: 'mean logit of network-regularised and network-quantile (6 networks)',
+      parts: [regularised, quantile].map((params) => ({ params, weight: 1 / 2 })),
+    },
+    {
       name: 'ensemble-3',
       description: 'mean logit of network, network-regularised and network-quantile (9 networks)',
       parts: ensemble3,

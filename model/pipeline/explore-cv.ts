@@ -22,6 +22,7 @@ import { useBackend } from './backend.ts';
 import { decodeValue, encodeValue } from './cache.ts';
 import { defaultRecipes, explorationRecipes, fitFold, type Recipe, sameRecipe } from './candidates.ts';
 import {
+  type CvFold,
   candidateInterval,
   cvFolds,
   type FoldRecord,
@@ -52,56 +53,105 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
+const labelsOf = (f: CvFold) => {
+  const y = new Float32Array(f.test.length * K);
+  f.test.forEach((s, i) => {
+    for (const c of s.y) y[i * K + c] = 1;
+  });
+  return y;
+};
+
 /**
- * Adds the pipeline's cached fold scores (matched by logistic regression's logits) and the ensembles that are
- * weighted sums of scored single-part candidates; returns the records with metrics for every added name.
+ * The fold a cached `cv-fold` step scored: its logistic logits equal an explored fold's (deterministic
+ * training), or else the one fold of the same size whose labels its network ranks far better than chance
+ * (any other fold's labels score about 0.5).
+ */
+function identify(
+  c: { scores: Record<string, Float32Array> },
+  folds: readonly CvFold[],
+  recs: readonly ExploredFold[],
+): CvFold | undefined {
+  const lg = c.scores.logistic;
+  const byLogits = recs.find((r) => r.logits?.logistic && lg && maxAbsDiff(r.logits.logistic, lg) < 1e-6);
+  if (byLogits) return folds.find((f) => f.repeat === byLogits.repeat && f.fold === byLogits.fold);
+  const z = c.scores.network;
+  if (!z) return undefined;
+  const fits = folds
+    .filter((f) => f.test.length * K === z.length)
+    .map((f) => ({ f, auc: computeMetrics(z, labelsOf(f), f.test.length, K).macroAuc }))
+    .sort((p, q) => q.auc - p.auc);
+  const [best, next] = fits;
+  return best && best.auc > 0.6 && (!next || best.auc - next.auc > 0.05) ? best.f : undefined;
+}
+
+/**
+ * The explored folds plus the pipeline's cached ones (`cv-fold` steps, each identified by `identify`), the
+ * ensembles that are weighted sums of scored single-part candidates added from their logits, and metrics for
+ * every candidate with logits.
  */
 async function mergeFolds(recs: ExploredFold[], cacheDir: string | null, data: readonly string[], seed: number) {
   const songs = await songsOf(data);
   const folds = cvFolds(songs, FULL_CV, seed);
-  const cached: { scores: Record<string, Float32Array> }[] = [];
-  if (cacheDir) {
-    const dir = join(cacheDir, 'cv-fold');
-    for (const n of existsSync(dir) ? await readdir(dir) : [])
-      if (n.endsWith('.json')) cached.push(decodeValue(await readFile(join(dir, n), 'utf8')));
+  const byFold = new Map<string, ExploredFold>(recs.map((r) => [`${r.repeat}-${r.fold}`, r]));
+  const dir = cacheDir ? join(cacheDir, 'cv-fold') : null;
+  for (const n of dir && existsSync(dir) ? await readdir(dir) : []) {
+    if (!n.endsWith('.json') || !dir) continue;
+    const c = decodeValue<{ scores: Record<string, Float32Array>; epochs: Record<string, number[]> }>(
+      await readFile(join(dir, n), 'utf8'),
+    );
+    const f = identify(c, folds, recs);
+    if (!f) {
+      console.log(`${n}: matches no fold of this data and seed, left out`);
+      continue;
+    }
+    const key = `${f.repeat}-${f.fold}`;
+    const had = byFold.get(key);
+    byFold.set(
+      key,
+      had
+        ? { ...had, logits: { ...c.scores, ...had.logits } }
+        : {
+            repeat: f.repeat,
+            fold: f.fold,
+            trainSongs: f.train.length,
+            validationSongs: f.validation.length,
+            testSongs: f.test.length,
+            scores: {},
+            epochs: c.epochs,
+            logits: c.scores,
+          },
+    );
   }
   const recipes = allRecipes();
   const single = recipes.filter((r) => !r.stackOf && r.parts.length === 1);
-  return recs.map((rec) => {
-    const f = folds.find((x) => x.repeat === rec.repeat && x.fold === rec.fold);
-    if (!f || !rec.logits) return rec;
-    const logits = { ...rec.logits };
-    const mine = logits.logistic;
-    const match = mine
-      ? cached.find((c) => c.scores.logistic && maxAbsDiff(c.scores.logistic, mine) < 1e-6)
-      : undefined;
-    if (cacheDir && mine && !match) console.log(`repeat ${rec.repeat} fold ${rec.fold}: not in the pipeline cache yet`);
-    for (const [n, z] of Object.entries(match?.scores ?? {})) logits[n] ??= z;
-    for (const r of recipes) {
-      if (logits[r.name] || r.stackOf) continue;
-      const from = r.parts.map((p) =>
-        single.find((c) => logits[c.name] && sameRecipe(c, { parts: [{ params: p.params, weight: 1 }] })),
-      );
-      if (from.some((c) => !c)) continue;
-      const z = new Float32Array(f.test.length * K);
-      r.parts.forEach((p, i) => {
-        const l = logits[(from[i] as Recipe).name] as Float32Array;
-        for (let j = 0; j < z.length; j++) z[j] = (z[j] as number) + p.weight * (l[j] as number);
-      });
-      logits[r.name] = z;
-    }
-    const y = new Float32Array(f.test.length * K);
-    f.test.forEach((s, i) => {
-      for (const c of s.y) y[i * K + c] = 1;
+  return [...byFold.values()]
+    .sort((p, q) => p.repeat - q.repeat || p.fold - q.fold)
+    .map((rec) => {
+      const f = folds.find((x) => x.repeat === rec.repeat && x.fold === rec.fold);
+      if (!f || !rec.logits) return rec;
+      const logits = { ...rec.logits };
+      for (const r of recipes) {
+        if (logits[r.name] || r.stackOf) continue;
+        const from = r.parts.map((p) =>
+          single.find((c) => logits[c.name] && sameRecipe(c, { parts: [{ params: p.params, weight: 1 }] })),
+        );
+        if (from.some((c) => !c)) continue;
+        const z = new Float32Array(f.test.length * K);
+        r.parts.forEach((p, i) => {
+          const l = logits[(from[i] as Recipe).name] as Float32Array;
+          for (let j = 0; j < z.length; j++) z[j] = (z[j] as number) + p.weight * (l[j] as number);
+        });
+        logits[r.name] = z;
+      }
+      const y = labelsOf(f);
+      const scores = { ...rec.scores };
+      for (const [n, z] of Object.entries(logits)) {
+        if (scores[n]) continue;
+        const m = computeMetrics(z, y, f.test.length, K);
+        scores[n] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
+      }
+      return { ...rec, scores, logits };
     });
-    const scores = { ...rec.scores };
-    for (const [n, z] of Object.entries(logits)) {
-      if (scores[n]) continue;
-      const m = computeMetrics(z, y, f.test.length, K);
-      scores[n] = { macroAuc: m.macroAuc, top5Hit: m.top5Hit };
-    }
-    return { ...rec, scores, logits };
-  });
 }
 
 async function songsOf(files: readonly string[]) {
@@ -157,13 +207,15 @@ async function run(
 }
 
 async function summary(out: string, cacheDir: string | null, data: readonly string[], seed: number) {
-  const files = (await readdir(out)).filter((n) => /^fold-\d+-\d+\.json$/.test(n)).sort();
+  const files = existsSync(out) ? (await readdir(out)).filter((n) => /^fold-\d+-\d+\.json$/.test(n)).sort() : [];
   const read: ExploredFold[] = await Promise.all(
     files.map(async (n) => decodeValue<ExploredFold>(await readFile(join(out, n), 'utf8'))),
   );
   const recs = await mergeFolds(read, cacheDir, data, seed);
   // Only candidates scored in every fold are compared (paired).
-  const names = Object.keys(recs[0]?.scores ?? {}).filter((n) => recs.every((r) => r.scores[n]));
+  const names = [...new Set(recs.flatMap((r) => Object.keys(r.scores)))].filter((n) => recs.every((r) => r.scores[n]));
+  const partial = [...new Set(recs.flatMap((r) => Object.keys(r.scores)))].filter((n) => !names.includes(n));
+  if (partial.length > 0) console.log(`scored in some folds only (left out): ${partial.join(', ')}`);
   const f = (x: number) => x.toFixed(4);
   const s = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
   const iv = (i: { mean: number; lo: number; hi: number }, sign = false) =>
