@@ -11,7 +11,7 @@
  * a recipe's logit is linear in its parts', so this is exactly what training it would give.
  *
  *   npx tsx model/pipeline/explore-cv.ts run --candidates network,logistic,stack-4 --out .runs/explore [--folds 0,1] [--repeats 1] [--only-repeat r]
- *   npx tsx model/pipeline/explore-cv.ts summary --out .runs/explore [--pipeline-cache .cache/pipeline]
+ *   npx tsx model/pipeline/explore-cv.ts summary --out .runs/explore [--pipeline-cache .cache/pipeline] [--explored-only]
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -206,12 +206,22 @@ async function run(
   }
 }
 
-async function summary(out: string, cacheDir: string | null, data: readonly string[], seed: number) {
+async function summary(
+  out: string,
+  cacheDir: string | null,
+  data: readonly string[],
+  seed: number,
+  exploredOnly: boolean,
+) {
   const files = existsSync(out) ? (await readdir(out)).filter((n) => /^fold-\d+-\d+\.json$/.test(n)).sort() : [];
   const read: ExploredFold[] = await Promise.all(
     files.map(async (n) => decodeValue<ExploredFold>(await readFile(join(out, n), 'utf8'))),
   );
-  const recs = await mergeFolds(read, cacheDir, data, seed);
+  const merged = await mergeFolds(read, cacheDir, data, seed);
+  // --explored-only: the folds of this exploration (where its own candidates were trained), not every cached one.
+  const recs = exploredOnly
+    ? merged.filter((r) => read.some((e) => e.repeat === r.repeat && e.fold === r.fold))
+    : merged;
   // Only candidates scored in every fold are compared (paired).
   const names = [...new Set(recs.flatMap((r) => Object.keys(r.scores)))].filter((n) => recs.every((r) => r.scores[n]));
   const partial = [...new Set(recs.flatMap((r) => Object.keys(r.scores)))].filter((n) => !names.includes(n));
@@ -250,12 +260,19 @@ const { positionals, values } = parseArgs({
     seed: { type: 'string' },
     'only-repeat': { type: 'string' },
     'pipeline-cache': { type: 'string' },
+    'explored-only': { type: 'boolean' },
   },
 });
 const out = values.out ?? '.runs/explore';
 const dataFiles = values.data ?? [join(process.env.JUKEBOX_DATA_DIR ?? '../shared/data', 'charts-2023.csv')];
 if (positionals[0] === 'summary')
-  await summary(out, values['pipeline-cache'] ?? null, dataFiles, Number(values.seed ?? 42));
+  await summary(
+    out,
+    values['pipeline-cache'] ?? null,
+    dataFiles,
+    Number(values.seed ?? 42),
+    values['explored-only'] ?? false,
+  );
 else if (positionals[0] === 'run' && values.candidates)
   await run(
     out,
@@ -268,7 +285,7 @@ else if (positionals[0] === 'run' && values.candidates)
   );
 else {
   console.error(
-    'usage: explore-cv.ts run --candidates a,b[,…] [--out dir] [--folds 0,1] [--repeats n] [--only-repeat r] [--data file] | summary [--out dir] [--pipeline-cache dir]',
+    'usage: explore-cv.ts run --candidates a,b[,…] [--out dir] [--folds 0,1] [--repeats n] [--only-repeat r] [--data file] | summary [--out dir] [--pipeline-cache dir] [--explored-only]',
   );
   process.exit(2);
 }
