@@ -1,6 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { randomDenseNet } from '../testing/random-dense.ts';
-import { fitStackWeights, foldWeighted, logitsOf, recipeParameters, resolveStack, stackRecipe } from './candidates.ts';
+import { useBackend } from './backend.ts';
+import {
+  fitStackWeights,
+  foldWeighted,
+  logitsOf,
+  type PartParams,
+  type Recipe,
+  recipeLogits,
+  recipeParameters,
+  resolveStack,
+  stackRecipe,
+  trainRecipes,
+} from './candidates.ts';
 import { mulberry32 } from './prng.ts';
 
 describe('recipes folded into one relu stack', () => {
@@ -72,5 +84,57 @@ describe('learned stack', () => {
     const resolved = resolveStack(stack, recipes, [0.3, 0.7]);
     expect(resolved.stackOf).toBeUndefined();
     expect(resolved.parts.map((p) => p.weight)).toEqual([0.3, 0.7]);
+  });
+});
+
+describe('distillation', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+  const rows = 160;
+  const r = mulberry32(21);
+  const x = Float32Array.from({ length: rows * 13 }, () => (r() - 0.5) * 3);
+  const y = new Float32Array(rows * 72);
+  for (let i = 0; i < rows; i++) y[i * 72 + ((x[i * 13] as number) > 0 ? 0 : 1)] = 1;
+  const base: PartParams = {
+    hidden: [],
+    dropout: 0,
+    l2: 0,
+    learningRate: 0.05,
+    batchSize: 32,
+    maxEpochs: 60,
+    patience: 100,
+    positiveWeighting: 'none',
+    maxPositiveWeight: 1,
+    softmaxWeight: 0,
+    members: 1,
+  };
+  // A teacher that barely trained (1 epoch, tiny steps): its probabilities are far from the labels.
+  const teacher = { name: 'teacher', parts: [{ params: { ...base, maxEpochs: 1, learningRate: 1e-4 }, weight: 1 }] };
+  const student: Recipe = {
+    name: 'student',
+    description: '',
+    parts: [{ params: { ...base, distillFrom: teacher }, weight: 1 }],
+  };
+
+  it('trains the student on the teacher’s probabilities, not on the labels', async () => {
+    const data = { x, y, rows };
+    const trained = await trainRecipes([student], data, data, 3);
+    const zs = recipeLogits(student, trained, 3, data, x, rows);
+    const zt = recipeLogits({ ...teacher, description: '' }, trained, 3, data, x, rows);
+    let far = 0;
+    let near = 0;
+    for (let i = 0; i < zs.length; i++) {
+      near = Math.max(near, Math.abs((zs[i] as number) - (zt[i] as number)));
+      // Trained on the labels, country 0's logit would follow the sign of feature 0.
+      if (i % 72 === 0) far = Math.max(far, Math.abs(zt[i] as number));
+    }
+    expect(near).toBeLessThan(0.5);
+    expect(far).toBeLessThan(1.5);
+  }, 60_000);
+
+  it('refuses the refit (fixed epochs) before training anything', async () => {
+    const data = { x, y, rows };
+    await expect(trainRecipes([student], data, null, 3, new Map([['x', 1]]))).rejects.toThrow(/cross-validation only/);
   });
 });

@@ -9,6 +9,7 @@
 import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
 import type { DenseLayerWeights, DenseWeights } from '../runtime/dense-model.ts';
 import type { CvFold, FoldFit, FoldRecord } from './cross-validate.ts';
+import { fitFeatureTransform } from './feature-transform.ts';
 import { computeMetrics } from './metrics.ts';
 import { deriveSeed } from './prng.ts';
 import {
@@ -23,8 +24,18 @@ import { featureMatrix, labelMatrix, type Song } from './targets.ts';
 import { type EnsembleParams, positiveWeights, type TrainData, type TrainResult, trainNetwork } from './train.ts';
 
 export type PartParams = Omit<EnsembleParams, 'seed'> & {
-  /** Inputs mapped through a monotone quantile transform fitted on the training songs (folded into the export). */
-  readonly inputTransform?: 'quantile';
+  /**
+   * Inputs mapped through per-feature relu curves fitted on the training songs, folded into the export: a
+   * monotone quantile transform, or engineered features (`feature-transform.ts`: log duration, folded tempo,
+   * circle-of-fifths key).
+   */
+  readonly inputTransform?: 'quantile' | 'features';
+  /**
+   * Distillation: the networks learn the teacher's probabilities on the training songs (sigmoid of its
+   * logits, shifts included) instead of the 0/1 labels. The teacher's networks are trained alongside and
+   * not shipped. Cross-validation only: the refit (fixed epochs, no validation) refuses it.
+   */
+  readonly distillFrom?: { readonly name: string; readonly parts: readonly RecipePart[] };
 };
 
 export interface RecipePart {
@@ -105,40 +116,71 @@ export async function trainRecipes(
   epochs?: ReadonlyMap<string, number>,
 ): Promise<Map<string, TrainedMember>> {
   const trained = new Map<string, TrainedMember>();
-  // The quantile transform depends on the training songs only: fitted once, shared by every part that uses it.
-  let quantile: { q: QuantileTransform; train: TrainData; validation: TrainData | null } | undefined;
+  // An input transform depends on the training songs only: fitted once, shared by every part that uses it.
+  const transformed = new Map<string, { q: QuantileTransform; train: TrainData; validation: TrainData | null }>();
   const inputsFor = (p: PartParams) => {
-    if (p.inputTransform !== 'quantile') return { train, validation, transform: undefined };
-    if (!quantile) {
-      const q = fitQuantileTransform(train.x, train.rows, IN);
-      const map = (d: TrainData): TrainData => ({ ...d, x: applyQuantileTransform(q, d.x, d.rows) });
-      quantile = { q, train: map(train), validation: validation ? map(validation) : null };
-    }
-    return { train: quantile.train, validation: quantile.validation, transform: quantile.q };
-  };
-  for (const r of recipes) {
-    for (const part of r.parts) {
-      const inputs = inputsFor(part.params);
-      for (let m = 0; m < part.params.members; m++) {
-        const s = memberSeed(seed, part.params.members, m);
-        const key = `${paramsKey(part.params)}#${s}`;
-        if (trained.has(key)) continue;
-        const fixed = epochs?.get(paramsKey(part.params));
-        const { inputTransform: _t, ...params } = part.params;
-        const res: TrainResult = await trainNetwork(inputs.train, fixed === undefined ? inputs.validation : null, {
-          ...params,
-          ...(fixed === undefined ? {} : { maxEpochs: fixed }),
-          seed: s,
-        });
-        trained.set(key, {
-          weights: res.weights,
-          ...(inputs.transform ? { transform: inputs.transform } : {}),
-          bestEpoch: res.bestEpoch,
-          epochsRun: res.history.length,
-          validationMacroAuc: res.bestValidationMacroAuc,
-        });
+    const kind = p.inputTransform;
+    if (!kind) return { train, validation, transform: undefined };
+    let t = transformed.get(kind);
+    if (!t) {
+      let q: QuantileTransform;
+      if (kind === 'quantile') q = fitQuantileTransform(train.x, train.rows, IN);
+      else {
+        if (!train.raw) throw new Error('engineered features need the raw training features');
+        q = fitFeatureTransform(train.raw, train.rows, fitScaler(train.raw, train.rows, IN));
       }
+      const map = (d: TrainData): TrainData => ({ ...d, x: applyQuantileTransform(q, d.x, d.rows) });
+      t = { q, train: map(train), validation: validation ? map(validation) : null };
+      transformed.set(kind, t);
     }
+    return { train: t.train, validation: t.validation, transform: t.q };
+  };
+  const trainPart = async (part: RecipePart, targets?: Float32Array) => {
+    const inputs = inputsFor(part.params);
+    const tr = targets ? { ...inputs.train, y: targets } : inputs.train;
+    for (let m = 0; m < part.params.members; m++) {
+      const s = memberSeed(seed, part.params.members, m);
+      const key = `${paramsKey(part.params)}#${s}`;
+      if (trained.has(key)) continue;
+      const fixed = epochs?.get(paramsKey(part.params));
+      const { inputTransform: _t, distillFrom: _d, ...params } = part.params;
+      const res: TrainResult = await trainNetwork(tr, fixed === undefined ? inputs.validation : null, {
+        ...params,
+        ...(fixed === undefined ? {} : { maxEpochs: fixed }),
+        seed: s,
+      });
+      trained.set(key, {
+        weights: res.weights,
+        ...(inputs.transform ? { transform: inputs.transform } : {}),
+        bestEpoch: res.bestEpoch,
+        epochsRun: res.history.length,
+        validationMacroAuc: res.bestValidationMacroAuc,
+      });
+    }
+  };
+  const parts = recipes.flatMap((r) => r.parts);
+  const student = parts.find((p) => p.params.distillFrom);
+  if (epochs && student)
+    throw new Error(`${student.params.distillFrom?.name}-distilled networks are cross-validation only: no refit`);
+  // Teachers (and every plain part) first, then the students that learn from them.
+  for (const part of parts)
+    if (part.params.distillFrom) for (const t of part.params.distillFrom.parts) await trainPart(t);
+    else await trainPart(part);
+  for (const part of parts) {
+    const teacher = part.params.distillFrom;
+    if (!teacher) continue;
+    const z = recipeLogits(
+      { name: teacher.name, description: '', parts: teacher.parts },
+      trained,
+      seed,
+      train,
+      train.x,
+      train.rows,
+    );
+    await trainPart(
+      part,
+      z.map((v) => 1 / (1 + Math.exp(-v))),
+    );
   }
   return trained;
 }
@@ -456,6 +498,8 @@ export function recipeParameters(recipe: Recipe): number {
     }
     // A quantile transform: a knot and a slope per knot and feature.
     if (part.params.inputTransform === 'quantile') n += 2 * QUANTILE_KNOTS * IN;
+    // Engineered features: a knot and a slope per curve point (at most 12 duration, 6 tempo, 12 key, 2 others).
+    if (part.params.inputTransform === 'features') n += 2 * (12 + 6 + 12 + 2 * (IN - 3));
     return a + n * part.params.members;
   }, 0);
 }
@@ -535,6 +579,76 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
     ),
   );
   return recipes;
+}
+
+/**
+ * Candidates tried beside the default list (`explore-cv.ts`), not cross-validated by every pipeline run: the
+ * wide regularised network, label smoothing, more quantile members, the two best single changes combined,
+ * plain ensembles of the networks, and one network distilled from such an ensemble. Results and why each is
+ * or is not in `defaultRecipes`: `README.md`, "Candidates tried 2026-12-03".
+ */
+export function explorationRecipes(model: PartParams): Recipe[] {
+  const regularised: PartParams = { ...model, dropout: 0.4, l2: 5e-4, softmaxWeight: 0.1 };
+  const quantile: PartParams = { ...model, inputTransform: 'quantile' };
+  const wide: PartParams = { ...regularised, hidden: [256, 128] };
+  const ensemble3: RecipePart[] = [model, regularised, quantile].map((params) => ({ params, weight: 1 / 3 }));
+  return [
+    {
+      name: 'network-wide',
+      description: 'hidden [256,128], dropout 0.4, L2 5e-4, softmax weight 0.1 (screened +0.0097, 2026-11-23)',
+      parts: [{ params: wide, weight: 1 }],
+    },
+    {
+      name: 'network-smooth',
+      description: 'the network with labels smoothed toward each country’s base rate (ε 0.1)',
+      parts: [{ params: { ...model, labelSmoothing: 0.1 }, weight: 1 }],
+    },
+    {
+      name: 'network-quantile-5',
+      description: 'network-quantile with 5 members',
+      parts: [{ params: { ...quantile, members: 5 }, weight: 1 }],
+    },
+    {
+      name: 'regularised-quantile',
+      description: 'network-regularised’s settings on quantile-transformed inputs',
+      parts: [{ params: { ...regularised, inputTransform: 'quantile' }, weight: 1 }],
+    },
+    {
+      name: 'network-features',
+      description: 'the network on engineered inputs: log duration, tempo folded to 60–120 BPM, circle-of-fifths key',
+      parts: [{ params: { ...model, inputTransform: 'features' }, weight: 1 }],
+    },
+    {
+      name: 'ensemble-2',
+      description: 'mean logit of network-regularised and network-quantile (6 networks)',
+      parts: [regularised, quantile].map((params) => ({ params, weight: 1 / 2 })),
+    },
+    {
+      name: 'ensemble-3',
+      description: 'mean logit of network, network-regularised and network-quantile (9 networks)',
+      parts: ensemble3,
+    },
+    {
+      name: 'ensemble-4',
+      description: 'mean logit of network, network-regularised, network-quantile and network-wide (12 networks)',
+      parts: [model, regularised, quantile, wide].map((params) => ({ params, weight: 1 / 4 })),
+    },
+    {
+      name: 'distilled',
+      description: 'the network’s shape (3 members, unweighted BCE) trained on ensemble-3’s probabilities',
+      parts: [
+        {
+          params: {
+            ...model,
+            positiveWeighting: 'none',
+            softmaxWeight: 0,
+            distillFrom: { name: 'ensemble-3', parts: ensemble3 },
+          },
+          weight: 1,
+        },
+      ],
+    },
+  ];
 }
 
 function canonical(v: unknown): string {

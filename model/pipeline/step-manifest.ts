@@ -41,6 +41,12 @@ function codeCommit(): string {
   }
 }
 
+/**
+ * Read when the pipeline's modules load, not when the manifest is written: a run takes an hour and the
+ * checkout can move meanwhile (the 2026-12-03 default run recorded a later commit, +dirty, as its code).
+ */
+const COMMIT_AT_START = codeCommit();
+
 export const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /** Row blocks of one width, stacked in order. */
@@ -121,7 +127,7 @@ export async function manifestStep(
         (s, k): DataSource =>
           o.origins?.[o.data[k] ?? ''] ?? { kind: 'file', name: s.name, sha256: s.sha256, rows: s.rows },
       ),
-      codeCommit: codeCommit(),
+      codeCommit: COMMIT_AT_START,
       parameters: cv
         ? {
             ...i.parameters,

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from './backend.ts';
 import { mulberry32 } from './prng.ts';
-import { countParameters, positiveWeights, type TrainParams, trainNetwork } from './train.ts';
+import { countParameters, positiveWeights, smoothLabels, type TrainParams, trainNetwork } from './train.ts';
 
 const K = 72;
 
@@ -85,5 +85,22 @@ describe('train', () => {
     expect(w[1]).toBe(5);
     expect(w[2]).toBe(5);
     expect(positiveWeights(y, 100, { positiveWeighting: 'none', maxPositiveWeight: 5 })[1]).toBe(1);
+  });
+});
+
+describe('label smoothing', () => {
+  it('moves each label toward its country’s base rate, not toward 0.5', () => {
+    const rows = 10;
+    const y = new Float32Array(rows * K);
+    for (let r = 0; r < 2; r++) y[r * K] = 1; // country 0: 2 of 10 songs
+    const s = smoothLabels(y, rows, 0.1);
+    expect(s[0]).toBeCloseTo(0.9 + 0.1 * 0.2, 6);
+    expect(s[2 * K]).toBeCloseTo(0.1 * 0.2, 6);
+    // A country without positives stays at 0; the base rate per country is kept.
+    expect(s[5]).toBe(0);
+    let mean = 0;
+    for (let r = 0; r < rows; r++) mean += s[r * K] as number;
+    expect(mean / rows).toBeCloseTo(0.2, 6);
+    expect(smoothLabels(y, rows, 0)).toBe(y);
   });
 });

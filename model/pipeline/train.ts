@@ -36,6 +36,11 @@ export interface TrainParams {
   readonly softmaxWeight: number;
   /** Activation of the hidden layers (default relu); linear gives a low-rank multi-task model. */
   readonly hiddenActivation?: 'relu' | 'linear';
+  /**
+   * Label smoothing ε: targets (1 − ε)·y + ε·p_c, p_c the country's share of the training songs (toward the
+   * base rate, not 0.5: with ~2 % positives, 0.5 would teach every country to be likely).
+   */
+  readonly labelSmoothing?: number;
   readonly seed: number;
 }
 
@@ -45,6 +50,8 @@ export interface TrainData {
   /** 0/1 labels, rows × 72. */
   readonly y: Float32Array;
   readonly rows: number;
+  /** The raw features before standardisation, where a caller has them (engineered inputs need them). */
+  readonly raw?: Float32Array;
 }
 
 export interface EpochLog {
@@ -80,6 +87,16 @@ export function positiveWeights(
     else w.push(Math.min(p.maxPositiveWeight, Math.max(1, Math.sqrt((rows - pos) / Math.max(1, pos)))));
   }
   return w;
+}
+
+/** Targets smoothed toward each country's training base rate (the labels themselves when ε is 0). */
+export function smoothLabels(y: Float32Array, rows: number, epsilon: number): Float32Array {
+  if (!(epsilon > 0)) return y;
+  const rate = new Float64Array(OUT);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < OUT; c++) rate[c] = (rate[c] as number) + (y[r * OUT + c] as number);
+  for (let c = 0; c < OUT; c++) rate[c] = (rate[c] as number) / Math.max(1, rows);
+  return y.map((v, i) => (1 - epsilon) * v + epsilon * (rate[i % OUT] as number));
 }
 
 /** Builds the layers model (also used by export with folded weights). */
@@ -185,6 +202,7 @@ export async function trainNetwork(
 ): Promise<TrainResult> {
   const model = buildNetwork(p.hidden, p.dropout, p.l2, p.seed, p.hiddenActivation);
   const posW = tf.tensor1d(positiveWeights(train.y, train.rows, p));
+  const targets = smoothLabels(train.y, train.rows, p.labelSmoothing ?? 0);
   const eps = 1e-7;
   const loss = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
     tf.tidy(() => {
@@ -222,7 +240,7 @@ export async function trainNetwork(
         for (const d of dropoutLayers) d.seed = deriveSeed(p.seed, `dropout-step-${step}-${dropoutLayers.indexOf(d)}`);
         step++;
         const xs = tf.tensor2d(gatherRows(train.x, IN, idx), [idx.length, IN]);
-        const ys = tf.tensor2d(gatherRows(train.y, OUT, idx), [idx.length, OUT]);
+        const ys = tf.tensor2d(gatherRows(targets, OUT, idx), [idx.length, OUT]);
         const l = await model.trainOnBatch(xs, ys);
         xs.dispose();
         ys.dispose();
