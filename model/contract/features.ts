@@ -320,6 +320,13 @@ function sixDigits(x: number): string {
   return s;
 }
 
+/** What a fingerprint hashes: each value at six significant digits, in input order, joined by `|`. */
+export function fingerprintText(f: Features): string {
+  let text = sixDigits(f[FEATURE_NAMES[0] as FeatureName]);
+  for (let i = 1; i < FEATURE_NAMES.length; i++) text += `|${sixDigits(f[FEATURE_NAMES[i] as FeatureName])}`;
+  return text;
+}
+
 /**
  * A stable fingerprint of an input, so the same song predicted many times
  * counts once in drift statistics. Values are rounded to 6 significant
@@ -327,8 +334,7 @@ function sixDigits(x: number): string {
  * FNV-1a lanes with different offsets: cheap enough for every ingested log.
  */
 export function featureFingerprint(f: Features): string {
-  let text = sixDigits(f[FEATURE_NAMES[0] as FeatureName]);
-  for (let i = 1; i < FEATURE_NAMES.length; i++) text += `|${sixDigits(f[FEATURE_NAMES[i] as FeatureName])}`;
+  const text = fingerprintText(f);
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
   for (let i = 0; i < text.length; i++) {

@@ -15,17 +15,10 @@ import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type BenchResult, parseResults } from './report.ts';
+import { BENCH_SCRIPTS, type BenchResult, parseResults } from './report.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const SCRIPTS: Record<string, string> = {
-  pipeline: 'test/bench/pipeline.ts',
-  web: 'test/bench/web.ts',
-  ingest: 'test/bench/ingest.ts',
-  drift: 'test/bench/drift.ts',
-  shadow: 'test/bench/shadow.ts',
-  batch: 'test/bench/field-batch.ts',
-};
+const SCRIPTS = BENCH_SCRIPTS;
 const WORSE_BY = 0.05;
 
 const { values, positionals } = parseArgs({

@@ -12,17 +12,10 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { type BenchResult, parseResults } from './report.ts';
+import { BENCH_SCRIPTS, type BenchResult, parseResults } from './report.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BENCHES: Record<string, string> = {
-  pipeline: 'test/bench/pipeline.ts',
-  web: 'test/bench/web.ts',
-  ingest: 'test/bench/ingest.ts',
-  drift: 'test/bench/drift.ts',
-  shadow: 'test/bench/shadow.ts',
-  batch: 'test/bench/field-batch.ts',
-};
+const BENCHES = BENCH_SCRIPTS;
 
 function runOne(name: string, script: string): Promise<{ results: BenchResult[]; code: number; seconds: number }> {
   const t0 = performance.now();

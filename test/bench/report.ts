@@ -18,6 +18,16 @@ export interface BenchResult {
 
 export const RESULT_PREFIX = 'BENCH-RESULT ';
 
+/** Every benchmark `npm run bench` runs, by name (also the names `bench:ab` takes). */
+export const BENCH_SCRIPTS: Readonly<Record<string, string>> = {
+  pipeline: 'test/bench/pipeline.ts',
+  web: 'test/bench/web.ts',
+  ingest: 'test/bench/ingest.ts',
+  drift: 'test/bench/drift.ts',
+  shadow: 'test/bench/shadow.ts',
+  batch: 'test/bench/field-batch.ts',
+};
+
 export function emitResult(r: BenchResult): void {
   console.log(`${RESULT_PREFIX}${JSON.stringify(r)}`);
 }
