@@ -21,56 +21,54 @@ export function ingestRoutes(deps: Deps) {
   const m = deps.metrics;
   const window = { backDays: deps.config.eventWindowBackDays, aheadDays: deps.config.eventWindowAheadDays };
 
-  // Both read their body inside the timer, so a refused body is counted by its code; both count as device
-  // traffic from their first byte, which a chart upload lets go first (ingest/device-first.ts).
-  on(ENDPOINTS.uploadLogs, ingestLimit, (c) =>
+  /**
+   * A device batch: counted as device traffic from its first byte (a chart upload lets it go first,
+   * ingest/device-first.ts), timed with its body read, so a refused body is counted by its code.
+   */
+  const deviceBatch = <T>(kind: 'logs' | 'outcomes', handle: () => Promise<T>) =>
     deps.deviceFirst.device(async () => {
-      const end = m.batchSeconds.startTimer({ kind: 'logs' });
+      const end = m.batchSeconds.startTimer({ kind });
       try {
-        const raw = await readJsonText(c, { checkDepth: false });
-        let body: LogBatchRequest;
-        if (isValidLogBatch(raw)) body = raw;
-        else {
-          const parsed = LogBatchRequestSchema.safeParse(raw);
-          if (!parsed.success)
-            throw new DomainError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
-          body = parsed.data;
-        }
-        const late = logsOutsideWindow(body.logs, Date.now(), window);
-        if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
-        const p = c.get('principal');
-        const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null);
-        m.logsIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
-        if (r.duplicates.length > 0) m.logsIngested.inc({ result: 'duplicate' }, r.duplicates.length);
-        m.batches.inc({ kind: 'logs', outcome: 'accepted' });
-        return { json: r };
+        const answer = await handle();
+        m.batches.inc({ kind, outcome: 'accepted' });
+        return answer;
       } catch (e) {
-        m.batches.inc({ kind: 'logs', outcome: e instanceof DomainError ? e.code : 'internal' });
+        m.batches.inc({ kind, outcome: e instanceof DomainError ? e.code : 'internal' });
         throw e;
       } finally {
         end();
       }
+    });
+
+  on(ENDPOINTS.uploadLogs, ingestLimit, (c) =>
+    deviceBatch('logs', async () => {
+      const raw = await readJsonText(c, { checkDepth: false });
+      let body: LogBatchRequest;
+      if (isValidLogBatch(raw)) body = raw;
+      else {
+        const parsed = LogBatchRequestSchema.safeParse(raw);
+        if (!parsed.success) throw new DomainError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
+        body = parsed.data;
+      }
+      const late = logsOutsideWindow(body.logs, Date.now(), window);
+      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
+      const p = c.get('principal');
+      const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null);
+      m.logsIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
+      if (r.duplicates.length > 0) m.logsIngested.inc({ result: 'duplicate' }, r.duplicates.length);
+      return { json: r };
     }),
   );
 
   on(ENDPOINTS.uploadOutcomes, ingestLimit, (c) =>
-    deps.deviceFirst.device(async () => {
-      const end = m.batchSeconds.startTimer({ kind: 'outcomes' });
-      try {
-        const body = await readTableBody(c, ENDPOINTS.uploadOutcomes);
-        const late = outcomesOutsideWindow(body.outcomes, Date.now(), window);
-        if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
-        const p = c.get('principal');
-        const r = await deps.outcomeIngest.ingest(body.outcomes, p.role === 'device' ? p.subject : null);
-        m.outcomesIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
-        m.batches.inc({ kind: 'outcomes', outcome: 'accepted' });
-        return { json: r };
-      } catch (e) {
-        m.batches.inc({ kind: 'outcomes', outcome: e instanceof DomainError ? e.code : 'internal' });
-        throw e;
-      } finally {
-        end();
-      }
+    deviceBatch('outcomes', async () => {
+      const body = await readTableBody(c, ENDPOINTS.uploadOutcomes);
+      const late = outcomesOutsideWindow(body.outcomes, Date.now(), window);
+      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
+      const p = c.get('principal');
+      const r = await deps.outcomeIngest.ingest(body.outcomes, p.role === 'device' ? p.subject : null);
+      m.outcomesIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
+      return { json: r };
     }),
   );
 

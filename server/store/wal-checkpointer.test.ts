@@ -20,14 +20,19 @@ async function write(store: Store, pages: number): Promise<void> {
   }
 }
 
+/** A store on a fresh SQLite file; closed and removed after the test. */
+async function fileStore(opts: { sqliteCheckpoint?: 'thread' | 'commit' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'jukebox-ckpt-'));
+  dirs.push(dir);
+  const path = join(dir, 'db.sqlite');
+  return { dir, path, store: await openStore(`sqlite:${path}`, dir, opts) };
+}
+
 const walPages = (path: string) => Math.max(0, statSync(`${path}-wal`).size - 32) / (4096 + 24);
 
 describe('SQLite checkpoints', () => {
   it('are taken by the worker thread: the database file grows and the log restarts, no commit checkpoints', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jukebox-ckpt-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    const store = await openStore(`sqlite:${path}`, dir, { sqliteCheckpoint: 'thread' });
+    const { path, store } = await fileStore({ sqliteCheckpoint: 'thread' });
     try {
       expect(store.sqlite?.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
       const before = statSync(path).size;
@@ -48,10 +53,7 @@ describe('SQLite checkpoints', () => {
   });
 
   it('stay in the commit with SQLITE_CHECKPOINT=commit (SQLite auto-checkpoint)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jukebox-ckpt-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    const store = await openStore(`sqlite:${path}`, dir, { sqliteCheckpoint: 'commit' });
+    const { store } = await fileStore({ sqliteCheckpoint: 'commit' });
     try {
       expect(store.sqlite?.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
     } finally {
@@ -60,10 +62,7 @@ describe('SQLite checkpoints', () => {
   });
 
   it('leave nothing behind on close: the data is all in the database file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'jukebox-ckpt-'));
-    dirs.push(dir);
-    const path = join(dir, 'db.sqlite');
-    const store = await openStore(`sqlite:${path}`, dir);
+    const { dir, path, store } = await fileStore();
     await write(store, 200);
     await store.close();
     const again = await openStore(`sqlite:${path}`, dir);
