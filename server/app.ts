@@ -22,6 +22,8 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { modelRoutes } from './routes/models.ts';
 import { metricsRoute, monitoringRoutes } from './routes/monitoring.ts';
 
+const READ_ONLY_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string> } = {}): Hono {
   const app = new OpenAPIHono<AuthEnv>();
   app.use(
@@ -42,6 +44,12 @@ export function createApp(deps: Deps, opts: { metricsText?: () => Promise<string
     }),
   );
   app.use('*', defaultBodyLimit(deps.config.jsonBodyLimitBytes));
+  // Acknowledged means durable: no answer to a request that may have written leaves before its commit is on disk
+  // (with SQLite's group commit, one fsync of the log shared by the requests that committed meanwhile).
+  app.use('*', async (c, next) => {
+    await next();
+    if (!READ_ONLY_METHODS.has(c.req.method)) await deps.store.synced();
+  });
   app.use('*', async (c, next) => {
     await next();
     deps.metrics.httpRequests.inc({ method: c.req.method, status: String(c.res.status) });

@@ -53,8 +53,11 @@ export const ConfigSchema = z.object({
   dataDir: z.string().default('./data'),
   /** Absent or `sqlite:<path>` → SQLite (default `<dataDir>/jukebox.sqlite`); `postgres://…` → PostgreSQL. */
   databaseUrl: z.string().optional(),
-  /** SQLite durability: FULL (default) syncs every acknowledged commit to disk; NORMAL may lose the last ones on power loss. */
-  sqliteSynchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  /**
+   * SQLite durability (store/store.ts): GROUP (default) answers a write only after a shared fsync of the log, off
+   * the event loop; FULL syncs inside every commit; NORMAL may lose the last acknowledged writes on power loss.
+   */
+  sqliteSynchronous: z.enum(['GROUP', 'FULL', 'NORMAL']).default('GROUP'),
   /**
    * SQLite checkpoints: `thread` (default) copies the write-ahead log into the database from a worker thread;
    * `commit` is SQLite's own auto-checkpoint inside the commit that fills the log (kept for the benchmark's A/B).

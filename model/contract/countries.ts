@@ -174,3 +174,29 @@ export function isCountryCode(code: string): code is CountryCode {
 
 /** The model's 72 probabilities, in COUNTRY_CODES order. */
 export const ProbabilitiesSchema = z.array(z.number().finite().min(0).max(1)).length(NUM_COUNTRIES);
+
+/** 10^k for the digits a log keeps; exact doubles up to 10^22. */
+const POW10: readonly number[] = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * A model's probabilities as a log carries them: clamped to [0, 1] and cut to 9 significant digits. Nine digits
+ * name every float32 exactly (`Math.fround` of the result is the model's own float32 output), so nothing the
+ * model said is lost, and the JSON text is about half that of the full double (17 digits): the outputs are most
+ * of an ingest body, and parsing it is the server's largest cost per batch.
+ *
+ * @example
+ * probabilitiesForLog(new Float32Array([0.1, 1.5])) // [0.100000001, 1]
+ */
+export function probabilitiesForLog(values: ArrayLike<number>): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = nineDigits(Math.min(1, Math.max(0, values[i] as number)));
+  return out;
+}
+
+function nineDigits(p: number): number {
+  if (!(p > 0) || p === 1) return p; // 0, 1 and NaN (which the schema then refuses) stay as they are
+  const k = 8 - Math.floor(Math.log10(p)); // decimals that leave 9 significant digits
+  const scale = POW10[k];
+  // Math.round(p·10^k) / 10^k is the double nearest a ≤ 9-digit decimal, so JSON writes it in ≤ 9 digits.
+  return scale === undefined ? Number(p.toPrecision(9)) : Math.round(p * scale) / scale;
+}

@@ -148,8 +148,8 @@ export class OutcomeIngest {
       await writer.insertEntries(day, part);
       await this.#turn();
     }
-    // Committed under the store's own durability (synchronous=FULL on SQLite), after the unsynced steps above: its
-    // sync makes the whole upload durable before it is answered.
+    // Committed under the store's own durability, after the unsynced steps above: the log's sync (inside this
+    // commit with FULL, before the answer with GROUP) makes the whole upload durable before it is answered.
     await db.updateTable('chart_dates').set({ complete: 1, uploaded_at: now }).where('date', '=', day).execute();
     const after = await this.#chartSize(day);
     return {

@@ -16,7 +16,8 @@ afterEach(async () => {
 async function sqliteStore(): Promise<Store> {
   const dir = mkdtempSync(join(tmpdir(), 'jukebox-chart-'));
   dirs.push(dir);
-  const store = await openStore(`sqlite:${join(dir, 'db.sqlite')}`, dir);
+  // FULL, so the restore to the store's own setting (2) is told apart from the steps' NORMAL (1).
+  const store = await openStore(`sqlite:${join(dir, 'db.sqlite')}`, dir, { sqliteSynchronous: 'FULL' });
   stores.push(store);
   return store;
 }

@@ -41,7 +41,8 @@ export function chartWriter(store: Store): ChartWriter {
     // nothing else can run on the connection between the pragma and its restore. A step's commit is not synced
     // (synchronous=NORMAL): with FULL, each of a large chart's ~340 steps waited on the disk on the event loop, the
     // larger part of the step. The upload's last statement commits under the store's own setting, and syncing the
-    // write-ahead log then makes every earlier step durable before the upload is answered.
+    // write-ahead log then (in that commit with FULL, before the answer with GROUP) makes every earlier step durable
+    // before the upload is answered.
     const step = (write: () => void) =>
       db.connection().execute(async () => {
         const level = raw.pragma('synchronous', { simple: true }) as number;

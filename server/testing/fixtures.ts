@@ -20,6 +20,7 @@ import {
   ManifestSchema,
   outputEntropy,
   type PredictionLog,
+  probabilitiesForLog,
   type ReferenceProfile,
   sha256Hex,
   toVector,
@@ -214,7 +215,8 @@ export function makeLog(song: Song | Features, o: LogOptions): PredictionLog {
     latencyMs: 0.7,
     createdAt: o.createdAt ?? new Date().toISOString(),
     inputs: fromVector(v),
-    outputs: fakeModel(v),
+    // As a device sends them (float32 precision, 9 digits): the ingest bench's bodies are the real size.
+    outputs: probabilitiesForLog(fakeModel(v)),
     source: 'catalogue',
     ...('id' in song ? { songId: song.id } : {}),
   };

@@ -422,16 +422,59 @@ describe('trust boundary: static files, configuration, durability', () => {
     await second.store.close();
   });
 
-  it('SQLite syncs every acknowledged commit (synchronous=FULL) unless told otherwise', async () => {
-    const deps = await createServices(
+  it('SQLite answers no write before the log that holds its commit is synced (group commit), or syncs in the commit when told FULL', async () => {
+    const s = await createTestServer();
+    try {
+      // The commit does not wait for the disk on the event loop ...
+      expect(s.deps.store.sqlite?.pragma('synchronous', { simple: true })).toBe(1);
+      const version = await s.publish(await fixtureModel());
+      const token = await s.enroll('dev-durable');
+      const log = makeLog(catalogueSongs()[5] as Parameters<typeof makeLog>[0], {
+        deviceId: 'dev-durable',
+        modelVersion: version,
+      });
+      // ... but the answer does: hold the log's sync and the acknowledgement waits, with the row committed.
+      let release: () => void = () => {};
+      const synced = vi.spyOn(s.deps.store, 'synced').mockImplementation(
+        () =>
+          new Promise<void>((resolve) => {
+            release = resolve;
+          }),
+      );
+      let answered = false;
+      const answer = s.req('/api/v1/logs', { token, json: { logs: [log] } }).then((r) => {
+        answered = true;
+        return r;
+      });
+      await vi.waitFor(() => expect(synced).toHaveBeenCalled());
+      const row = await s.deps.store.db.selectFrom('logs').select('id').where('id', '=', log.id).executeTakeFirst();
+      expect(row?.id).toBe(log.id);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      release();
+      expect((await answer).status).toBe(200);
+      // Reads are not held for it.
+      synced.mockClear();
+      expect((await s.req('/api/v1/admin/devices')).status).toBe(200);
+      expect(synced).not.toHaveBeenCalled();
+    } finally {
+      vi.restoreAllMocks();
+      await s.close();
+    }
+    const full = await createServices(
       loadConfig(
         {},
-        { dataDir: join(dir, 'sync'), defaultModelDir: join(dir, 'x'), cataloguePath: join(dir, 'x.csv') },
+        {
+          dataDir: join(dir, 'sync'),
+          defaultModelDir: join(dir, 'x'),
+          cataloguePath: join(dir, 'x.csv'),
+          sqliteSynchronous: 'FULL',
+        },
       ),
       { log: () => {} },
     );
-    expect(deps.store.sqlite?.pragma('synchronous', { simple: true })).toBe(2);
-    await deps.store.close();
+    expect(full.store.sqlite?.pragma('synchronous', { simple: true })).toBe(2);
+    await full.store.close();
   });
 });
 

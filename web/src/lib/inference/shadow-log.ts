@@ -4,6 +4,7 @@
  * agreement. Waits for the shadow only up to a limit: a slow or failed
  * candidate must never hold a log back.
  */
+import { probabilitiesForLog } from '../../../../model/contract/countries.ts';
 import type { PredictionLog } from '../../../../model/contract/prediction-log.ts';
 import type { ShadowOutputs } from './Inference.svelte.ts';
 
@@ -28,7 +29,7 @@ export async function attachShadow(
     ...log,
     shadow: {
       modelVersion: s.modelVersion,
-      outputs: Array.from(s.outputs.subarray(i * width, (i + 1) * width), (v) => Math.min(1, Math.max(0, v))),
+      outputs: probabilitiesForLog(s.outputs.subarray(i * width, (i + 1) * width)),
       latencyMs: Math.max(0, s.latencyMs),
     },
   }));

@@ -5,6 +5,7 @@
  * as a code for the UI: no prediction is lost silently.
  */
 import { uuidv7 } from 'uuidv7';
+import { probabilitiesForLog } from '../../../../model/contract/countries.ts';
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import { FEATURE_SPECS, type Features } from '../../../../model/contract/features.ts';
 import {
@@ -42,7 +43,7 @@ export function buildLog(ctx: LogContext, input: LogInput, createdAt = new Date(
     latencyMs: Math.max(0, ctx.latencyMs),
     createdAt: createdAt.toISOString(),
     inputs: input.inputs,
-    outputs: Array.from(input.outputs, (v) => Math.min(1, Math.max(0, v))),
+    outputs: probabilitiesForLog(input.outputs),
     source: input.source,
     // Every log says what produced it: a batch (CSV or catalogue) or one interactive prediction.
     traffic: trafficOf(input),
