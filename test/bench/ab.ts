@@ -99,6 +99,7 @@ for (let r = 0; r < rounds; r++) {
         `round ${r + 1}, ${name}, ${side}: ${results.length} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
       );
       for (const x of results) {
+        console.log(`  ${x.metric}: ${x.ours}`);
         const key = `${x.bench} | ${x.metric}`;
         const e = seen.get(key) ?? { base: [], head: [] };
         e[side].push(x.ours);
