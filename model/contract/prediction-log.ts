@@ -95,6 +95,7 @@ export const PredictionLogSchema = z.strictObject({
   /** Device clock at prediction time: the event time for drift windows (the server also bounds it by receipt). */
   createdAt: EventTimeSchema,
   inputs: FeaturesSchema,
+  /** The model's probabilities; a device writes them with `probabilitiesForLog` (9 digits: its float32s exactly). */
   outputs: ProbabilitiesSchema,
   source: PredictionSourceSchema,
   songId: safeText(64, 1).optional(),
