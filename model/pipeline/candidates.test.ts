@@ -176,7 +176,9 @@ describe('ensembles in the default list', () => {
     // network, low-rank, network-regularised, network-quantile: 2 members each; logistic, logistic-quantile: 1.
     expect(trained.size).toBe(4 * 2 + 2);
     const z = (n: string) => recipeLogits(named(n), trained, 7, data, x, rows);
-    const [e2, e3, reg, q, n] = ['ensemble-2', 'ensemble-3', 'network-regularised', 'network-quantile', 'network'].map(z);
+    const [e2, e3, reg, q, n] = ['ensemble-2', 'ensemble-3', 'network-regularised', 'network-quantile', 'network'].map(
+      z,
+    );
     let max = 0;
     for (let i = 0; i < rows * 72; i++) {
       const [a, b, c] = [reg?.[i] as number, q?.[i] as number, n?.[i] as number];
