@@ -1,14 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { macsPerSong } from '../runtime/dense-structure.ts';
 import { randomDenseNet } from '../testing/random-dense.ts';
 import { useBackend } from './backend.ts';
 import {
+  defaultRecipes,
   fitStackWeights,
+  foldRecipe,
   foldWeighted,
   logitsOf,
   type PartParams,
   type Recipe,
   recipeLogits,
   recipeParameters,
+  recipeShift,
+  refitEpochs,
   resolveStack,
   stackRecipe,
   trainRecipes,
@@ -136,5 +141,75 @@ describe('distillation', () => {
   it('refuses the refit (fixed epochs) before training anything', async () => {
     const data = { x, y, rows };
     await expect(trainRecipes([student], data, null, 3, new Map([['x', 1]]))).rejects.toThrow(/cross-validation only/);
+  });
+});
+
+describe('ensembles in the default list', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+  const rows = 120;
+  const r = mulberry32(33);
+  const x = Float32Array.from({ length: rows * 13 }, () => (r() - 0.5) * 3);
+  const y = new Float32Array(rows * 72);
+  for (let i = 0; i < rows; i++) y[i * 72 + ((x[i * 13] as number) > 0 ? 0 : 1) + 2 * Math.floor(r() * 3)] = 1;
+  const net: PartParams = {
+    hidden: [4],
+    dropout: 0,
+    l2: 0,
+    learningRate: 0.01,
+    batchSize: 32,
+    maxEpochs: 2,
+    patience: 5,
+    positiveWeighting: 'none',
+    maxPositiveWeight: 1,
+    softmaxWeight: 0,
+    members: 2,
+  };
+  const recipes = defaultRecipes(net, { ...net, hidden: [], members: 1 }, 0);
+  const named = (n: string) => recipes.find((x) => x.name === n) as Recipe;
+
+  it('trains no network of their own and scores as the mean of their parts’ logits', async () => {
+    expect(recipes.map((x) => x.name)).toEqual(expect.arrayContaining(['ensemble-2', 'ensemble-3']));
+    const data = { x, y, rows };
+    const trained = await trainRecipes(recipes, data, data, 7);
+    // network, low-rank, network-regularised, network-quantile: 2 members each; logistic, logistic-quantile: 1.
+    expect(trained.size).toBe(4 * 2 + 2);
+    const z = (n: string) => recipeLogits(named(n), trained, 7, data, x, rows);
+    const [e2, e3, reg, q, n] = ['ensemble-2', 'ensemble-3', 'network-regularised', 'network-quantile', 'network'].map(
+      z,
+    );
+    let max = 0;
+    for (let i = 0; i < rows * 72; i++) {
+      const [a, b, c] = [reg?.[i] as number, q?.[i] as number, n?.[i] as number];
+      max = Math.max(max, Math.abs((e2?.[i] as number) - (a + b) / 2), Math.abs((e3?.[i] as number) - (a + b + c) / 3));
+    }
+    expect(max).toBeLessThan(1e-5);
+    expect(recipeParameters(named('ensemble-3'))).toBe(
+      recipeParameters(named('network')) +
+        recipeParameters(named('network-regularised')) +
+        recipeParameters(named('network-quantile')),
+    );
+
+    // What the refit exports: every member folded into one block-diagonal stack (quantile knot layer in front
+    // of its members), whose logits plus the recipe's shift are the ensemble's logits.
+    const folded = foldRecipe(named('ensemble-3'), trained, 7);
+    const shift = recipeShift(named('ensemble-3'), y, rows);
+    const got = logitsOf(folded, x, rows);
+    let diff = 0;
+    for (let i = 0; i < got.length; i++)
+      diff = Math.max(diff, Math.abs((got[i] as number) + (shift[i % 72] as number) - (e3?.[i] as number)));
+    expect(diff).toBeLessThan(1e-4);
+    // The structured kernels skip the block-diagonal zeros: fewer multiply-adds than the dense stack.
+    const macs = macsPerSong(folded);
+    expect(macs.structured).toBeLessThan(macs.dense);
+  }, 120_000);
+
+  it('refits each part for its own median best epoch', () => {
+    const e = refitEpochs(named('ensemble-2'), [
+      { epochs: { 'ensemble-2': [3, 5, 9, 11] } },
+      { epochs: { 'ensemble-2': [4, 6, 10, 12] } },
+    ] as never);
+    expect([...e.values()]).toEqual([4, 10]);
   });
 });

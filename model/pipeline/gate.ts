@@ -4,7 +4,8 @@
  * on the same held-out songs) by more than the tolerance.
  */
 import type { Metrics } from '../contract/index.ts';
-import { type CvInterval, type PairedDifference, type Verdict, verdictOf } from './cross-validate.ts';
+import { challenge } from './challenge.ts';
+import type { CvInterval, PairedDifference } from './cross-validate.ts';
 
 export const DEFAULT_REGRESSION_TOLERANCE = 0.01;
 
@@ -105,13 +106,6 @@ export interface CvGateInput {
 const signed = (n: number) => `${n >= 0 ? '+' : ''}${f(n)}`;
 const show = (i: CvInterval) => `${signed(i.mean)} [${signed(i.lo)}, ${signed(i.hi)}]`;
 const both = (d: PairedDifference) => `macro AUC ${show(d.macroAuc)}, top-5 hit ${show(d.top5Hit)}`;
-/** Worse on either metric is worse; better needs both; anything else is a tie. */
-function overall(d: PairedDifference): Verdict {
-  const a = verdictOf(d.macroAuc);
-  const b = verdictOf(d.top5Hit);
-  if (a === 'worse' || b === 'worse') return 'worse';
-  return a === 'better' && b === 'better' ? 'better' : 'tie';
-}
 
 /**
  * The gate on cross-validation: the candidate passes only when its paired advantage over logistic regression
@@ -120,9 +114,11 @@ function overall(d: PairedDifference): Verdict {
  */
 export function runCvGate(g: CvGateInput): GateResult {
   const checks: { passed: boolean; message: string }[] = [];
-  const vl = overall(g.vsLogistic);
+  // Logistic regression is the simpler kept model: only better on both replaces it (`challenge.ts`).
+  const vs = challenge(g.candidate, 'logistic regression', g.vsLogistic, false);
+  const vl = vs.verdict;
   checks.push({
-    passed: vl === 'better',
+    passed: vs.replaces,
     message:
       vl === 'better'
         ? `${g.candidate} vs logistic regression, cross-validated paired difference: ${both(g.vsLogistic)}: better beyond noise on both`
@@ -143,16 +139,16 @@ export function runCvGate(g: CvGateInput): GateResult {
       message: `production ${p.version}'s settings could not be scored in the same folds: no evidence it is not worse`,
     });
   else {
-    const v = overall(p.difference);
-    const passed = v === 'better' || (v === 'tie' && p.candidateSimpler);
+    // The same rule selection applies between candidates (`challenge.ts`): production is the kept model.
+    const ch = challenge(g.candidate, `production ${p.version}`, p.difference, p.candidateSimpler);
     checks.push({
-      passed,
+      passed: ch.replaces,
       message: `${g.candidate} vs production ${p.version}'s settings in the same folds: ${both(p.difference)}: ${
-        v === 'better'
+        ch.verdict === 'better'
           ? 'better beyond noise on both'
-          : v === 'worse'
+          : ch.verdict === 'worse'
             ? 'worse than production'
-            : p.candidateSimpler
+            : ch.replaces
               ? 'a tie, and the candidate is the simpler model'
               : 'a tie, so the simpler production model is kept'
       }`,

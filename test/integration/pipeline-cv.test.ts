@@ -56,6 +56,8 @@ describe('runPipeline with cross-validation', () => {
       'network-3',
       'network-quantile',
       'logistic-quantile',
+      'ensemble-2',
+      'ensemble-3',
       'stack',
       'stack-4',
     ];
@@ -82,6 +84,9 @@ describe('runPipeline with cross-validation', () => {
     expect(md).toMatch(/## Cross-validation/);
     for (const n of names) expect(md).toMatch(new RegExp(`\\| (\\*\\*)?${n}(\\*\\* \\(chosen\\))? \\|`));
     expect(md).toMatch(new RegExp(`refit on all ${cv.songs} songs`));
+    // The card says why the chosen one was kept (selection reason, the gate's rule).
+    expect(md).toContain(`Selection: ${cv.selection.reason}.`);
+    expect(cv.selection.reason).toMatch(new RegExp(`${cv.selection.chosen} is kept`));
     // Trained on the earlier songs, tested on the 40 latest.
     expect(cv.timeOrdered?.testSongs).toBe(40);
     expect(cv.timeOrdered?.trainSongs).toBe(cv.songs - 40);
