@@ -124,8 +124,11 @@ for (let r = 0; r < rounds; r++) {
 }
 
 const f = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : n.toPrecision(3));
+/** A side's median with its range over the rounds, so a reader sees how far apart the rounds were. */
+const spread = (xs: number[]) =>
+  xs.length > 1 ? `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : f(median(xs));
 const lines = [
-  `Base ${baseSha}, head ${headSha}${dirty ? ' (+ uncommitted changes)' : ''}; ${rounds} rounds, alternating; medians; ${values.harness === 'head' ? `this tree's benchmark script on both builds for ${names.filter((n) => HEAD_HARNESS.has(n)).join(', ') || 'none'}, each commit's own for the rest` : "each commit's own benchmark scripts"}. Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (load average ${loadavg()[0]?.toFixed(1)} at the end).`,
+  `Base ${baseSha}, head ${headSha}${dirty ? ' (+ uncommitted changes)' : ''}; ${rounds} rounds, alternating; medians (lowest–highest round); ${values.harness === 'head' ? `this tree's benchmark script on both builds for ${names.filter((n) => HEAD_HARNESS.has(n)).join(', ') || 'none'}, each commit's own for the rest` : "each commit's own benchmark scripts"}. Measured ${new Date().toISOString().slice(0, 16)}Z on ${cpus().length} cores (load average ${loadavg()[0]?.toFixed(1)} at the end).`,
   '',
   '| row | quantity | base | head | head ÷ base | worse by > 5 %? |',
   '|---|---|---|---|---|---|',
@@ -143,14 +146,16 @@ for (const [key, e] of seen) {
   const count = Math.min(...b.map((q) => q.length), ...h.map((q) => q.length));
   for (let i = 0; i < count; i++) {
     const unit = ((b[0] as [number, string][])[i] as [number, string])[1];
-    const bm = median(b.map((q) => (q[i] as [number, string])[0]));
-    const hm = median(h.map((q) => (q[i] as [number, string])[0]));
+    const bs = b.map((q) => (q[i] as [number, string])[0]);
+    const hs = h.map((q) => (q[i] as [number, string])[0]);
+    const bm = median(bs);
+    const hm = median(hs);
     const ratio = hm / bm;
     const dir = direction(unit);
     const isWorse = dir !== 0 && (dir > 0 ? ratio < 1 - WORSE_BY : ratio > 1 + WORSE_BY);
     if (isWorse) worse++;
     lines.push(
-      `| ${key.replaceAll('|', '\\|')} | ${unit} #${i + 1} | ${f(bm)} | ${f(hm)} | ${ratio.toFixed(2)} | ${dir === 0 ? '(no direction)' : isWorse ? '**worse**' : 'no'} |`,
+      `| ${key.replaceAll('|', '\\|')} | ${unit} #${i + 1} | ${spread(bs)} | ${spread(hs)} | ${ratio.toFixed(2)} | ${dir === 0 ? '(no direction)' : isWorse ? '**worse**' : 'no'} |`,
     );
   }
 }
