@@ -13,7 +13,10 @@ import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../model/contract/isolation.t
 import { sharedDataFile } from '../../model/shared-data.ts';
 import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
 
-export const DIST = resolve(import.meta.dirname, '../../dist/web');
+/** The built app: this tree's dist/web, or JUKEBOX_WEB_DIST (`bench:ab --harness head` serves an older build with it). */
+export const DIST = process.env.JUKEBOX_WEB_DIST
+  ? resolve(process.env.JUKEBOX_WEB_DIST)
+  : resolve(import.meta.dirname, '../../dist/web');
 export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
 
 const TYPES: Record<string, string> = {

@@ -4,7 +4,8 @@
  * served by the real server on a loopback port, filled with three weeks of
  * logs from the catalogue (danceability +0.2 on half the logs of the last
  * week), outcomes, a canary and alerts; headless Chromium takes one
- * screenshot per page into test/artifacts/screens/admin-*.png.
+ * screenshot per page into test/artifacts/screens/admin-*.png (and the Models
+ * page on a 390×844 phone, admin-models-phone.png).
  * Builds nothing itself: skipped with a message when the page is not built.
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -163,6 +164,33 @@ describe.skipIf(!built || !haveChromium)('admin dashboard in headless Chromium',
       await expect.poll(matched, { timeout: 10_000 }).toBe(0);
       await page.getByLabel('Traffic').selectOption('all');
       await expect.poll(matched, { timeout: 10_000 }).toBeGreaterThan(0);
+
+      // On a 390×844 phone the Models table's eight columns do not fit: no cell may end past its card's edge
+      // (the card would clip it), and each value keeps its column's name beside it. No card on the page
+      // (the audit log's long JSON lines included) may need scrolling sideways.
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${server.url}/admin/#/models`);
+      await page.getByText('Audit log').first().waitFor();
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: `${OUT}/admin-models-phone.png`, fullPage: true });
+      const phone = await page
+        .locator('main table')
+        .first()
+        .evaluate((table) => {
+          const card = table.closest('.card') as HTMLElement;
+          const edge = card.getBoundingClientRect().right;
+          const cells = [...table.querySelectorAll('tbody td')];
+          const cards = [...document.querySelectorAll<HTMLElement>('main .card')];
+          return {
+            clipped: Math.max(...cards.map((c) => c.scrollWidth - c.clientWidth)),
+            pastEdge: Math.max(...cells.map((c) => c.getBoundingClientRect().right)) - edge,
+            labels: cells.map((c) => getComputedStyle(c, '::before').content),
+          };
+        });
+      expect(phone.clipped).toBeLessThanOrEqual(0);
+      expect(phone.pastEdge).toBeLessThanOrEqual(0);
+      expect(phone.labels).toContain('"Macro AUC"');
+      expect(phone.labels).toContain('"Version"');
       expect(consoleErrors).toEqual([]);
     } finally {
       await browser.close();
