@@ -12,6 +12,7 @@ import type { PartParams, Recipe } from '../../model/pipeline/candidates.ts';
 import { syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
 import { DEFAULT_OPTIONS, runPipeline } from '../../model/pipeline/run-pipeline.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
+import { throwawayRunOptions } from '../../model/testing/pipeline-options.ts';
 
 describe('runPipeline with an ensemble as the candidate', () => {
   it('refits every member on all songs and exports the folded ensemble with parity', async () => {
@@ -31,17 +32,13 @@ describe('runPipeline with an ensemble as the candidate', () => {
       },
     ];
     await runPipeline({
-      ...DEFAULT_OPTIONS,
-      data: [join(dir, 'charts.csv')],
+      // Nothing exported or cached: only the run record is read.
+      ...throwawayRunOptions(dir, [join(dir, 'charts.csv')]),
       out: null,
       cacheDir: null,
-      runsDir: join(dir, 'runs'),
-      production: null,
       model: net,
       logistic,
       course: { ...DEFAULT_OPTIONS.course, hidden: [8], maxEpochs: 5 },
-      progress: false,
-      log: () => {},
       // The only other candidate is the reference: 'ensemble' goes to the gate whatever the folds say.
       cv: { settings: { folds: 3, repeats: 1, innerValidationShare: 0.15 }, recipes, fallback: 'ensemble' },
     }).catch(() => null);

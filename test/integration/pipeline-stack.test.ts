@@ -12,6 +12,7 @@ import { type Recipe, stackRecipe } from '../../model/pipeline/candidates.ts';
 import { syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
 import { DEFAULT_OPTIONS, runPipeline } from '../../model/pipeline/run-pipeline.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
+import { throwawayRunOptions } from '../../model/testing/pipeline-options.ts';
 
 describe('runPipeline with a learned stack as the candidate', () => {
   it('fits the stack per fold, refits it with out-of-fold weights, and exports it with parity', async () => {
@@ -28,17 +29,13 @@ describe('runPipeline with a learned stack as the candidate', () => {
     ];
     const recipes = [...base, stackRecipe('stack', 'stack', ['logistic', 'logistic-quantile'], base)];
     const run = runPipeline({
-      ...DEFAULT_OPTIONS,
-      data: [join(dir, 'charts.csv')],
+      // Nothing exported or cached: only the run record is read.
+      ...throwawayRunOptions(dir, [join(dir, 'charts.csv')]),
       out: null,
       cacheDir: null,
-      runsDir: join(dir, 'runs'),
-      production: null,
       model: { ...DEFAULT_OPTIONS.model, hidden: [8], members: 1, maxEpochs: 5 },
       logistic,
       course: { ...DEFAULT_OPTIONS.course, hidden: [8], maxEpochs: 5 },
-      progress: false,
-      log: () => {},
       // 'stack' goes to the gate whatever the folds say: what matters here is that it refits and exports.
       cv: { settings: { folds: 3, repeats: 1, innerValidationShare: 0.15 }, recipes, fallback: 'stack' },
     });
