@@ -92,28 +92,39 @@ describe('learned stack', () => {
   });
 });
 
+/**
+ * Toy rows: 13 inputs in ±1.5, each row charted in country 0 or 1 by its first input's sign, moved by 2 × one of
+ * `spread` steps when given (so more than two countries have positives).
+ */
+function toyRows(rows: number, seed: number, spread = 0) {
+  const r = mulberry32(seed);
+  const x = Float32Array.from({ length: rows * 13 }, () => (r() - 0.5) * 3);
+  const y = new Float32Array(rows * 72);
+  for (let i = 0; i < rows; i++) {
+    y[i * 72 + ((x[i * 13] as number) > 0 ? 0 : 1) + (spread > 0 ? 2 * Math.floor(r() * spread) : 0)] = 1;
+  }
+  return { rows, x, y };
+}
+
+/** Part settings with no regularisation or weighting; the test names what it varies. */
+const toyParams = (
+  p: Pick<PartParams, 'hidden' | 'learningRate' | 'maxEpochs' | 'patience' | 'members'>,
+): PartParams => ({
+  dropout: 0,
+  l2: 0,
+  batchSize: 32,
+  positiveWeighting: 'none',
+  maxPositiveWeight: 1,
+  softmaxWeight: 0,
+  ...p,
+});
+
 describe('distillation', () => {
   beforeAll(async () => {
     await useBackend('wasm');
   });
-  const rows = 160;
-  const r = mulberry32(21);
-  const x = Float32Array.from({ length: rows * 13 }, () => (r() - 0.5) * 3);
-  const y = new Float32Array(rows * 72);
-  for (let i = 0; i < rows; i++) y[i * 72 + ((x[i * 13] as number) > 0 ? 0 : 1)] = 1;
-  const base: PartParams = {
-    hidden: [],
-    dropout: 0,
-    l2: 0,
-    learningRate: 0.05,
-    batchSize: 32,
-    maxEpochs: 60,
-    patience: 100,
-    positiveWeighting: 'none',
-    maxPositiveWeight: 1,
-    softmaxWeight: 0,
-    members: 1,
-  };
+  const { rows, x, y } = toyRows(160, 21);
+  const base = toyParams({ hidden: [], learningRate: 0.05, maxEpochs: 60, patience: 100, members: 1 });
   // A teacher that barely trained (1 epoch, tiny steps): its probabilities are far from the labels.
   const teacher = { name: 'teacher', parts: [{ params: { ...base, maxEpochs: 1, learningRate: 1e-4 }, weight: 1 }] };
   const student: Recipe = {
@@ -148,24 +159,8 @@ describe('ensembles in the default list', () => {
   beforeAll(async () => {
     await useBackend('wasm');
   });
-  const rows = 120;
-  const r = mulberry32(33);
-  const x = Float32Array.from({ length: rows * 13 }, () => (r() - 0.5) * 3);
-  const y = new Float32Array(rows * 72);
-  for (let i = 0; i < rows; i++) y[i * 72 + ((x[i * 13] as number) > 0 ? 0 : 1) + 2 * Math.floor(r() * 3)] = 1;
-  const net: PartParams = {
-    hidden: [4],
-    dropout: 0,
-    l2: 0,
-    learningRate: 0.01,
-    batchSize: 32,
-    maxEpochs: 2,
-    patience: 5,
-    positiveWeighting: 'none',
-    maxPositiveWeight: 1,
-    softmaxWeight: 0,
-    members: 2,
-  };
+  const { rows, x, y } = toyRows(120, 33, 3);
+  const net = toyParams({ hidden: [4], learningRate: 0.01, maxEpochs: 2, patience: 5, members: 2 });
   const recipes = defaultRecipes(net, { ...net, hidden: [], members: 1 }, 0);
   const named = (n: string) => recipes.find((x) => x.name === n) as Recipe;
 
