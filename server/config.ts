@@ -3,6 +3,7 @@
  * zod once at start. `describeConfig` gives the one line-per-key summary that
  * main prints (secrets masked).
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { sharedDataFile } from '../model/shared-data.ts';
 
@@ -114,6 +115,16 @@ export const ConfigSchema = z.object({
    */
   workers: z.coerce.number().int().min(1).max(64).default(1),
   /**
+   * Threads that parse and check log batch bodies beside the event loop (ingest/log-parse-pool.ts); 0 parses in
+   * process. Default: 1 where the machine has two or more cores.
+   */
+  ingestParseThreads: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(16)
+    .default(availableParallelism() > 1 ? 1 : 0),
+  /**
    * Retraining command run by the job runner (through `sh -c`) with JUKEBOX_SERVER and a short-lived
    * JUKEBOX_ADMIN_TOKEN in its environment, e.g. `npm run pipeline -- --from-server "$JUKEBOX_SERVER" --publish`.
    * Unset: retraining jobs cannot be started.
@@ -159,6 +170,7 @@ const ENV_KEYS: Record<string, keyof Config> = {
   EVENT_WINDOW_BACK_DAYS: 'eventWindowBackDays',
   EVENT_WINDOW_AHEAD_DAYS: 'eventWindowAheadDays',
   SERVER_WORKERS: 'workers',
+  INGEST_PARSE_THREADS: 'ingestParseThreads',
   RETRAIN_COMMAND: 'retrainCommand',
   RETRAIN_ON_ALERT: 'retrainOnAlert',
   RETRAIN_TIMEOUT_S: 'retrainTimeoutS',

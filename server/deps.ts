@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { DriftService } from './drift/drift-service.ts';
 import type { DeviceFirst } from './ingest/device-first.ts';
 import type { LogIngest } from './ingest/log-ingest.ts';
+import type { LogParser } from './ingest/log-parse-pool.ts';
 import type { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import type { JobRunner } from './jobs/job-runner.ts';
 import type { Metrics } from './monitoring/metrics.ts';
@@ -21,6 +22,8 @@ export interface Deps {
   /** Failed authentications per client address (per instance). */
   authFailures: RateLimiter;
   registry: Registry;
+  /** Parses log batch bodies, on threads of their own by default (INGEST_PARSE_THREADS). */
+  logParser: LogParser;
   logIngest: LogIngest;
   outcomeIngest: OutcomeIngest;
   /** Device batches before long admin work (a chart upload waits its turn between steps). */

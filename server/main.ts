@@ -71,6 +71,7 @@ async function runHttp(config: Config, worker: number | null): Promise<void> {
   // make it first, so a scrape during start-up does not wait for this worker until it times out.
   if (worker !== null) void new AggregatorRegistry();
   const deps = await createServices(config);
+  deps.logParser.warm();
   let metricsText: (() => Promise<string>) | undefined;
   if (worker !== null) {
     AggregatorRegistry.setRegistries([deps.metrics.registry]);

@@ -17,6 +17,7 @@ import { DriftService } from './drift/drift-service.ts';
 import { backfillDriftSongs } from './drift/window-songs.ts';
 import { DeviceFirst } from './ingest/device-first.ts';
 import { LogIngest } from './ingest/log-ingest.ts';
+import { logParser } from './ingest/log-parse-pool.ts';
 import { OutcomeIngest } from './ingest/outcome-ingest.ts';
 import { JobRunner } from './jobs/job-runner.ts';
 import { Metrics } from './monitoring/metrics.ts';
@@ -78,6 +79,7 @@ export async function createServices(
     limiter: new RateLimiter(config.rateLimitPerMinute),
     authFailures: new RateLimiter(config.authFailuresPerMinute),
     registry,
+    logParser: logParser(config.ingestParseThreads, log),
     logIngest: new LogIngest(store, registry),
     outcomeIngest: new OutcomeIngest(store, deviceFirst),
     deviceFirst,

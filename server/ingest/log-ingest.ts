@@ -106,9 +106,14 @@ export class LogIngest {
 
   /**
    * Stores a validated batch atomically. `deviceId` is the caller's device
-   * (null for an admin, who may send logs for any device).
+   * (null for an admin, who may send logs for any device). `fingerprints[i]`, when given, is
+   * `featureFingerprint(logs[i].inputs)`, already computed by the parse thread.
    */
-  async ingest(logs: readonly PredictionLog[], deviceId: string | null): Promise<LogBatchResponse> {
+  async ingest(
+    logs: readonly PredictionLog[],
+    deviceId: string | null,
+    fingerprints?: readonly string[],
+  ): Promise<LogBatchResponse> {
     if (deviceId !== null) {
       const foreign = logs.flatMap((l, index) =>
         l.deviceId === deviceId ? [] : [{ index, id: l.id, deviceId: l.deviceId }],
@@ -138,13 +143,14 @@ export class LogIngest {
     // A repeated id inside one batch is stored once (first occurrence wins).
     const seen = new Set<string>();
     const prepared: Prepared[] = [];
-    for (const log of logs) {
+    for (let i = 0; i < logs.length; i++) {
+      const log = logs[i] as PredictionLog;
       if (seen.has(log.id)) continue;
       seen.add(log.id);
       prepared.push({
         log,
         day: utcDay(log.createdAt),
-        fingerprint: featureFingerprint(log.inputs),
+        fingerprint: fingerprints?.[i] ?? featureFingerprint(log.inputs),
         inputs: toVector(log.inputs),
         traffic: trafficOf(log),
       });

@@ -3,15 +3,14 @@
  * the admin chart-CSV upload that becomes outcomes.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { ENDPOINTS, type LogBatchRequest, LogBatchRequestSchema } from '../../model/contract/index.ts';
+import { ENDPOINTS } from '../../model/contract/index.ts';
 import type { Deps } from '../deps.ts';
 import { DomainError } from '../domain-error.ts';
 import type { AuthEnv } from '../http/auth.ts';
 import { endpointMounter, readTableBody } from '../http/endpoint-routes.ts';
-import { batchIssues, readJsonText } from '../http/json-body.ts';
+import { bodyBytes, requireJson } from '../http/json-body.ts';
 import { limitBody } from '../http/limits.ts';
-import { logsOutsideWindow, outcomesOutsideWindow } from '../ingest/event-window.ts';
-import { isValidLogBatch } from '../ingest/fast-log-check.ts';
+import { outcomesOutsideWindow } from '../ingest/event-window.ts';
 import { exportOutcomes } from '../ingest/outcome-export.ts';
 
 export function ingestRoutes(deps: Deps) {
@@ -42,18 +41,12 @@ export function ingestRoutes(deps: Deps) {
 
   on(ENDPOINTS.uploadLogs, ingestLimit, (c) =>
     deviceBatch('logs', async () => {
-      const raw = await readJsonText(c, { checkDepth: false });
-      let body: LogBatchRequest;
-      if (isValidLogBatch(raw)) body = raw;
-      else {
-        const parsed = LogBatchRequestSchema.safeParse(raw);
-        if (!parsed.success) throw new DomainError('validation-failed', batchIssues(parsed.error.issues, 'logs', raw));
-        body = parsed.data;
-      }
-      const late = logsOutsideWindow(body.logs, Date.now(), window);
-      if (late.length > 0) throw new DomainError('validation-failed', { items: late.slice(0, 200), body: [] });
+      requireJson(c);
+      // Parsed and checked off the event loop (ingest/log-parse-pool.ts), fingerprints included.
+      const body = await deps.logParser.parse(await bodyBytes(c), Date.now(), window);
+      if (!body.ok) throw new DomainError(body.code, body.details);
       const p = c.get('principal');
-      const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null);
+      const r = await deps.logIngest.ingest(body.logs, p.role === 'device' ? p.subject : null, body.fingerprints);
       m.logsIngested.inc({ result: 'stored' }, r.stored.length - r.duplicates.length);
       if (r.duplicates.length > 0) m.logsIngested.inc({ result: 'duplicate' }, r.duplicates.length);
       return { json: r };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonDepthExceeds } from './json-body.ts';
+import { jsonDepthExceeds } from './json-text.ts';
 
 describe('jsonDepthExceeds', () => {
   it('counts nesting outside strings only', () => {
