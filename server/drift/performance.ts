@@ -152,15 +152,16 @@ async function predictionsFor(
   const prefix = column === 'song_id' ? 's:' : 'f:';
   for (let i = 0; i < keys.length; i += 500) {
     const rows = await store.db
-      .selectFrom('prediction_days')
-      .select(['match_key', 'day', 'created_at', 'outputs'])
-      .where('model_version', '=', version)
+      .selectFrom('prediction_days as d')
+      .innerJoin('logs', 'logs.id', 'd.log_id')
+      .select(['d.match_key', 'd.day', 'd.created_at', 'logs.outputs'])
+      .where('d.model_version', '=', version)
       .where(
-        'match_key',
+        'd.match_key',
         'in',
         keys.slice(i, i + 500).map((k) => prefix + k),
       )
-      .where('kind', 'in', [...kinds])
+      .where('d.kind', 'in', [...kinds])
       .execute();
     for (const r of rows) {
       const key = r.match_key.slice(prefix.length);

@@ -64,9 +64,10 @@ describe.each(stores)('prediction days (what outcome matching reads), $name', ({
         }
       }
       const rows = await s.deps.store.db
-        .selectFrom('prediction_days')
-        .select(['match_key', 'kind', 'day', 'created_at', 'outputs'])
-        .where('model_version', '=', version)
+        .selectFrom('prediction_days as d')
+        .innerJoin('logs', 'logs.id', 'd.log_id')
+        .select(['d.match_key', 'd.kind', 'd.day', 'd.created_at', 'logs.outputs'])
+        .where('d.model_version', '=', version)
         .execute();
       const got = new Map(
         rows.map((x) => [

@@ -258,7 +258,7 @@ export class LogIngest {
           key,
           day: p.day,
           createdAt: p.log.createdAt,
-          outputs: p.log.outputs,
+          logId: p.log.id,
         };
       });
       await writer.upsertPredictionDays(tx, days);

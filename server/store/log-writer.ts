@@ -43,7 +43,8 @@ export interface PredictionDay {
   key: string;
   day: string;
   createdAt: string;
-  outputs: readonly number[];
+  /** The log that made the prediction (its outputs are read from `logs`). */
+  logId: string;
 }
 
 /** Merges a batch's delta into a stored statistics row (JSON text): `stored` is `empty` when there was none. */
@@ -97,8 +98,8 @@ function prepareSqlite(db: SQLite.Database) {
          last_day = max(drift_songs.last_day, excluded.last_day)`,
     ),
     predictionDay: db.prepare(
-      `INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, outputs) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (model_version, match_key, kind, day) DO UPDATE SET created_at = excluded.created_at, outputs = excluded.outputs
+      `INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, log_id) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (model_version, match_key, kind, day) DO UPDATE SET created_at = excluded.created_at, log_id = excluded.log_id
        WHERE excluded.created_at >= prediction_days.created_at`,
     ),
     bucketGet: db.prepare('SELECT stats FROM drift_buckets WHERE model_version = ? AND day = ?'),
@@ -167,7 +168,7 @@ function sqliteWriter(db: SQLite.Database): LogWriter {
       for (const d of rows) s.driftSong.run(d.version, d.kind, d.key, d.device, d.day, d.day, `,${d.day},`, d.bins);
     },
     async upsertPredictionDays(_tx, rows) {
-      for (const d of rows) s.predictionDay.run(d.version, d.key, d.kind, d.day, d.createdAt, encodeVector(d.outputs));
+      for (const d of rows) s.predictionDay.run(d.version, d.key, d.kind, d.day, d.createdAt, d.logId);
     },
     async mergeBucket(_tx, version, day, empty, merge, now) {
       const row = s.bucketGet.get(version, day) as { stats: string } | undefined;
@@ -308,13 +309,13 @@ function kyselyWriter(dialect: Dialect): LogWriter {
               kind: d.kind,
               day: d.day,
               created_at: d.createdAt,
-              outputs: encodeVector(d.outputs),
+              log_id: d.logId,
             })),
           )
           .onConflict((oc) =>
             oc
               .columns(['model_version', 'match_key', 'kind', 'day'])
-              .doUpdateSet({ created_at: sql`excluded.created_at`, outputs: sql`excluded.outputs` })
+              .doUpdateSet({ created_at: sql`excluded.created_at`, log_id: sql`excluded.log_id` })
               .where(sql<boolean>`excluded.created_at >= prediction_days.created_at`),
           )
           .execute();

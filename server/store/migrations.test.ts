@@ -62,7 +62,7 @@ describe('migration 007 (prediction days)', () => {
     await log('04', 'songA', 'fp1', '2026-05-02T08:00:00Z', 'batch', null); // kind from the source, other day
     await log('05', 'songA', 'fp1', '2026-05-02T08:00:00Z', 'batch', 'batch'); // tie: the greater id
     await log('06', null, 'fp3', '2026-05-01T11:00:00Z', 'manual', null);
-    expect((await m.migrateToLatest()).error).toBeUndefined();
+    expect((await m.migrateTo('007-prediction-days')).error).toBeUndefined();
     const rows = await sql<{ match_key: string; kind: string; day: string; created_at: string; outputs: Buffer }>`
       SELECT match_key, kind, day, created_at, outputs FROM prediction_days
       WHERE model_version = 'v1' ORDER BY match_key, kind, day`.execute(db);
@@ -80,6 +80,36 @@ describe('migration 007 (prediction days)', () => {
       SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'logs' ORDER BY name`.execute(db);
     expect(indexes.rows.map((r) => r.name)).not.toContain('logs_version_song');
     expect(indexes.rows.map((r) => r.name)).not.toContain('logs_version_fingerprint');
+    await db.destroy();
+  });
+});
+
+describe('migration 008 (prediction days name their log)', () => {
+  it('rebuilds each day from the stored logs with the id of the log that made it instead of a copy of its outputs', async () => {
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(':memory:') }) });
+    const m = migrator(db, 'sqlite');
+    expect((await m.migrateTo('007-prediction-days')).error).toBeUndefined();
+    const log = (id: string, song: string | null, fp: string, at: string) =>
+      sql`INSERT INTO logs (id, device_id, model_version, backend, latency_ms, created_at, day, received_at, source,
+            song_id, fingerprint, inputs, outputs, shadow, traffic)
+          VALUES (${id}, 'd1', 'v1', 'wasm', 1, ${at}, ${at.slice(0, 10)}, ${at}, 'catalogue', ${song}, ${fp},
+            x'00', ${Buffer.from(id)}, null, 'interactive')`.execute(db);
+    await log('01', 'songA', 'fp1', '2026-05-01T10:00:00Z');
+    await log('02', 'songA', 'fp2', '2026-05-01T12:00:00Z'); // later: wins for songA
+    await log('03', 'songA', 'fp1', '2026-05-01T10:00:00Z'); // tie with 01 for fp1: the greater id
+    await log('04', null, 'fp3', '2026-05-02T11:00:00Z');
+    expect((await m.migrateToLatest()).error).toBeUndefined();
+    const rows = await sql<{ match_key: string; day: string; created_at: string; outputs: Buffer }>`
+      SELECT d.match_key, d.day, d.created_at, l.outputs FROM prediction_days d JOIN logs l ON l.id = d.log_id
+      WHERE d.model_version = 'v1' ORDER BY d.match_key, d.day`.execute(db);
+    expect(rows.rows.map((r) => [r.match_key, r.day, r.created_at, Buffer.from(r.outputs).toString()])).toEqual([
+      ['f:fp1', '2026-05-01', '2026-05-01T10:00:00Z', '03'],
+      ['f:fp2', '2026-05-01', '2026-05-01T12:00:00Z', '02'],
+      ['f:fp3', '2026-05-02', '2026-05-02T11:00:00Z', '04'],
+      ['s:songA', '2026-05-01', '2026-05-01T12:00:00Z', '02'],
+    ]);
+    const columns = await sql<{ name: string }>`SELECT name FROM pragma_table_info('prediction_days')`.execute(db);
+    expect(columns.rows.map((r) => r.name)).not.toContain('outputs');
     await db.destroy();
   });
 });

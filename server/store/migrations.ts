@@ -363,6 +363,37 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropIndex('logs_version_fingerprint').execute();
       },
     },
+    '008-prediction-day-log-ids': {
+      async up(db: Kysely<unknown>) {
+        // A prediction day names the log that made it instead of copying its 72 outputs (576 bytes): ingest
+        // rewrites a day's row whenever a later prediction of the song arrives, and those copies were more than half
+        // of what a 500-log batch wrote to the write-ahead log (issue 12: ingest p99). Rebuilt from the stored logs
+        // with the same rule as 007.
+        await db.schema.dropTable('prediction_days').execute();
+        await db.schema
+          .createTable('prediction_days')
+          .addColumn('model_version', 'text', (c) => c.notNull())
+          .addColumn('match_key', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('day', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('log_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('prediction_days_pk', ['model_version', 'match_key', 'kind', 'day'])
+          .execute();
+        const kind = sql`COALESCE(traffic, CASE WHEN source = 'batch' THEN 'batch' ELSE 'interactive' END)`;
+        for (const [key, where] of [
+          [sql`'s:' || song_id`, sql`song_id IS NOT NULL`],
+          [sql`'f:' || fingerprint`, sql`1 = 1`],
+        ] as const) {
+          await sql`INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, log_id)
+            SELECT model_version, match_key, kind, day, created_at, id FROM (
+              SELECT model_version, ${key} AS match_key, ${kind} AS kind, day, created_at, id,
+                ROW_NUMBER() OVER (PARTITION BY model_version, ${key}, ${kind}, day ORDER BY created_at DESC, id DESC) AS r
+              FROM logs WHERE ${where}
+            ) latest WHERE r = 1`.execute(db);
+        }
+      },
+    },
   };
 }
 

@@ -69,8 +69,8 @@ export interface PredictionDaysTable {
   kind: string;
   day: string;
   created_at: string;
-  /** Float64 blob (store/vectors.ts). */
-  outputs: Uint8Array;
+  /** The log (`logs.id`) that made this prediction: its outputs are read from there, not copied here. */
+  log_id: string;
 }
 
 export interface DayFingerprintsTable {
