@@ -13,16 +13,24 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function sqliteStore(): Promise<Store> {
-  const dir = mkdtempSync(join(tmpdir(), 'jukebox-chart-'));
-  dirs.push(dir);
-  // FULL, so the restore to the store's own setting (2) is told apart from the steps' NORMAL (1).
-  const store = await openStore(`sqlite:${join(dir, 'db.sqlite')}`, dir, { sqliteSynchronous: 'FULL' });
-  stores.push(store);
-  return store;
-}
+/** A file store writes chart rows on its write thread; an in-memory one (no file to share) in process. */
+const kinds = [
+  { name: 'a file (write thread)', file: true },
+  { name: 'memory (in process)', file: false },
+];
 
-describe('chartWriter on SQLite', () => {
+describe.each(kinds)('chartWriter on SQLite in $name', ({ file }) => {
+  async function sqliteStore(): Promise<Store> {
+    const dir = mkdtempSync(join(tmpdir(), 'jukebox-chart-'));
+    dirs.push(dir);
+    // FULL, so the restore to the store's own setting (2) is told apart from the steps' NORMAL (1).
+    const url = file ? `sqlite:${join(dir, 'db.sqlite')}` : 'sqlite::memory:';
+    const store = await openStore(url, dir, { sqliteSynchronous: 'FULL' });
+    stores.push(store);
+    expect(store.chartThread !== undefined).toBe(file);
+    return store;
+  }
+
   it('writes songs and entries idempotently, and leaves the connection on its own durability setting', async () => {
     const store = await sqliteStore();
     const raw = store.sqlite;
@@ -60,5 +68,35 @@ describe('chartWriter on SQLite', () => {
     await store.db.transaction().execute(async (tx) => {
       await sql`INSERT INTO chart_songs (date, song_id) VALUES ('2026-02-02', 'z')`.execute(tx);
     });
+  });
+});
+
+describe('the chart write thread', () => {
+  it('writes while the event loop stays free, holding the main connection until its step is done', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jukebox-chart-'));
+    dirs.push(dir);
+    const store = await openStore(`sqlite:${join(dir, 'db.sqlite')}`, dir);
+    stores.push(store);
+    const w = chartWriter(store);
+    const entries = Array.from({ length: 30_000 }, (_, i) => ({ songId: `s${i}`, country: 'DE' }));
+    // Ticks of the event loop counted while one large step is written: in process there would be none.
+    let ticks = 0;
+    let writing = true;
+    const tick = () => {
+      ticks++;
+      if (writing) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const step = w.insertEntries('2026-02-03', entries).finally(() => {
+      writing = false;
+    });
+    // A write on the main connection waits for the step: it sees all of its rows.
+    const after = store.db
+      .selectFrom('chart_entries')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    await step;
+    expect(Number((await after).n)).toBe(30_000);
+    expect(ticks).toBeGreaterThan(3);
   });
 });

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { type ChartWriteThread, startChartWriteThread } from './chart-write-thread.ts';
 import { migrateToLatest } from './migrations.ts';
 import type { Database } from './schema.ts';
 import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.ts';
@@ -32,6 +33,8 @@ export interface Store {
    * holds the single connection's mutex.
    */
   readonly sqlite?: SQLite.Database;
+  /** SQLite in a file: the thread that writes chart-upload rows on its own connection (chart-writer.ts). */
+  readonly chartThread?: ChartWriteThread;
   /**
    * Resolves once every commit made before the call is on disk. With SQLite's group commit (the default) that
    * waits for an fsync of the write-ahead log; elsewhere the commit itself was synced and it resolves at once.
@@ -54,6 +57,7 @@ export async function openStore(
   let raw: SQLite.Database | undefined;
   let checkpointer: WalCheckpointer | undefined;
   let wal: WalSync | undefined;
+  let filePath: string | undefined;
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     dialect = 'postgres';
     // Keep doubles and counts as JS numbers (pg returns int8/numeric as strings otherwise).
@@ -86,6 +90,7 @@ export async function openStore(
       sqlite.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       checkpointer = startWalCheckpointer(path);
     }
+    if (path !== ':memory:') filePath = path;
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     raw = sqlite;
     location = path;
@@ -93,13 +98,17 @@ export async function openStore(
     throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${url.split(':')[0]}:…)`);
   }
   await migrateToLatest(db as unknown as Kysely<unknown>, dialect);
+  // After the migrations: the thread prepares its statements on the tables they create.
+  const chartThread = filePath ? startChartWriteThread(filePath) : undefined;
   return {
     db,
     dialect,
     location,
     ...(raw ? { sqlite: raw } : {}),
+    ...(chartThread ? { chartThread } : {}),
     synced: () => wal?.synced() ?? Promise.resolve(),
     close: async () => {
+      await chartThread?.stop();
       await wal?.close();
       await checkpointer?.stop();
       await db.destroy();
