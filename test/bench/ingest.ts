@@ -374,6 +374,27 @@ async function checkpointThreadVsCommit(): Promise<void> {
 }
 
 /**
+ * Log batches parsed on their own thread (the default on 2+ cores, server/ingest/log-parse-pool.ts) against
+ * parsed on the event loop (INGEST_PARSE_THREADS=0).
+ */
+async function parseThreadVsInProcess(): Promise<void> {
+  const ab = await alternating([{ INGEST_PARSE_THREADS: '1' }, { INGEST_PARSE_THREADS: '0' }], [8723, 8724]);
+  const [thread, inProcess] = ab.medians as [Median, Median];
+  const [threadRuns, inRuns] = ab.runs as [AlternatingResult['runs'][number], AlternatingResult['runs'][number]];
+  console.log(
+    `\nlog batches parsed on a thread vs on the event loop, ${ab.rounds} alternating rounds of ${ROW_DURATION} s (p99 ms): thread ${threadRuns.map((r) => f(r.p99)).join(', ')}; event loop ${inRuns.map((r) => f(r.p99)).join(', ')}; medians thread ${f(thread.logsPerS)} logs/s, p99 ${f(thread.p99)} ms; event loop ${f(inProcess.logsPerS)} logs/s, p99 ${f(inProcess.p99)} ms; errors ${ab.errors}`,
+  );
+  emitResult({
+    bench: 'ingest',
+    metric: `log batches parsed on a thread vs on the event loop, 1 process, median of ${ab.rounds} × ${ROW_DURATION} s alternating`,
+    ours: `${f(thread.logsPerS)} logs/s, p99 ${f(thread.p99)} ms`,
+    peer: `INGEST_PARSE_THREADS=0 ${f(inProcess.logsPerS)} logs/s, p99 ${f(inProcess.p99)} ms`,
+    ratio: `p99 ${f(thread.p99 / inProcess.p99, 2)}×, logs/s ${f(thread.logsPerS / inProcess.logsPerS, 2)}×`,
+    target: `p99 ≤ 100 ms ${verdict(thread.p99 <= TARGET_P99_MS)}`,
+  });
+}
+
+/**
  * Several instances, one PostgreSQL: two server processes on one database, each loaded by its own device at the
  * same time, against one process alone on a fresh database in the same run.
  */
@@ -472,6 +493,7 @@ const bare = bareSqlite(UPLOAD_ONLY ? 1 : 5);
 }
 await durability();
 await checkpointThreadVsCommit();
+await parseThreadVsInProcess();
 if (pgUrl) await twoInstancesPostgres(pgUrl);
 
 console.log(
