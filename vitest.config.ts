@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Unit tests sit next to the code; integration, browser e2e and chaos tests live in test/.
 export default defineConfig({
   test: {
+    // Runs once per run (the root project's), whichever projects are selected.
+    globalSetup: ['test/setup/shared-data.ts'],
     projects: [
       {
         test: {

@@ -55,7 +55,7 @@ async function firstStart(config: Config): Promise<void> {
     console.log(`catalogue: ${boot.catalogue.songs} songs (${boot.catalogue.source}${rejected})`);
   } else
     console.warn(
-      `catalogue: NOT FOUND at ${boot.catalogue.missing}; upload one with PUT ${ENDPOINTS.replaceCatalogue.path}`,
+      `catalogue: NOT FOUND at ${boot.catalogue.missing}; starting without one (set CATALOGUE_PATH, or JUKEBOX_DATA_DIR to the shared data folder, or upload one with PUT ${ENDPOINTS.replaceCatalogue.path})`,
     );
   if (boot.adminToken) {
     console.log('\n================ ADMIN TOKEN (shown once, store it now) ================');

@@ -10,7 +10,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../model/contract/isolation.ts';
-import { sharedDataFile } from '../model/shared-data.ts';
+import { requireSharedDataFile } from '../model/shared-data.ts';
 import { catalogueDevMiddleware } from './build/catalogue-dev-middleware.ts';
 import { denseKernelPlugin } from './build/dense-kernel-plugin.ts';
 import { licenceCollector } from './build/third-party-licences-plugin.ts';
@@ -97,7 +97,7 @@ export default defineConfig({
     {
       name: 'jukebox-dev-catalogue',
       configureServer(server) {
-        server.middlewares.use(catalogueDevMiddleware(sharedDataFile('song-catalog.csv')));
+        server.middlewares.use(catalogueDevMiddleware(() => requireSharedDataFile('song-catalog.csv')));
       },
     },
     VitePWA({

@@ -18,6 +18,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COUNTRY_CODES } from '../contract/index.ts';
+import { requireSharedDataFile } from '../shared-data.ts';
 import { useBackend } from './backend.ts';
 import { decodeValue, encodeValue } from './cache.ts';
 import { defaultRecipes, explorationRecipes, fitFold, type Recipe, sameRecipe } from './candidates.ts';
@@ -264,12 +265,13 @@ const { positionals, values } = parseArgs({
   },
 });
 const out = values.out ?? '.runs/explore';
-const dataFiles = values.data ?? [join(process.env.JUKEBOX_DATA_DIR ?? '../shared/data', 'charts-2023.csv')];
+// The shared data is looked up only for a command that reads it, so a usage error is still reported as one.
+const dataFiles = (): string[] => values.data ?? [requireSharedDataFile('charts-2023.csv')];
 if (positionals[0] === 'summary')
   await summary(
     out,
     values['pipeline-cache'] ?? null,
-    dataFiles,
+    dataFiles(),
     Number(values.seed ?? 42),
     values['explored-only'] ?? false,
   );
@@ -277,7 +279,7 @@ else if (positionals[0] === 'run' && values.candidates)
   await run(
     out,
     values.candidates.split(','),
-    dataFiles,
+    dataFiles(),
     values.folds ? values.folds.split(',').map(Number) : null,
     Number(values.repeats ?? 1),
     Number(values.seed ?? 42),

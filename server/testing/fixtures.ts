@@ -5,7 +5,6 @@
  * valid content-addressed manifests, and prediction logs.
  * Not used by the running server.
  */
-import { readFileSync } from 'node:fs';
 import { uuidv7 } from 'uuidv7';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import {
@@ -26,9 +25,7 @@ import {
   toVector,
 } from '../../model/contract/index.ts';
 import { mulberry32 } from '../../model/runtime/prng.ts';
-import { requireSharedDataFile, sharedDataFile } from '../../model/shared-data.ts';
-
-export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
+import { readSharedDataFile } from '../../model/shared-data.ts';
 
 export interface Song {
   id: string;
@@ -41,7 +38,7 @@ let cached: Song[] | undefined;
 /** All valid songs of the shared song catalogue (cached). */
 export function catalogueSongs(): Song[] {
   if (cached) return cached;
-  const parsed = parseSongsCsv(readFileSync(requireSharedDataFile('song-catalog.csv'), 'utf8'), { ids: 'required' });
+  const parsed = parseSongsCsv(readSharedDataFile('song-catalog.csv'), { ids: 'required' });
   if (!parsed.ok) throw new Error(`song-catalog.csv: ${parsed.message}`, { cause: parsed });
   const out: Song[] = parsed.value.songs;
   cached = out;

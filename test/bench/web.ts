@@ -25,8 +25,9 @@ import { type DenseWeights, parseDenseModel, predictReference } from '../../mode
 import { createSimdDenseModel } from '../../model/runtime/dense-simd.ts';
 import { compileDenseKernel } from '../../model/runtime/dense-simd-build.ts';
 import { macsPerSong } from '../../model/runtime/dense-structure.ts';
+import { readSharedDataFile } from '../../model/shared-data.ts';
 import { launchChromium } from '../e2e/browser.ts';
-import { CATALOGUE_CSV, DIST, startTestServer } from '../e2e/static-server.ts';
+import { DIST, startTestServer } from '../e2e/static-server.ts';
 import { emitResult } from './report.ts';
 import { denseToOnnx } from './web/onnx-dense.ts';
 
@@ -276,7 +277,7 @@ async function browserStructuredRows(
 const structuredOnly = process.argv.includes('--structured-only');
 
 async function main(): Promise<void> {
-  const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
+  const parsed = parseSongsCsv(readSharedDataFile('song-catalog.csv'));
   if (!parsed.ok) throw new Error(parsed.message);
   const songs = parsed.value.songs;
   const x = new Float32Array(songs.length * FEATURE_NAMES.length);

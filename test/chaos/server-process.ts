@@ -12,13 +12,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ApiClient, apiClient, bearer } from '../../model/client/api-client.ts';
 import { ENDPOINTS } from '../../model/contract/index.ts';
-import { sharedDataFile } from '../../model/shared-data.ts';
+import { requireSharedDataFile } from '../../model/shared-data.ts';
 import { randomToken } from '../../server/auth/tokens.ts';
 import { SERVER_NODE_FLAGS } from '../../server/testing/spawn-server.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const DEFAULT_MODEL_DIR = join(REPO, 'public/models/default');
-export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
 
 /** The bundled default model's version (the one the built app runs and logs). */
 export function defaultModelVersion(): string {
@@ -78,7 +77,8 @@ export async function startServerProcess(opts: { env?: Record<string, string> } 
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
         DEFAULT_MODEL_DIR,
-        CATALOGUE_PATH: CATALOGUE_CSV,
+        // The server would start without a catalogue; these tests need it, so a missing file fails here, clearly.
+        CATALOGUE_PATH: requireSharedDataFile('song-catalog.csv'),
         ADMIN_TOKEN: adminToken,
         ALERT_INTERVAL_S: '0',
         // Three devices retrying hard through a faulty proxy must not be throttled into the test's timeout.

@@ -8,9 +8,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTRY_CODES } from '../../model/contract/countries.ts';
 import { BACKENDS, PredictionLogSchema } from '../../model/contract/prediction-log.ts';
+import { readSharedDataFile } from '../../model/shared-data.ts';
 import { launchChromium } from './browser.ts';
 import { compareBackends, logCount, openSong, poll, readLogs, screenshot, songSearch, waitReady } from './helpers.ts';
-import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
+import { startTestServer, type TestServer } from './static-server.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -149,7 +150,7 @@ describe('Jukebox Edge PWA', () => {
   it('scores an uploaded CSV, reports bad rows, and offers the results as CSV', async () => {
     await page.getByRole('button', { name: 'Batch' }).click();
     const before = await logCount(page);
-    const header = readFileSync(CATALOGUE_CSV, 'utf8').split('\n').slice(0, 4);
+    const header = readSharedDataFile('song-catalog.csv').split('\n').slice(0, 4);
     const bad1 = header[1]!.replace(',0.638,', ',1.638,'); // danceability out of range
     const bad2 = header[2]!.replace(/,222369,/, ',,'); // duration missing
     const csv = [

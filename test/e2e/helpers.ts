@@ -1,12 +1,12 @@
 /** Page helpers shared by the e2e tests: app readiness, IndexedDB reads, screenshots. */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import { toVector } from '../../model/contract/features.ts';
+import { readSharedDataFile } from '../../model/shared-data.ts';
 import type { StoredLog } from '../../web/src/lib/storage/device-store.ts';
-import { CATALOGUE_CSV } from './static-server.ts';
 
 export const SCREENS = resolve(import.meta.dirname, '../artifacts/screens');
 
@@ -119,7 +119,7 @@ export async function compareBackends(
   b: string,
   songs = 2000,
 ): Promise<{ worst: number; n: number; backends: string[] }> {
-  const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
+  const parsed = parseSongsCsv(readSharedDataFile('song-catalog.csv'));
   if (!parsed.ok) throw new Error(parsed.message);
   const xs = parsed.value.songs.slice(0, songs).flatMap((s) => toVector(s.features));
   return page.evaluate(

@@ -10,14 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { ENDPOINTS } from '../../model/contract/endpoints.ts';
 import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../model/contract/isolation.ts';
-import { sharedDataFile } from '../../model/shared-data.ts';
+import { requireSharedDataFile } from '../../model/shared-data.ts';
 import { buildCatalogue } from '../../web/build/catalogue-dev-middleware.ts';
 
 /** The built app: this tree's dist/web, or JUKEBOX_WEB_DIST (`bench:ab --harness head` serves an older build with it). */
 export const DIST = process.env.JUKEBOX_WEB_DIST
   ? resolve(process.env.JUKEBOX_WEB_DIST)
   : resolve(import.meta.dirname, '../../dist/web');
-export const CATALOGUE_CSV = sharedDataFile('song-catalog.csv');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -52,7 +51,7 @@ export interface TestServerOptions {
 export async function startTestServer(port = 0, options: TestServerOptions = {}): Promise<TestServer> {
   const { mounts = {}, isolated = true } = options;
   if (!existsSync(join(DIST, 'index.html'))) throw new Error(`${DIST} has no build: run npm run build:web first`);
-  const catalogue = Buffer.from(JSON.stringify(buildCatalogue(CATALOGUE_CSV)));
+  const catalogue = Buffer.from(JSON.stringify(buildCatalogue(requireSharedDataFile('song-catalog.csv'))));
   let hits = 0;
   let swVersion = 0;
   const server: Server = createServer((req, res) => {

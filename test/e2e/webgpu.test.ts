@@ -4,14 +4,14 @@
  * against the manifest), and its outputs must match WASM within 1e-4 on real
  * catalogue songs. Small batches: the software adapter is slow.
  */
-import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import { FEATURE_NAMES, toVector } from '../../model/contract/features.ts';
+import { readSharedDataFile } from '../../model/shared-data.ts';
 import { launchChromium } from './browser.ts';
 import { waitReady } from './helpers.ts';
-import { CATALOGUE_CSV, startTestServer, type TestServer } from './static-server.ts';
+import { startTestServer, type TestServer } from './static-server.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -42,7 +42,7 @@ describe('WebGPU backend', () => {
     expect(ready.status).toBe('ready');
     expect(ready.single).toBe('webgpu');
 
-    const parsed = parseSongsCsv(readFileSync(CATALOGUE_CSV, 'utf8'));
+    const parsed = parseSongsCsv(readSharedDataFile('song-catalog.csv'));
     if (!parsed.ok) throw new Error(parsed.message);
     const rows = parsed.value.songs.slice(0, 48).map((s) => toVector(s.features));
     const result = await page.evaluate(

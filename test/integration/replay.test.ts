@@ -6,17 +6,14 @@
  * earlier period; and outcomes that get worse while inputs stay quiet open a
  * performance alert that says so.
  */
-import { existsSync } from 'node:fs';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_NAMES, fromVector, type PredictionLog } from '../../model/contract/index.ts';
-import { sharedDataFile } from '../../model/shared-data.ts';
 import type { PerformancePoint } from '../../server/drift/performance.ts';
 import type { DriftReport } from '../../server/drift/report.ts';
 import { offlineMetrics, predict, type Replay, runReplay } from '../replay/scenario.ts';
 
-const present = existsSync(sharedDataFile('charts-2023.csv'));
-if (!present) console.warn(`SKIPPED replay: ${sharedDataFile('charts-2023.csv')} is absent`);
+// Without the shared data, runReplay fails every test here with requireSharedDataFile's message (never skipped).
 
 interface Perf {
   points: PerformancePoint[];
@@ -41,7 +38,7 @@ async function evaluate(r: Replay): Promise<{ metric: string; feature: string | 
   return ((await res.json()) as { open: { metric: string; feature: string | null; message: string }[] }).open;
 }
 
-describe.skipIf(!present)('replay on real data: quiet inputs, matched outcomes', () => {
+describe('replay on real data: quiet inputs, matched outcomes', () => {
   let r: Replay;
   beforeAll(async () => {
     r = await runReplay();
@@ -162,7 +159,7 @@ describe.skipIf(!present)('replay on real data: quiet inputs, matched outcomes',
   });
 });
 
-describe.skipIf(!present)('replay on real data: outcomes get worse while inputs stay quiet', () => {
+describe('replay on real data: outcomes get worse while inputs stay quiet', () => {
   let r: Replay;
   beforeAll(async () => {
     r = await runReplay({ worsen: true, catalogueBatch: false });

@@ -1,7 +1,9 @@
 /**
  * Dev-only stand-in for the server's `GET /api/v1/catalogue`: builds the
  * catalogue from the shared CSV once and answers with `CatalogueSchema` JSON.
- * The e2e test server uses the same builder.
+ * The e2e test server uses the same builder. The CSV's path is asked for at
+ * the first catalogue request, so the dev server starts without the data and
+ * that request fails with the resolver's message.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,14 +21,15 @@ export function buildCatalogue(csvPath: string): Catalogue {
   return { version, songs: r.value.songs };
 }
 
-export function catalogueDevMiddleware(csvPath: string) {
+/** `csvPath` gives the CSV's path when the catalogue is first requested, or throws saying why there is none. */
+export function catalogueDevMiddleware(csvPath: () => string) {
   let body: string | undefined;
   return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
     if (req.url !== ENDPOINTS.catalogue.path) {
       next();
       return;
     }
-    body ??= JSON.stringify(buildCatalogue(csvPath));
+    body ??= JSON.stringify(buildCatalogue(csvPath()));
     res.setHeader('content-type', 'application/json');
     res.end(body);
   };
