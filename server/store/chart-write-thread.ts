@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { stopThread } from '../threads/stop-thread.ts';
 
 export interface ChartWriteThread {
   /** One transaction: the songs a chart lists, or who charted where (`[songId, country]`). */
@@ -51,16 +52,14 @@ export function startChartWriteThread(path: string): ChartWriteThread {
   worker.unref();
   const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let next = 0;
-  let closed: (() => void) | undefined;
   let dead: Error | undefined;
   const fail = (e: Error) => {
     dead ??= e;
     for (const p of pending.values()) p.reject(e);
     pending.clear();
-    closed?.();
   };
   worker.on('message', (m: { id?: number; error?: string; closed?: boolean }) => {
-    if (m.closed) return closed?.();
+    if (m.closed) return;
     const p = pending.get(m.id as number);
     pending.delete(m.id as number);
     if (m.error) p?.reject(new Error(`chart write failed: ${m.error}`));
@@ -81,18 +80,7 @@ export function startChartWriteThread(path: string): ChartWriteThread {
         if (pending.size === 0) worker.unref();
       });
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        let done = false;
-        const finish = () => {
-          if (done) return;
-          done = true;
-          void worker.terminate().finally(resolve);
-        };
-        if (dead) return finish();
-        closed = finish;
-        worker.postMessage('stop');
-        setTimeout(finish, 5000).unref();
-      }),
+    // A thread that already died has no connection left to close.
+    stop: () => (dead ? worker.terminate().then(() => {}) : stopThread(worker)),
   };
 }

@@ -335,30 +335,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // Outcome matching reads the latest prediction of each day per song (and per fingerprint) from this
         // table, written once per new (song, day, kind) at ingest, instead of every log through two indexes on
         // `logs` that every insert had to maintain at random positions (issue 12: ingest p99).
-        await db.schema
-          .createTable('prediction_days')
-          .addColumn('model_version', 'text', (c) => c.notNull())
-          .addColumn('match_key', 'text', (c) => c.notNull())
-          .addColumn('kind', 'text', (c) => c.notNull())
-          .addColumn('day', 'text', (c) => c.notNull())
-          .addColumn('created_at', 'text', (c) => c.notNull())
-          .addColumn('outputs', blob as 'blob', (c) => c.notNull())
-          .addPrimaryKeyConstraint('prediction_days_pk', ['model_version', 'match_key', 'kind', 'day'])
-          .execute();
-        // From the stored logs: per key, kind and day the greatest created_at (a tie: the greater id, the later
-        // write within a batch).
-        const kind = sql`COALESCE(traffic, CASE WHEN source = 'batch' THEN 'batch' ELSE 'interactive' END)`;
-        for (const [key, where] of [
-          [sql`'s:' || song_id`, sql`song_id IS NOT NULL`],
-          [sql`'f:' || fingerprint`, sql`1 = 1`],
-        ] as const) {
-          await sql`INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, outputs)
-            SELECT model_version, match_key, kind, day, created_at, outputs FROM (
-              SELECT model_version, ${key} AS match_key, ${kind} AS kind, day, created_at, outputs,
-                ROW_NUMBER() OVER (PARTITION BY model_version, ${key}, ${kind}, day ORDER BY created_at DESC, id DESC) AS r
-              FROM logs WHERE ${where}
-            ) latest WHERE r = 1`.execute(db);
-        }
+        await createPredictionDays(db, 'outputs', blob);
         await db.schema.dropIndex('logs_version_song').execute();
         await db.schema.dropIndex('logs_version_fingerprint').execute();
       },
@@ -370,31 +347,45 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         // of what a 500-log batch wrote to the write-ahead log (issue 12: ingest p99). Rebuilt from the stored logs
         // with the same rule as 007.
         await db.schema.dropTable('prediction_days').execute();
-        await db.schema
-          .createTable('prediction_days')
-          .addColumn('model_version', 'text', (c) => c.notNull())
-          .addColumn('match_key', 'text', (c) => c.notNull())
-          .addColumn('kind', 'text', (c) => c.notNull())
-          .addColumn('day', 'text', (c) => c.notNull())
-          .addColumn('created_at', 'text', (c) => c.notNull())
-          .addColumn('log_id', 'text', (c) => c.notNull())
-          .addPrimaryKeyConstraint('prediction_days_pk', ['model_version', 'match_key', 'kind', 'day'])
-          .execute();
-        const kind = sql`COALESCE(traffic, CASE WHEN source = 'batch' THEN 'batch' ELSE 'interactive' END)`;
-        for (const [key, where] of [
-          [sql`'s:' || song_id`, sql`song_id IS NOT NULL`],
-          [sql`'f:' || fingerprint`, sql`1 = 1`],
-        ] as const) {
-          await sql`INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, log_id)
-            SELECT model_version, match_key, kind, day, created_at, id FROM (
-              SELECT model_version, ${key} AS match_key, ${kind} AS kind, day, created_at, id,
-                ROW_NUMBER() OVER (PARTITION BY model_version, ${key}, ${kind}, day ORDER BY created_at DESC, id DESC) AS r
-              FROM logs WHERE ${where}
-            ) latest WHERE r = 1`.execute(db);
-        }
+        await createPredictionDays(db, 'log_id', 'text');
       },
     },
   };
+}
+
+/**
+ * `prediction_days` filled from the stored logs: per key, kind and day the greatest created_at (a tie: the greater
+ * id, the later write within a batch). Each row holds the log's `outputs` (007) or its id, `log_id` (008).
+ */
+async function createPredictionDays(
+  db: Kysely<unknown>,
+  value: 'outputs' | 'log_id',
+  type: 'blob' | 'bytea' | 'text',
+): Promise<void> {
+  await db.schema
+    .createTable('prediction_days')
+    .addColumn('model_version', 'text', (c) => c.notNull())
+    .addColumn('match_key', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('day', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn(value, type as 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('prediction_days_pk', ['model_version', 'match_key', 'kind', 'day'])
+    .execute();
+  const kind = sql`COALESCE(traffic, CASE WHEN source = 'batch' THEN 'batch' ELSE 'interactive' END)`;
+  const column = sql.raw(value);
+  const source = sql.raw(value === 'outputs' ? 'outputs' : 'id');
+  for (const [key, where] of [
+    [sql`'s:' || song_id`, sql`song_id IS NOT NULL`],
+    [sql`'f:' || fingerprint`, sql`1 = 1`],
+  ] as const) {
+    await sql`INSERT INTO prediction_days (model_version, match_key, kind, day, created_at, ${column})
+      SELECT model_version, match_key, kind, day, created_at, ${source} FROM (
+        SELECT model_version, ${key} AS match_key, ${kind} AS kind, day, created_at, ${source},
+          ROW_NUMBER() OVER (PARTITION BY model_version, ${key}, ${kind}, day ORDER BY created_at DESC, id DESC) AS r
+        FROM logs WHERE ${where}
+      ) latest WHERE r = 1`.execute(db);
+  }
 }
 
 class InCodeProvider implements MigrationProvider {

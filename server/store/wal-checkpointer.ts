@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { stopThread } from '../threads/stop-thread.ts';
 
 export interface WalCheckpointer {
   /** Stops the thread after one last checkpoint; resolves when its connection is closed. */
@@ -56,26 +57,9 @@ export function startWalCheckpointer(
   // The thread must not keep a process alive that has nothing else to do.
   worker.unref();
   const onError = opts.onError ?? ((m: string) => console.error(`sqlite checkpoint: ${m}`));
-  let closed: (() => void) | undefined;
-  worker.on('message', (m: { error?: string; closed?: boolean }) => {
+  worker.on('message', (m: { error?: string }) => {
     if (m.error) onError(m.error);
-    if (m.closed) closed?.();
   });
   worker.on('error', (e) => onError(e.message));
-  return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        let done = false;
-        const finish = () => {
-          if (done) return;
-          done = true;
-          void worker.terminate().finally(resolve);
-        };
-        closed = finish;
-        worker.once('exit', finish);
-        worker.postMessage('stop');
-        // A wedged thread must not hold up shutdown.
-        setTimeout(finish, 5000).unref();
-      }),
-  };
+  return { stop: () => stopThread(worker) };
 }
