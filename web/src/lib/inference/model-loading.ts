@@ -49,7 +49,8 @@ export async function parseVerifiedModel(model: ModelBytes): Promise<Result<Load
   } catch {
     return fail('model-load-failed', { reason: 'model.json is not JSON' });
   }
-  const w = parseDenseModel(json, weightsBin);
+  // trees.bin is read only when the manifest lists it (a model with boosted trees).
+  const w = parseDenseModel(json, weightsBin, bytes('trees.bin'));
   if (!w.ok) return w;
   return ok({ manifest, weights: w.value });
 }
