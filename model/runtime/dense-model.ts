@@ -128,6 +128,30 @@ export function parseDenseModel(
   return ok({ layers: out, inputSize, outputSize, trees: t.value });
 }
 
+const bufferOf = (b: ArrayBuffer | Uint8Array): ArrayBuffer =>
+  b instanceof Uint8Array ? (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) : b;
+
+/**
+ * A model package's files by name (model.json, weights.bin, and trees.bin where the model has trees) parsed as
+ * one model: what every reader of a model folder or download uses, so none forgets the trees.
+ */
+export function parseModelFiles(
+  files: Readonly<Record<string, ArrayBuffer | Uint8Array | undefined>>,
+): Result<DenseWeights> {
+  const modelJson = files['model.json'];
+  const weights = files['weights.bin'];
+  if (!modelJson || !weights)
+    return fail('model-load-failed', { reason: 'model.json and weights.bin are both needed' });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(modelJson));
+  } catch {
+    return fail('model-load-failed', { reason: 'model.json is not JSON' });
+  }
+  const trees = files['trees.bin'];
+  return parseDenseModel(json, bufferOf(weights), trees);
+}
+
 /** A model placed on the current tfjs backend. */
 export interface DenseModel {
   readonly inputSize: number;
