@@ -168,9 +168,9 @@ describe('ensembles in the default list', () => {
     expect(recipes.map((x) => x.name)).toEqual(expect.arrayContaining(['ensemble-2', 'ensemble-3']));
     const data = { x, y, rows };
     const trained = await trainRecipes(recipes, data, data, 7);
-    // network, low-rank, network-regularised, network-quantile, boosted trees: 2 members each; logistic,
+    // network, low-rank, network-regularised, network-quantile: 2 members each; boosted trees: 4; logistic,
     // logistic-quantile: 1.
-    expect(trained.size).toBe(5 * 2 + 2);
+    expect(trained.size).toBe(4 * 2 + 4 + 2);
     const z = (n: string) => recipeLogits(named(n), trained, 7, data, x, rows);
     const [e2, e3, reg, q, n] = ['ensemble-2', 'ensemble-3', 'network-regularised', 'network-quantile', 'network'].map(
       z,

@@ -626,7 +626,7 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
       parts: [{ params: { ...logistic, inputTransform: 'quantile' }, weight: 1 }],
     },
   );
-  // Boosted trees (2 members from their own seeds), alone and with the network: the trees rank within a country
+  // Boosted trees (4 members from their own seeds), alone and with the network: the trees rank within a country
   // better, the network's softmax term across countries (screened 2026-12-04, README "Boosted trees").
   const trees: PartParams = {
     ...model,
@@ -634,18 +634,18 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
     dropout: 0,
     positiveWeighting: 'none',
     softmaxWeight: 0,
-    members: 2,
+    members: 4,
     trees: BOOSTED_TREES,
   };
   recipes.push(
     {
       name: 'boosted-trees',
-      description: 'gradient-boosted trees, one tree for all countries (2 members)',
+      description: 'gradient-boosted trees, one tree for all countries (4 members)',
       parts: [{ params: trees, weight: 1 }],
     },
     {
       name: 'trees-network',
-      description: `0.7 × boosted trees (2 members) + 0.3 × the configured network (${model.members} members), logits`,
+      description: `0.7 × boosted trees (4 members) + 0.3 × the configured network (${model.members} members), logits`,
       parts: [
         { params: trees, weight: 0.7 },
         { params: model, weight: 0.3 },

@@ -348,7 +348,7 @@ export function renderCardMarkdown(c: ModelCard): string {
 Predicts, from a song's 13 audio features, the probability that it enters the Spotify daily top 50 in each of 72 countries.
 
 - Created: ${c.model.createdAt}
-- Architecture: 13 → ${c.model.architecture.hidden.join(' → ')} → 72 (${c.model.architecture.activation}, sigmoid outputs)${treesText(c.model.architecture)}, ${c.model.parameters} parameters; input standardisation is folded into the first layer (and the trees' thresholds are raw values), so it takes raw feature values.
+- Architecture: 13 → ${c.model.architecture.hidden.join(' → ')} → 72 (${c.model.architecture.activation}, sigmoid outputs)${treesText(c.model.architecture)}, ${c.model.parameters} parameters; input standardisation is folded into the first layer${c.model.architecture.trees ? " (and the trees' thresholds are raw values)" : ''}, so it takes raw feature values.
 - Trained by ${c.provenance.trainedBy}, seed ${c.provenance.seed}, code commit \`${c.provenance.codeCommit}\`.
 
 ## Data provenance
