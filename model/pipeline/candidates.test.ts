@@ -217,6 +217,17 @@ describe('ensembles in the default list', () => {
     expect(tDiff).toBeLessThan(1e-4);
   }, 120_000);
 
+  it('keeps the validation songs out of the trees when the caller calibrates on them', async () => {
+    const data = { x, y, rows };
+    const trees = named('boosted-trees');
+    const counts = (m: Map<string, { bestEpoch: number }>) => [...m.values()].map((t) => t.bestEpoch);
+    const held = counts(await trainRecipes([trees], data, data, 7, undefined, { validationHeldOut: true }));
+    const grown = counts(await trainRecipes([trees], data, data, 7));
+    // Held out: the early-stopped count (checked every 10 trees); otherwise grown again with 1.15 × as many.
+    for (const c of held) expect(c % 10).toBe(0);
+    expect(grown).toEqual(held.map((c) => Math.round(c * 1.15)));
+  }, 120_000);
+
   it('refits each part for its own median best epoch', () => {
     const e = refitEpochs(named('ensemble-2'), [
       { epochs: { 'ensemble-2': [3, 5, 9, 11] } },

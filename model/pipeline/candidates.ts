@@ -124,6 +124,11 @@ export async function trainRecipes(
   validation: TrainData | null,
   seed: number,
   epochs?: ReadonlyMap<string, number>,
+  /**
+   * The caller uses the validation songs after training (calibration on the split): trees then only early-stop
+   * on them and are not grown again on them (`refitOnValidation`), so those songs stay unseen.
+   */
+  options: { readonly validationHeldOut?: boolean } = {},
 ): Promise<Map<string, TrainedMember>> {
   const trained = new Map<string, TrainedMember>();
   // An input transform depends on the training songs only: fitted once, shared by every part that uses it.
@@ -155,7 +160,8 @@ export async function trainRecipes(
       const fixed = epochs?.get(paramsKey(part.params));
       if (part.params.trees) {
         // Trees read the standardised inputs and the raw ones (for the thresholds a device compares).
-        const grown = trainBoostedTrees(tr, fixed === undefined ? validation : null, part.params.trees, s, fixed);
+        const settings = options.validationHeldOut ? { ...part.params.trees, refitOnValidation: 0 } : part.params.trees;
+        const grown = trainBoostedTrees(tr, fixed === undefined ? validation : null, settings, s, fixed);
         trained.set(key, {
           weights: { layers: [], inputSize: IN, outputSize: K, trees: grown.trees },
           bestEpoch: grown.count,

@@ -64,6 +64,9 @@ export async function trainStep(ctx: StepContext, split: SplitStep, chosen: Reci
             { x: train.std, y: train.y, rows: train.rows, raw: train.raw },
             { x: val.std, y: val.y, rows: val.rows, raw: val.raw },
             o.seed,
+            undefined,
+            // Calibration below is fitted on the validation songs: no tree may have trained on them.
+            { validationHeldOut: true },
           );
           const members = chosen.parts.flatMap((p) => partMembers(p, trained, o.seed));
           const weights = foldRecipe(chosen, trained, o.seed);
