@@ -23,6 +23,8 @@ const wasmDir = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
 // (ReferenceError: _scriptDir / e is not defined; see inference.worker.ts).
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 const MODEL_FILES = ['model.json', 'weights.bin', 'manifest.json'];
+/** Only a model with boosted trees has it. */
+const OPTIONAL_MODEL_FILES = ['trees.bin'];
 const adminPage = join(here, 'admin/index.html');
 const licences = licenceCollector();
 /** Legal comments go to third-party-licenses.txt once each (see the plugin), not into every chunk. */
@@ -56,7 +58,7 @@ function tfjsWasmPlugin(): Plugin {
       // Development only, before the pipeline has published a default model: a throwaway model from elsewhere.
       const devModel = process.env.JUKEBOX_DEV_MODEL_DIR;
       if (devModel && !existsSync(join(root, 'public/models/default/manifest.json'))) {
-        for (const f of MODEL_FILES) {
+        for (const f of [...MODEL_FILES, ...OPTIONAL_MODEL_FILES.filter((o) => existsSync(join(devModel, o)))]) {
           this.emitFile({ type: 'asset', fileName: `models/default/${f}`, source: readFileSync(join(devModel, f)) });
         }
       }
@@ -124,7 +126,7 @@ export default defineConfig({
         // The web manifest and its icons are added by the plugin itself.
         globPatterns: [
           '**/*.{js,css,html}',
-          'models/default/{model.json,weights.bin,manifest.json}',
+          'models/default/{model.json,weights.bin,trees.bin,manifest.json}',
           'wasm/tfjs-backend-wasm-simd.wasm',
         ],
         // The admin dashboard is an online tool for the label's staff, not part of the field app. The WebGPU

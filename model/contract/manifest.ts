@@ -196,6 +196,10 @@ export const ManifestSchema = z.object({
     hidden: z.array(z.number().int().positive()),
     activation: z.string(),
     parameters: z.number().int().positive(),
+    /** Boosted trees beside the Dense stack (trees.bin), where the model has them. */
+    trees: z
+      .object({ count: z.number().int().positive(), leaves: z.number().int().positive(), depth: z.number().int() })
+      .optional(),
   }),
   evaluation: EvaluationSchema,
   lineage: LineageSchema,

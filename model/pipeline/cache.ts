@@ -66,6 +66,7 @@ export function pipelineCodeHash(): Promise<string> {
     const h = createHash('sha256');
     for (const f of files) h.update(f).update(await readFile(join(here, f)));
     h.update(await readFile(join(here, '..', 'runtime', 'dense-model.ts')));
+    h.update(await readFile(join(here, '..', 'runtime', 'tree-ensemble.ts')));
     return h.digest('hex');
   })();
   return codeHash;

@@ -7,6 +7,7 @@
  * country, so per-country AUC is unchanged; probabilities become usable.
  */
 import type { DenseLayerWeights, DenseWeights } from '../runtime/dense-model.ts';
+import { mapTreeValues } from '../runtime/tree-ensemble.ts';
 
 export interface Calibration {
   /** Added to each country's logit before scaling (−log of its training positive weight). */
@@ -92,5 +93,7 @@ export function applyCalibration(w: DenseWeights, c: Calibration): DenseWeights 
   const last = w.layers[w.layers.length - 1] as DenseLayerWeights;
   const kernel = Float32Array.from(last.kernel, (v) => v * c.a);
   const bias = Float32Array.from(last.bias, (v, j) => c.a * (v + (c.shift[j] as number)) + c.b);
-  return { ...w, layers: [...w.layers.slice(0, -1), { ...last, kernel, bias }] };
+  // Trees add to the same pre-activation: their leaf values scale with it.
+  const trees = w.trees ? { trees: mapTreeValues(w.trees, (v) => v * c.a) } : {};
+  return { ...w, layers: [...w.layers.slice(0, -1), { ...last, kernel, bias }], ...trees };
 }

@@ -168,8 +168,9 @@ describe('ensembles in the default list', () => {
     expect(recipes.map((x) => x.name)).toEqual(expect.arrayContaining(['ensemble-2', 'ensemble-3']));
     const data = { x, y, rows };
     const trained = await trainRecipes(recipes, data, data, 7);
-    // network, low-rank, network-regularised, network-quantile: 2 members each; logistic, logistic-quantile: 1.
-    expect(trained.size).toBe(4 * 2 + 2);
+    // network, low-rank, network-regularised, network-quantile: 2 members each; boosted trees: 4; logistic,
+    // logistic-quantile: 1.
+    expect(trained.size).toBe(4 * 2 + 4 + 2);
     const z = (n: string) => recipeLogits(named(n), trained, 7, data, x, rows);
     const [e2, e3, reg, q, n] = ['ensemble-2', 'ensemble-3', 'network-regularised', 'network-quantile', 'network'].map(
       z,
@@ -198,6 +199,33 @@ describe('ensembles in the default list', () => {
     // The structured kernels skip the block-diagonal zeros: fewer multiply-adds than the dense stack.
     const macs = macsPerSong(folded);
     expect(macs.structured).toBeLessThan(macs.dense);
+
+    // Trees with the network: 0.7 × the trees' logits + 0.3 × the network's, and the folded stack with its
+    // trees beside it computes exactly that.
+    const [tn, bt] = ['trees-network', 'boosted-trees'].map(z);
+    let mix = 0;
+    for (let i = 0; i < rows * 72; i++)
+      mix = Math.max(mix, Math.abs((tn?.[i] as number) - 0.7 * (bt?.[i] as number) - 0.3 * (n?.[i] as number)));
+    expect(mix).toBeLessThan(1e-5);
+    const withTrees = foldRecipe(named('trees-network'), trained, 7);
+    expect(withTrees.trees?.roots.length).toBeGreaterThan(2);
+    const tShift = recipeShift(named('trees-network'), y, rows);
+    const tGot = logitsOf(withTrees, x, rows);
+    let tDiff = 0;
+    for (let i = 0; i < tGot.length; i++)
+      tDiff = Math.max(tDiff, Math.abs((tGot[i] as number) + (tShift[i % 72] as number) - (tn?.[i] as number)));
+    expect(tDiff).toBeLessThan(1e-4);
+  }, 120_000);
+
+  it('keeps the validation songs out of the trees when the caller calibrates on them', async () => {
+    const data = { x, y, rows };
+    const trees = named('boosted-trees');
+    const counts = (m: Map<string, { bestEpoch: number }>) => [...m.values()].map((t) => t.bestEpoch);
+    const held = counts(await trainRecipes([trees], data, data, 7, undefined, { validationHeldOut: true }));
+    const grown = counts(await trainRecipes([trees], data, data, 7));
+    // Held out: the early-stopped count (checked every 10 trees); otherwise grown again with 1.15 × as many.
+    for (const c of held) expect(c % 10).toBe(0);
+    expect(grown).toEqual(held.map((c) => Math.round(c * 1.15)));
   }, 120_000);
 
   it('refits each part for its own median best epoch', () => {

@@ -8,6 +8,8 @@
  */
 import { COUNTRY_CODES, FEATURE_NAMES } from '../contract/index.ts';
 import type { DenseLayerWeights, DenseWeights } from '../runtime/dense-model.ts';
+import { addTreeLogits, concatTrees, type TreeEnsemble } from '../runtime/tree-ensemble.ts';
+import { type BoostedTreeParams, trainBoostedTrees } from './boosted-trees.ts';
 import type { CvFold, FoldFit, FoldRecord } from './cross-validate.ts';
 import { fitFeatureTransform } from './feature-transform.ts';
 import { computeMetrics } from './metrics.ts';
@@ -36,6 +38,11 @@ export type PartParams = Omit<EnsembleParams, 'seed'> & {
    * not shipped. Cross-validation only: the refit (fixed epochs, no validation) refuses it.
    */
   readonly distillFrom?: { readonly name: string; readonly parts: readonly RecipePart[] };
+  /**
+   * Boosted trees instead of a network (`boosted-trees.ts`): each member grows trees from its own seed; the
+   * network settings are then unused, and the loss is unweighted (no logit shift).
+   */
+  readonly trees?: BoostedTreeParams;
 };
 
 export interface RecipePart {
@@ -69,9 +76,11 @@ export function logitShift(y: Float32Array, rows: number, p: PartParams): number
   return positiveWeights(y, rows, p).map((w) => -Math.log(w));
 }
 
-/** Float64 forward pass up to the output logits (no final sigmoid), rows × 72. */
+/** Float64 forward pass up to the output logits (no final sigmoid), rows × 72, trees included. */
 export function logitsOf(w: DenseWeights, x: Float32Array, rows: number): Float64Array {
   const out = new Float64Array(rows * w.outputSize);
+  if (w.trees) addTreeLogits(w.trees, x, rows, out);
+  if (w.layers.length === 0) return out;
   let h = new Float64Array(0);
   for (let r = 0; r < rows; r++) {
     h = Float64Array.from(x.subarray(r * w.inputSize, (r + 1) * w.inputSize));
@@ -88,7 +97,8 @@ export function logitsOf(w: DenseWeights, x: Float32Array, rows: number): Float6
       if (!last && l.activation === 'relu') for (let j = 0; j < l.units; j++) next[j] = Math.max(0, next[j] as number);
       h = next;
     });
-    out.set(h, r * w.outputSize);
+    for (let c = 0; c < w.outputSize; c++)
+      out[r * w.outputSize + c] = (out[r * w.outputSize + c] as number) + (h[c] as number);
   }
   return out;
 }
@@ -114,6 +124,11 @@ export async function trainRecipes(
   validation: TrainData | null,
   seed: number,
   epochs?: ReadonlyMap<string, number>,
+  /**
+   * The caller uses the validation songs after training (calibration on the split): trees then only early-stop
+   * on them and are not grown again on them (`refitOnValidation`), so those songs stay unseen.
+   */
+  options: { readonly validationHeldOut?: boolean } = {},
 ): Promise<Map<string, TrainedMember>> {
   const trained = new Map<string, TrainedMember>();
   // An input transform depends on the training songs only: fitted once, shared by every part that uses it.
@@ -143,7 +158,19 @@ export async function trainRecipes(
       const key = `${paramsKey(part.params)}#${s}`;
       if (trained.has(key)) continue;
       const fixed = epochs?.get(paramsKey(part.params));
-      const { inputTransform: _t, distillFrom: _d, ...params } = part.params;
+      if (part.params.trees) {
+        // Trees read the standardised inputs and the raw ones (for the thresholds a device compares).
+        const settings = options.validationHeldOut ? { ...part.params.trees, refitOnValidation: 0 } : part.params.trees;
+        const grown = trainBoostedTrees(tr, fixed === undefined ? validation : null, settings, s, fixed);
+        trained.set(key, {
+          weights: { layers: [], inputSize: IN, outputSize: K, trees: grown.trees },
+          bestEpoch: grown.count,
+          epochsRun: grown.count,
+          validationMacroAuc: grown.bestValidationMacroAuc,
+        });
+        continue;
+      }
+      const { inputTransform: _t, distillFrom: _d, trees: _g, ...params } = part.params;
       const res: TrainResult = await trainNetwork(tr, fixed === undefined ? inputs.validation : null, {
         ...params,
         ...(fixed === undefined ? {} : { maxEpochs: fixed }),
@@ -425,8 +452,24 @@ function padTo(layers: DenseLayerWeights[], depth: number): DenseLayerWeights[] 
  * Σ weight_i · logit_i of networks of any shapes as ONE Dense stack: hidden layers side by side (first layer
  * concatenated, deeper ones block-diagonal), output rows stacked and scaled by each weight.
  */
-export function foldWeighted(members: readonly { weights: DenseWeights; weight: number }[]): DenseWeights {
+export function foldWeighted(all: readonly { weights: DenseWeights; weight: number }[]): DenseWeights {
+  const withTrees = all.filter((m) => m.weights.trees);
+  const trees =
+    withTrees.length > 0
+      ? { trees: concatTrees(withTrees.map((m) => ({ trees: m.weights.trees as TreeEnsemble, weight: m.weight }))) }
+      : {};
+  const members = all.filter((m) => m.weights.layers.length > 0);
   const first = members[0];
+  // Trees alone: a zero Dense output layer carries the sigmoid (the stack format needs one layer).
+  if (!first && withTrees.length > 0)
+    return {
+      layers: [
+        { inputs: IN, units: K, kernel: new Float32Array(IN * K), bias: new Float32Array(K), activation: 'sigmoid' },
+      ],
+      inputSize: IN,
+      outputSize: K,
+      ...trees,
+    };
   if (!first) throw new Error('a recipe needs at least one network');
   const relu = members.map((m) => reluOnly(m.weights));
   const depth = Math.max(...relu.map((l) => l.length));
@@ -461,7 +504,7 @@ export function foldWeighted(members: readonly { weights: DenseWeights; weight: 
     });
     layers.push({ inputs, units, kernel, bias, activation: isLast ? 'sigmoid' : 'relu' });
   }
-  return { layers, inputSize: first.weights.inputSize, outputSize: first.weights.outputSize };
+  return { layers, inputSize: first.weights.inputSize, outputSize: first.weights.outputSize, ...trees };
 }
 
 /** The recipe as one stack (standardised inputs, sigmoid of Σ weight · mean member logit, before shifts). */
@@ -487,9 +530,15 @@ export function recipeShift(recipe: Recipe, y: Float32Array, rows: number): numb
   return out;
 }
 
+/** Trees a tree part is sized at before training (early stopping picks 100–400 at learning rate 0.05). */
+const NOMINAL_TREES = 200;
+
 /** Parameters the recipe's networks really have (no block-diagonal zeros). */
 export function recipeParameters(recipe: Recipe): number {
   return recipe.parts.reduce((a, part) => {
+    const t = part.params.trees;
+    // Trees: a leaf value per country and a threshold per split, at a nominal count (the count is learned).
+    if (t) return a + part.params.members * NOMINAL_TREES * (2 ** t.depth * K + 2 ** t.depth);
     let n = 0;
     let prev: number = IN;
     for (const u of [...part.params.hidden, K]) {
@@ -507,6 +556,25 @@ export function recipeParameters(recipe: Recipe): number {
 export function foldScalerFor(songs: readonly Song[]): Scaler {
   return fitScaler(featureMatrix(songs), songs.length, IN);
 }
+
+/**
+ * The boosted trees' settings (screened on the first repeat's 5 folds, 2026-12-04): depth 4, learning rate
+ * 0.05, λ 3, ≥ 15 songs per side, 32 bins, 80 % of songs and 70 % of features per tree, softmax term 1, early
+ * stopping on validation then grown again on train + validation with 1.15 × the trees.
+ */
+export const BOOSTED_TREES: BoostedTreeParams = {
+  depth: 4,
+  learningRate: 0.05,
+  lambda: 3,
+  minLeaf: 15,
+  bins: 32,
+  rowSample: 0.8,
+  featureSample: 0.7,
+  softmaxWeight: 1,
+  maxTrees: 1500,
+  patience: 200,
+  refitOnValidation: 1.15,
+};
 
 /** Rank of the shared low-rank model's bottleneck (countries share 8 directions in feature space). */
 export const LOW_RANK = 8;
@@ -562,6 +630,32 @@ export function defaultRecipes(model: PartParams, logistic: PartParams, moreMemb
       name: 'logistic-quantile',
       description: 'logistic regression on quantile-transformed inputs (a monotone curve per feature)',
       parts: [{ params: { ...logistic, inputTransform: 'quantile' }, weight: 1 }],
+    },
+  );
+  // Boosted trees (4 members from their own seeds), alone and with the network: the trees rank within a country
+  // better, the network's softmax term across countries (screened 2026-12-04, README "Boosted trees").
+  const trees: PartParams = {
+    ...model,
+    hidden: [],
+    dropout: 0,
+    positiveWeighting: 'none',
+    softmaxWeight: 0,
+    members: 4,
+    trees: BOOSTED_TREES,
+  };
+  recipes.push(
+    {
+      name: 'boosted-trees',
+      description: 'gradient-boosted trees, one tree for all countries (4 members)',
+      parts: [{ params: trees, weight: 1 }],
+    },
+    {
+      name: 'trees-network',
+      description: `0.7 × boosted trees (4 members) + 0.3 × the configured network (${model.members} members), logits`,
+      parts: [
+        { params: trees, weight: 0.7 },
+        { params: model, weight: 0.3 },
+      ],
     },
   );
   // Plain ensembles of parts the list already trains: they train nothing new in a fold (networks are shared

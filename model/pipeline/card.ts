@@ -66,6 +66,8 @@ export interface ModelCard extends ModelCardContent {
   readonly training: {
     /** The shipped model's settings (lineage.parameters.model). */
     readonly settings: unknown;
+    /** The boosted trees' settings and weight, where the shipped recipe has trees (lineage.parameters.recipe). */
+    readonly trees?: { readonly weight: number; readonly members: number; readonly settings: unknown };
     /** Folded into the output layer: sigmoid(a·(logit − log w_c) + b), fitted on the validation songs. */
     readonly calibration: { a: number; b: number; validation: { before: Metrics; after: Metrics } };
     readonly runs: Record<
@@ -176,6 +178,7 @@ export function buildCard(i: CardInput): ModelCard {
     },
     training: {
       settings: m.lineage.parameters.model,
+      ...treePartOf(m.lineage.parameters.recipe),
       calibration: { a: i.calibration.a, b: i.calibration.b, validation: i.calibrationValidation },
       runs: Object.fromEntries(
         Object.entries(i.training).map(([k, t]) => [
@@ -295,11 +298,32 @@ function trainingText(c: ModelCard): string {
     )
     .join('\n');
   const members = Number(s.members ?? 1);
-  return `tfjs (wasm backend) in Node, Adam (learning rate ${String(s.learningRate)}), batch ${String(s.batchSize)}, dropout ${String(s.dropout)}, L2 ${String(s.l2)}; binary cross-entropy with positive weights ${String(s.positiveWeighting)}(negatives/positives) capped at ${String(s.maxPositiveWeight)}, plus ${String(s.softmaxWeight)} × softmax cross-entropy over countries; early stopping on validation macro AUC (patience ${String(s.patience)}) with the best epoch restored.${members > 1 ? ` The model is the average of ${members} networks' logits (hidden ${JSON.stringify(s.hidden)}, different seeds), folded exactly into one Dense stack.` : ''} Settings chosen on the validation split only.
+  const t = c.training.trees;
+  const ts = (t?.settings ?? {}) as Partial<Record<string, unknown>>;
+  const trees = t
+    ? `\n\nBoosted trees (weight ${t.weight} of the logit, ${t.members} member(s) from their own seeds; \`model/pipeline/boosted-trees.ts\`): one tree for all 72 countries, depth ${String(ts.depth)}, learning rate ${String(ts.learningRate)}, λ ${String(ts.lambda)}, at least ${String(ts.minLeaf)} songs per side, ${String(ts.bins)} quantile bins, ${String(ts.rowSample)} of the songs and ${String(ts.featureSample)} of the features per tree; per-country cross-entropy plus ${String(ts.softmaxWeight)} × softmax cross-entropy over countries; tree count as the folds' median (early stopping on validation, then ${String(ts.refitOnValidation)} × on train + validation).`
+    : '';
+  return `tfjs (wasm backend) in Node, Adam (learning rate ${String(s.learningRate)}), batch ${String(s.batchSize)}, dropout ${String(s.dropout)}, L2 ${String(s.l2)}; binary cross-entropy with positive weights ${String(s.positiveWeighting)}(negatives/positives) capped at ${String(s.maxPositiveWeight)}, plus ${String(s.softmaxWeight)} × softmax cross-entropy over countries; early stopping on validation macro AUC (patience ${String(s.patience)}) with the best epoch restored.${members > 1 ? ` The model is the average of ${members} networks' logits (hidden ${JSON.stringify(s.hidden)}, different seeds), folded exactly into one Dense stack.` : ''} Settings chosen on the validation split only.${trees}
 
 Calibration (fitted on the validation songs, folded into the output layer; per-country rankings unchanged): sigmoid(${f4(c.training.calibration.a)} · (logit − log w_c) ${c.training.calibration.b < 0 ? '−' : '+'} ${f4(Math.abs(c.training.calibration.b))}). On validation it moved Brier ${f4(c.training.calibration.validation.before.brier)} → ${f4(c.training.calibration.validation.after.brier)} and top-5 hit ${f4(c.training.calibration.validation.before.top5Hit)} → ${f4(c.training.calibration.validation.after.top5Hit)}.
 
 ${runs}`;
+}
+
+/** The recipe's tree part (weight, members, settings), where it has one. */
+function treePartOf(recipe: unknown): { trees?: NonNullable<ModelCard['training']['trees']> } {
+  const parts = (recipe as { parts?: { weight?: number; params?: { members?: number; trees?: unknown } }[] })?.parts;
+  const part = Array.isArray(parts) ? parts.find((p) => p?.params?.trees) : undefined;
+  if (!part?.params?.trees) return {};
+  return {
+    trees: { weight: Number(part.weight), members: Number(part.params.members ?? 1), settings: part.params.trees },
+  };
+}
+
+/** The boosted trees beside the stack, where the model has them. */
+function treesText(a: Manifest['architecture']): string {
+  if (!a.trees) return '';
+  return `, plus ${a.trees.count} boosted trees (depth ≤ ${a.trees.depth}, ${a.trees.leaves} leaves of 72 values each, trees.bin) whose leaves add to the output logits`;
 }
 
 const f4 = (n: number | null | undefined) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(4));
@@ -324,7 +348,7 @@ export function renderCardMarkdown(c: ModelCard): string {
 Predicts, from a song's 13 audio features, the probability that it enters the Spotify daily top 50 in each of 72 countries.
 
 - Created: ${c.model.createdAt}
-- Architecture: 13 → ${c.model.architecture.hidden.join(' → ')} → 72 (${c.model.architecture.activation}, sigmoid outputs), ${c.model.parameters} parameters; input standardisation is folded into the first layer, so it takes raw feature values.
+- Architecture: 13 → ${c.model.architecture.hidden.join(' → ')} → 72 (${c.model.architecture.activation}, sigmoid outputs)${treesText(c.model.architecture)}, ${c.model.parameters} parameters; input standardisation is folded into the first layer${c.model.architecture.trees ? " (and the trees' thresholds are raw values)" : ''}, so it takes raw feature values.
 - Trained by ${c.provenance.trainedBy}, seed ${c.provenance.seed}, code commit \`${c.provenance.codeCommit}\`.
 
 ## Data provenance

@@ -47,7 +47,8 @@ export function combineMembers(members: readonly DenseWeights[]): DenseWeights {
   return { layers, inputSize: first.inputSize, outputSize: first.outputSize };
 }
 
-/** Weights actually stored (block-diagonal zeros included). */
+/** Weights actually stored (block-diagonal zeros included; trees: leaf values plus a threshold per node). */
 export function storedParameters(w: DenseWeights): number {
-  return w.layers.reduce((a, l) => a + l.kernel.length + l.bias.length, 0);
+  const trees = w.trees ? w.trees.values.length + w.trees.threshold.length : 0;
+  return w.layers.reduce((a, l) => a + l.kernel.length + l.bias.length, trees);
 }

@@ -5,7 +5,7 @@
  * table, plus the current production model scored on the same songs.
  */
 import { COUNTRY_CODES, type CountryCode, type Evaluation, type Metrics } from '../contract/index.ts';
-import type { DenseWeights } from '../runtime/dense-model.ts';
+import { type DenseWeights, predictReference } from '../runtime/dense-model.ts';
 import { computeMetrics, perColumnAuc, reliabilityTable } from './metrics.ts';
 import { buildNetwork, loadWeightsInto, predictWith } from './train.ts';
 
@@ -13,6 +13,13 @@ const K = COUNTRY_CODES.length;
 
 /** Runs standardised-input weights through a tfjs-layers network: the in-memory trained model. */
 export function predictInMemory(w: DenseWeights, x: Float32Array, rows: number): Float32Array {
+  // With trees: the float64 reference forward pass, trees added to the last pre-activation.
+  if (w.trees) {
+    const out = new Float32Array(rows * w.outputSize);
+    for (let r = 0; r < rows; r++)
+      out.set(predictReference(w, x.subarray(r * w.inputSize, (r + 1) * w.inputSize)), r * w.outputSize);
+    return out;
+  }
   const hidden = w.layers.slice(0, -1).map((l) => l.units);
   const act = w.layers.length > 1 && w.layers[0]?.activation === 'linear' ? 'linear' : 'relu';
   const model = buildNetwork(hidden, 0, 0, 0, act);

@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DenseWeights, parseDenseModel, predictReference } from '../runtime/dense-model.ts';
 import { useBackend } from './backend.ts';
+import { trainBoostedTrees } from './boosted-trees.ts';
+import { applyCalibration } from './calibrate.ts';
+import { BOOSTED_TREES, foldWeighted } from './candidates.ts';
+import { predictInMemory } from './evaluate.ts';
 import { exportLayersModel, foldScaler } from './export-model.ts';
 import { checkParity, deviceParitySection, loadExported } from './parity.ts';
 import { mulberry32 } from './prng.ts';
@@ -99,6 +103,33 @@ describe('export with folded scaling', () => {
     expect(section.outputs[0]).toHaveLength(72);
     expect(section.tolerance).toBe(1e-4);
     expect(tf.memory().numTensors).toBeLessThan(5);
+  });
+
+  it('exports a recipe with boosted trees as trees.bin beside the stack, on raw inputs, and passes parity', async () => {
+    const std = applyScaler(x, scaler);
+    const r = mulberry32(4);
+    const y = Float32Array.from({ length: 64 * 72 }, (_, i) =>
+      r() < 0.1 + 0.5 * ((std[Math.floor(i / 72) * 13 + 2] as number) > 0 ? 1 : 0) ? 1 : 0,
+    );
+    const grown = trainBoostedTrees({ x: std, y, rows: 64, raw: x }, null, { ...BOOSTED_TREES, minLeaf: 4 }, 3, 12);
+    const mixed = applyCalibration(
+      foldWeighted([
+        { weights: { layers: [], inputSize: 13, outputSize: 72, trees: grown.trees }, weight: 0.7 },
+        { weights: w, weight: 0.3 },
+      ]),
+      { shift: new Array(72).fill(0.1), a: 0.9, b: -0.2 },
+    );
+    const inMemory = predictInMemory(mixed, std, 64);
+    const e = await exportLayersModel(foldScaler(mixed, scaler), [16, 8], 0.2, 1);
+    expect(e.treesBin?.byteLength).toBeGreaterThan(0);
+    const back = loadExported(e);
+    expect(back.trees?.roots.length).toBe(13);
+    const report = await checkParity(e, x, 64, inMemory);
+    expect(report.maxAbsDiff).toBeLessThanOrEqual(1e-5);
+    expect(report.passed).toBe(true);
+    // The trees really count: the same files without trees.bin miss.
+    const { treesBin: _t, ...stackOnly } = e;
+    expect((await checkParity(stackOnly, x, 64, inMemory)).passed).toBe(false);
   });
 
   it('rejects weights the loader cannot parse', () => {

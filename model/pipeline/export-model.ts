@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DenseWeights } from '../runtime/dense-model.ts';
+import { encodeTrees, type TreeEnsemble } from '../runtime/tree-ensemble.ts';
 import type { Scaler } from './scaler.ts';
 import { buildNetwork, loadWeightsInto } from './train.ts';
 
@@ -13,6 +14,8 @@ export interface ExportedModel {
   /** model.json text. */
   readonly modelJson: string;
   readonly weightsBin: Uint8Array;
+  /** trees.bin (`model/runtime/tree-ensemble.ts`) when the model has boosted trees. */
+  readonly treesBin?: Uint8Array;
 }
 
 /** The same network taking raw inputs; computed in float64, stored as float32. */
@@ -32,7 +35,15 @@ export function foldScaler(w: DenseWeights, s: Scaler): DenseWeights {
     }
     b[j] = shift;
   }
-  return { ...w, layers: [{ ...first, kernel: k, bias: b }, ...rest] };
+  // Trees were grown on standardised inputs; each keeps the raw value of the same split (`rawThreshold`).
+  const trees = w.trees ? { trees: rawInputTrees(w.trees) } : {};
+  return { ...w, layers: [{ ...first, kernel: k, bias: b }, ...rest], ...trees };
+}
+
+function rawInputTrees(t: TreeEnsemble): TreeEnsemble {
+  if (!t.rawThreshold) throw new Error('trees without raw thresholds cannot take raw inputs');
+  const { rawThreshold, ...rest } = t;
+  return { ...rest, threshold: rawThreshold };
 }
 
 function concatWeightData(d: ArrayBuffer | ArrayBuffer[]): Uint8Array {
@@ -70,6 +81,7 @@ export async function exportLayersModel(
         out = {
           modelJson: `${JSON.stringify(modelJson)}\n`,
           weightsBin: concatWeightData(a.weightData as ArrayBuffer | ArrayBuffer[]),
+          ...(raw.trees ? { treesBin: encodeTrees(raw.trees) } : {}),
         };
         return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
       }),

@@ -7,6 +7,7 @@
  */
 import { DEVICE_PARITY_TOLERANCE, type Manifest } from '../contract/index.ts';
 import { createDenseModel, type DenseWeights, parseDenseModel } from '../runtime/dense-model.ts';
+import { withTrees } from '../runtime/tree-ensemble.ts';
 import type { ExportedModel } from './export-model.ts';
 
 export const PARITY_TOLERANCE = 1e-5;
@@ -23,14 +24,14 @@ export interface ParityReport {
 export function loadExported(e: ExportedModel): DenseWeights {
   const bytes = e.weightsBin;
   const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  const parsed = parseDenseModel(JSON.parse(e.modelJson), ab);
+  const parsed = parseDenseModel(JSON.parse(e.modelJson), ab, e.treesBin);
   if (!parsed.ok) throw new Error(`exported model does not parse: ${JSON.stringify(parsed.details)}`);
   return parsed.value;
 }
 
 /** Runs the exported model on the active tfjs backend. */
 export async function predictExported(e: ExportedModel, rawX: Float32Array, rows: number): Promise<Float32Array> {
-  const model = createDenseModel(loadExported(e));
+  const model = await withTrees(loadExported(e), async (dense) => createDenseModel(dense));
   try {
     return await model.predict(rawX, rows);
   } finally {

@@ -151,7 +151,16 @@ async function loadProduction(dir: string | null): Promise<ProductionModel | nul
     } catch {
       parsedJson = null; // parseDenseModel reports it as unloadable
     }
-    return { dir, version, modelJson: parsedJson, weights: new Uint8Array(weights), parameters };
+    // trees.bin only where production has trees (older models have none).
+    const trees = await readFile(join(dir, 'trees.bin')).catch(() => null);
+    return {
+      dir,
+      version,
+      modelJson: parsedJson,
+      weights: new Uint8Array(weights),
+      ...(trees ? { trees: new Uint8Array(trees) } : {}),
+      parameters,
+    };
   } catch {
     return null;
   }

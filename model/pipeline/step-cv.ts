@@ -267,7 +267,7 @@ export async function refitStep(
       songs: songs.length,
       epochs: Object.fromEntries(
         cv.chosen.parts.map((p, i) => [
-          `part ${i + 1} (hidden ${JSON.stringify(p.params.hidden)})`,
+          p.params.trees ? `part ${i + 1} (trees)` : `part ${i + 1} (hidden ${JSON.stringify(p.params.hidden)})`,
           [...epochs.values()][i] ?? 0,
         ]),
       ),

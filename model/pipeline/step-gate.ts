@@ -45,7 +45,9 @@ export async function compareRecent(
   const k = COUNTRY_CODES.length;
   const cand =
     songs.length > 0 ? predictInMemory(ship.weights, applyScaler(raw, ship.scaler), songs.length) : new Float32Array();
-  const parsedProd = prod ? parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer) : null;
+  const parsedProd = prod
+    ? parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer, prod.trees)
+    : null;
   const prodScores: number[] = [];
   const candScores: number[] = [];
   const labels: number[] = [];

@@ -17,6 +17,7 @@ import {
   type ModelFile,
   trainingSongKey,
 } from '../contract/index.ts';
+import { treeOpsPerSong } from '../runtime/tree-ensemble.ts';
 import { buildCard, type ModelCard, renderCardMarkdown } from './card.ts';
 import { countryFacts, featureBounds } from './country-facts.ts';
 import { storedParameters } from './ensemble.ts';
@@ -105,6 +106,9 @@ export async function manifestStep(
       bytes: Buffer.byteLength(exported.value.modelJson),
     },
     { path: 'weights.bin', sha256: sha256(exported.value.weightsBin), bytes: exported.value.weightsBin.byteLength },
+    ...(exported.value.treesBin
+      ? [{ path: 'trees.bin', sha256: sha256(exported.value.treesBin), bytes: exported.value.treesBin.byteLength }]
+      : []),
   ];
   const version = await contentVersion(files);
   const bare = ManifestSchema.parse({
@@ -119,6 +123,15 @@ export async function manifestStep(
       hidden: ship.weights.layers.slice(0, -1).map((l) => l.units),
       activation: 'relu',
       parameters: ship.refit ? storedParameters(ship.weights) : i.trained.model.value.parameters,
+      ...(ship.weights.trees
+        ? {
+            trees: {
+              count: ship.weights.trees.roots.length,
+              leaves: ship.weights.trees.values.length / ship.weights.trees.outputs,
+              depth: treeOpsPerSong(ship.weights.trees).depth,
+            },
+          }
+        : {}),
     },
     evaluation: ev,
     lineage: {
@@ -197,6 +210,7 @@ export async function publishStep(
   const artifacts: [string, string | Uint8Array][] = [
     ['model.json', exported.value.modelJson],
     ['weights.bin', exported.value.weightsBin],
+    ...(exported.value.treesBin ? ([['trees.bin', exported.value.treesBin]] as [string, Uint8Array][]) : []),
     ['manifest.json', `${JSON.stringify(manifest, null, 2)}\n`],
     ['card.json', `${JSON.stringify(card, null, 2)}\n`],
     ['card.md', renderCardMarkdown(card)],

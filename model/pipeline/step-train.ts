@@ -61,9 +61,12 @@ export async function trainStep(ctx: StepContext, split: SplitStep, chosen: Reci
           await ctx.backend();
           const trained = await trainRecipes(
             [chosen],
-            { x: train.std, y: train.y, rows: train.rows },
-            { x: val.std, y: val.y, rows: val.rows },
+            { x: train.std, y: train.y, rows: train.rows, raw: train.raw },
+            { x: val.std, y: val.y, rows: val.rows, raw: val.raw },
             o.seed,
+            undefined,
+            // Calibration below is fitted on the validation songs: no tree may have trained on them.
+            { validationHeldOut: true },
           );
           const members = chosen.parts.flatMap((p) => partMembers(p, trained, o.seed));
           const weights = foldRecipe(chosen, trained, o.seed);
@@ -187,6 +190,8 @@ export interface ProductionModel {
   readonly version: string;
   readonly modelJson: unknown;
   readonly weights: Uint8Array;
+  /** trees.bin, when production has boosted trees. */
+  readonly trees?: Uint8Array;
   readonly parameters: unknown;
 }
 
@@ -201,7 +206,7 @@ export function scoreProduction(
   const prodSawTest = !!(prod?.parameters as { recipe?: unknown } | undefined)?.recipe;
   if (prod && prodSawTest) ctx.say(`production ${prod.version} was refit on all songs: not scored on the test split`);
   if (!prod || prodSawTest) return undefined;
-  const parsed = parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer);
+  const parsed = parseDenseModel(prod.modelJson, prod.weights.slice().buffer as ArrayBuffer, prod.trees);
   if (!parsed.ok) {
     ctx.say(`production model at ${prod.dir} could not be loaded (${JSON.stringify(parsed.details)}): not compared`);
     return undefined;

@@ -5,9 +5,10 @@ import { createJsDenseModel } from './dense-js.ts';
 import { createDenseModel, predictReference } from './dense-model.ts';
 import { mulberry32 } from './prng.ts';
 import { mixedStack, shippedModel, songRows } from './testing/kernel-fixtures.ts';
+import { withTrees } from './tree-ensemble.ts';
 import { warmUpCheck } from './warm-up-check.ts';
 
-const { weights: shipped, manifest } = shippedModel();
+const { weights: shipped, model: shippedWithTrees, manifest } = shippedModel();
 
 describe('plain-JS dense model', () => {
   beforeAll(async () => {
@@ -39,7 +40,10 @@ describe('plain-JS dense model', () => {
   });
 
   it('passes the manifest warm-up check of the shipped model', async () => {
-    const report = await warmUpCheck(createJsDenseModel(shipped), manifest.parity);
+    const report = await warmUpCheck(
+      await withTrees(shippedWithTrees, async (stack) => createJsDenseModel(stack)),
+      manifest.parity,
+    );
     expect(report.ok).toBe(true);
   });
 

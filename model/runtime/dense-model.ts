@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { fail, ok, type Result } from '../contract/errors.ts';
+import { addTreeLogits, decodeTrees, type TreeEnsemble } from './tree-ensemble.ts';
 
 export type Activation = 'relu' | 'sigmoid' | 'linear';
 
@@ -25,6 +26,11 @@ export interface DenseWeights {
   readonly layers: readonly DenseLayerWeights[];
   readonly inputSize: number;
   readonly outputSize: number;
+  /**
+   * Boosted trees whose leaf values add to the last layer's pre-activation (`tree-ensemble.ts`, trees.bin).
+   * Every runner goes through `withTrees`, so none can drop them silently.
+   */
+  readonly trees?: TreeEnsemble;
 }
 
 interface WeightSpec {
@@ -65,7 +71,11 @@ function specsOf(modelJson: unknown): WeightSpec[] | undefined {
  * const r = parseDenseModel(JSON.parse(modelJsonText), weightsArrayBuffer);
  * if (r.ok) console.log(r.value.inputSize, r.value.outputSize); // 13 72
  */
-export function parseDenseModel(modelJson: unknown, weights: ArrayBuffer): Result<DenseWeights> {
+export function parseDenseModel(
+  modelJson: unknown,
+  weights: ArrayBuffer,
+  trees?: ArrayBuffer | Uint8Array,
+): Result<DenseWeights> {
   const bad = (reason: string) => fail('model-load-failed', { reason });
   const layers = layersOf(modelJson);
   const specs = specsOf(modelJson);
@@ -109,7 +119,37 @@ export function parseDenseModel(modelJson: unknown, weights: ArrayBuffer): Resul
   }
   if (out.length === 0) return bad('no Dense layers');
   if (specIndex !== specs.length || offset !== floats.length) return bad('weights left over after the last layer');
-  return ok({ layers: out, inputSize: out[0]!.inputs, outputSize: out[out.length - 1]!.units });
+  const inputSize = out[0]!.inputs;
+  const outputSize = out[out.length - 1]!.units;
+  if (trees === undefined) return ok({ layers: out, inputSize, outputSize });
+  // trees.bin, when the model has one: its leaf values add to the last layer's pre-activation.
+  const t = decodeTrees(trees, inputSize, outputSize);
+  if (!t.ok) return t;
+  return ok({ layers: out, inputSize, outputSize, trees: t.value });
+}
+
+const bufferOf = (b: ArrayBuffer | Uint8Array): ArrayBuffer =>
+  b instanceof Uint8Array ? (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer) : b;
+
+/**
+ * A model package's files by name (model.json, weights.bin, and trees.bin where the model has trees) parsed as
+ * one model: what every reader of a model folder or download uses, so none forgets the trees.
+ */
+export function parseModelFiles(
+  files: Readonly<Record<string, ArrayBuffer | Uint8Array | undefined>>,
+): Result<DenseWeights> {
+  const modelJson = files['model.json'];
+  const weights = files['weights.bin'];
+  if (!modelJson || !weights)
+    return fail('model-load-failed', { reason: 'model.json and weights.bin are both needed' });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(modelJson));
+  } catch {
+    return fail('model-load-failed', { reason: 'model.json is not JSON' });
+  }
+  const trees = files['trees.bin'];
+  return parseDenseModel(json, bufferOf(weights), trees);
 }
 
 /** A model placed on the current tfjs backend. */
@@ -128,6 +168,7 @@ export interface DenseModel {
  * (input length, use after dispose) are made here, so `run` gets rows × inputSize values.
  */
 export function kernelDenseModel(w: DenseWeights, run: (x: Float32Array, rows: number) => Float32Array): DenseModel {
+  refuseTrees(w);
   let disposed = false;
   const predictSync = (x: Float32Array, rows: number): Float32Array => {
     if (disposed) throw new Error('model is disposed');
@@ -147,8 +188,14 @@ export function kernelDenseModel(w: DenseWeights, run: (x: Float32Array, rows: n
   };
 }
 
+/** The kernels run Dense stacks only: a model with trees must come through `withTrees`, never lose them. */
+function refuseTrees(w: DenseWeights): void {
+  if (w.trees) throw new Error('this model has boosted trees: place it through withTrees (tree-ensemble.ts)');
+}
+
 /** Uploads the weights to the active tfjs backend once; each predict allocates only transient tensors. */
 export function createDenseModel(w: DenseWeights): DenseModel {
+  refuseTrees(w);
   const layers = w.layers.map((l) => ({
     kernel: tf.tensor2d(l.kernel, [l.inputs, l.units], 'float32'),
     bias: tf.tensor1d(l.bias, 'float32'),
@@ -206,14 +253,20 @@ export function createDenseModel(w: DenseWeights): DenseModel {
 /** Forward pass in plain float64 JS: the reference the tfjs backends are checked against. */
 export function predictReference(w: DenseWeights, x: ArrayLike<number>): Float64Array {
   let h = Float64Array.from(x);
-  for (const l of w.layers) {
+  w.layers.forEach((l, li) => {
     const next = new Float64Array(l.units);
     for (let j = 0; j < l.units; j++) {
       let s = l.bias[j] as number;
       for (let i = 0; i < l.inputs; i++) s += (h[i] as number) * (l.kernel[i * l.units + j] as number);
+      next[j] = s;
+    }
+    // The trees add to the last layer's pre-activation.
+    if (li === w.layers.length - 1 && w.trees) addTreeLogits(w.trees, x, 1, next);
+    for (let j = 0; j < l.units; j++) {
+      const s = next[j] as number;
       next[j] = l.activation === 'relu' ? Math.max(0, s) : l.activation === 'sigmoid' ? 1 / (1 + Math.exp(-s)) : s;
     }
     h = next;
-  }
+  });
   return h;
 }

@@ -6,9 +6,10 @@ import { createSimdDenseModel } from './dense-simd.ts';
 import { compileDenseKernel } from './dense-simd-build.ts';
 import { mulberry32 } from './prng.ts';
 import { mixedStack, shippedModel, songRows as songs } from './testing/kernel-fixtures.ts';
+import { withTrees } from './tree-ensemble.ts';
 import { warmUpCheck } from './warm-up-check.ts';
 
-const { weights: shipped, manifest } = shippedModel();
+const { weights: shipped, model: shippedWithTrees, manifest } = shippedModel();
 
 const maxDiff = (a: Float32Array, b: Float32Array) => {
   expect(a.length).toBe(b.length);
@@ -73,7 +74,10 @@ describe('WebAssembly SIMD dense model', () => {
   });
 
   it('passes the manifest warm-up check of the shipped model', async () => {
-    const report = await warmUpCheck(await createSimdDenseModel(shipped, kernel), manifest.parity);
+    const report = await warmUpCheck(
+      await withTrees(shippedWithTrees, (stack) => createSimdDenseModel(stack, kernel)),
+      manifest.parity,
+    );
     expect(report.ok).toBe(true);
   });
 

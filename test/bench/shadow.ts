@@ -21,9 +21,12 @@ import { emitResult, verdict } from './report.ts';
 const N = Number(process.env.N ?? 400);
 const dir = join(import.meta.dirname, '../../public/models/default');
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-const modelJson = new Uint8Array(readFileSync(join(dir, 'model.json')));
-const weights = new Uint8Array(readFileSync(join(dir, 'weights.bin')));
-const active: ModelBytes = { manifest, files: { 'model.json': modelJson, 'weights.bin': weights } };
+// Every file the manifest lists (trees.bin too, where the model has boosted trees).
+const activeFiles: Record<string, Uint8Array> = Object.fromEntries(
+  manifest.files.map((f) => [f.path, new Uint8Array(readFileSync(join(dir, f.path)))]),
+);
+const weights = activeFiles['weights.bin'] as Uint8Array;
+const active: ModelBytes = { manifest, files: activeFiles };
 
 // The candidate: same network, output bias nudged (parity outputs are not needed to pass here: they are
 // recomputed by running the model once on the same backend below).
@@ -72,11 +75,14 @@ async function run(withShadow: boolean, backToBack: boolean): Promise<{ activeMs
   if (ready.type !== 'ready') throw new Error(`init: ${JSON.stringify(ready)}`);
   if (withShadow) {
     // Parity outputs of the candidate on this backend, so it passes its own warm-up check.
-    const files = [
-      { path: 'model.json', sha256: await sha256Hex(modelJson), bytes: modelJson.byteLength },
-      { path: 'weights.bin', sha256: await sha256Hex(candWeights), bytes: candWeights.byteLength },
-    ];
-    const candFiles = { 'model.json': modelJson, 'weights.bin': candWeights };
+    const files = await Promise.all(
+      manifest.files.map(async (f) =>
+        f.path === 'weights.bin'
+          ? { path: f.path, sha256: await sha256Hex(candWeights), bytes: candWeights.byteLength }
+          : f,
+      ),
+    );
+    const candFiles = { ...activeFiles, 'weights.bin': candWeights };
     const candManifest = { ...manifest, version: await contentVersion(files), files };
     const probe = await send({
       type: 'init',

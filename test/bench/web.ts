@@ -21,10 +21,11 @@ import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { parseSongsCsv } from '../../model/catalogue/catalogue-csv.ts';
 import { FEATURE_NAMES, toVector } from '../../model/contract/features.ts';
-import { type DenseWeights, parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
+import { type DenseWeights, parseModelFiles, predictReference } from '../../model/runtime/dense-model.ts';
 import { createSimdDenseModel } from '../../model/runtime/dense-simd.ts';
 import { compileDenseKernel } from '../../model/runtime/dense-simd-build.ts';
 import { macsPerSong } from '../../model/runtime/dense-structure.ts';
+import { addTreeLogits, splitTrees, type TreeEnsemble, treeOpsPerSong } from '../../model/runtime/tree-ensemble.ts';
 import { readSharedDataFile } from '../../model/shared-data.ts';
 import { launchChromium } from '../e2e/browser.ts';
 import { DIST, startTestServer } from '../e2e/static-server.ts';
@@ -171,6 +172,25 @@ async function structuredKernelRows(w: DenseWeights, x: Float32Array, songs: num
   };
 }
 
+/** The trees' share of a prediction (plain JS beside the stack, as the app runs them), catalogue in Node. */
+function treeRow(trees: TreeEnsemble, x: Float32Array, songs: number): [string, string, string, string, string] {
+  const ops = treeOpsPerSong(trees);
+  const times: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    const z = new Float64Array(songs * trees.outputs);
+    const t0 = performance.now();
+    addTreeLogits(trees, x, songs, z);
+    times.push(performance.now() - t0);
+  }
+  return [
+    `boosted trees beside the stack, catalogue ${songs} songs in Node (JS): ${trees.roots.length} trees, ≤ ${ops.comparisons.toLocaleString('en-US')} comparisons + ${ops.adds.toLocaleString('en-US')} leaf-value adds per song, median of 7`,
+    ms(median(times)),
+    '',
+    '',
+    '',
+  ];
+}
+
 /** The runtime's SIMD dense model as one ES module the page can import (the same source the worker bundles). */
 async function writeBrowserKernel(dir: string): Promise<void> {
   const out = await build({
@@ -198,6 +218,8 @@ async function browserStructuredRows(
   x: Float32Array,
   songs: number,
   manifestParity: { inputs: number[][]; outputs: number[][] },
+  /** A model with trees: the kernel runs its stack; this adds the trees before comparing with the manifest. */
+  finish?: (x: ArrayLike<number>, rows: number, pre: ArrayLike<number>) => Float32Array,
 ) {
   const res = await page.evaluate(
     async ({ layers, inputSize, outputSize, xs, n, parityIn }) => {
@@ -252,9 +274,12 @@ async function browserStructuredRows(
       vsReference = Math.max(vsReference, Math.abs(res.sampled[k * w.outputSize + j]! - ref[j]!));
   }
   let vsManifest = 0;
+  const manifestOut = finish
+    ? finish(manifestParity.inputs.flat(), manifestParity.inputs.length, res.manifestOut)
+    : res.manifestOut;
   manifestParity.outputs.forEach((row, r) => {
     row.forEach((v, j) => {
-      vsManifest = Math.max(vsManifest, Math.abs(res.manifestOut[r * w.outputSize + j]! - v));
+      vsManifest = Math.max(vsManifest, Math.abs(manifestOut[r * w.outputSize + j]! - v));
     });
   });
   const ok = res.parity <= 1e-5 && vsReference <= 1e-5 && vsManifest <= 1e-5;
@@ -285,13 +310,19 @@ async function main(): Promise<void> {
     x.set(toVector(s.features), i * FEATURE_NAMES.length);
   });
   const modelDir = join(DIST, 'models/default');
-  const mb = readFileSync(join(modelDir, 'weights.bin'));
-  const dense = parseDenseModel(
-    JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')),
-    mb.buffer.slice(mb.byteOffset, mb.byteOffset + mb.length),
+  const listed = (
+    JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { files: { path: string }[] }
+  ).files.map((f) => f.path);
+  const model = parseModelFiles(
+    Object.fromEntries(listed.map((f) => [f, new Uint8Array(readFileSync(join(modelDir, f)))])),
   );
-  if (!dense.ok) throw new Error(dense.message);
+  if (!model.ok) throw new Error(model.message);
+  // A model with boosted trees: the kernels, ONNX Runtime and numpy run its Dense stack (the last layer's
+  // pre-activation); the trees' share is timed on its own row, and the app's rows include it.
+  const split = splitTrees(model.value);
+  const dense = { value: split ? split.dense : model.value };
   const structuredRows = await structuredKernelRows(dense.value, x, songs.length);
+  if (split && model.value.trees) structuredRows.rows.push(treeRow(model.value.trees, x, songs.length));
   const tmp = mkdtempSync(join(tmpdir(), 'jukebox-bench-'));
   await writeBrowserKernel(tmp);
   const manifestParity = (
@@ -338,7 +369,7 @@ async function main(): Promise<void> {
     const blank = await context.newPage();
     blank.setDefaultTimeout(300_000);
     await blank.goto(`${server.url}/bench/blank.html`);
-    const browserRows = await browserStructuredRows(blank, dense.value, x, songs.length, manifestParity);
+    const browserRows = await browserStructuredRows(blank, dense.value, x, songs.length, manifestParity, split?.finish);
     await blank.close();
     if (structuredOnly) {
       const rows = [...structuredRows.rows, ...browserRows.rows];
@@ -653,6 +684,7 @@ async function main(): Promise<void> {
           cpu,
           parity,
           ours: Array.from(ours.subarray(0, 72 * 50)),
+          theirs: Array.from(theirs.subarray(0, 72 * 50)),
           oursBackend,
           ortSingle,
           crossOriginIsolated,
@@ -660,9 +692,18 @@ async function main(): Promise<void> {
       },
       { n: songs.length, width: FEATURE_NAMES.length },
     );
+    // With trees the peers ran the stack only: their first 50 songs get the trees added before comparing.
+    const finished = (out: ArrayLike<number>) =>
+      split ? split.finish(x.subarray(0, 50 * FEATURE_NAMES.length), 50, Array.from(out).slice(0, 72 * 50)) : out;
+    if (split) {
+      const theirs = finished(cat.theirs);
+      cat.parity = 0;
+      for (let i = 0; i < cat.ours.length; i++) cat.parity = Math.max(cat.parity, Math.abs(cat.ours[i]! - theirs[i]!));
+    }
+    const numpyFinished = finished(numpyOut);
     let numpyParity = 0;
     for (let i = 0; i < cat.ours.length; i++)
-      numpyParity = Math.max(numpyParity, Math.abs(cat.ours[i]! - numpyOut[i]!));
+      numpyParity = Math.max(numpyParity, Math.abs(cat.ours[i]! - numpyFinished[i]!));
 
     const sz = sizes();
     const coldP50 = median(cold);

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentVersion, sha256Hex } from '../../model/contract/canonical.ts';
 import type { Features } from '../../model/contract/features.ts';
 import type { Manifest } from '../../model/contract/manifest.ts';
-import { parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
+import { parseModelFiles, predictReference } from '../../model/runtime/dense-model.ts';
 import { generateLabelKeyPair, type LabelKeyPair, signManifest } from '../../model/signing/manifest-signature.ts';
 import { catalogueSongs } from '../../server/testing/fixtures.ts';
 import { type SpawnedServer, spawnServer } from '../../server/testing/spawn-server.ts';
@@ -33,10 +33,10 @@ interface Candidate {
 }
 
 const bundledManifest = JSON.parse(readFileSync(join(DEFAULT_MODEL_DIR, 'manifest.json'), 'utf8')) as Manifest;
-const bundledFiles = {
-  'model.json': new Uint8Array(readFileSync(join(DEFAULT_MODEL_DIR, 'model.json'))),
-  'weights.bin': new Uint8Array(readFileSync(join(DEFAULT_MODEL_DIR, 'weights.bin'))),
-};
+// Every file the manifest lists: model.json, weights.bin, and trees.bin where the model has boosted trees.
+const bundledFiles = Object.fromEntries(
+  bundledManifest.files.map((f) => [f.path, new Uint8Array(readFileSync(join(DEFAULT_MODEL_DIR, f.path)))]),
+) as Record<string, Uint8Array> & { 'model.json': Uint8Array; 'weights.bin': Uint8Array };
 
 /**
  * A "retrained" candidate: the default model with its output bias nudged by `delta`, parity outputs recomputed
@@ -51,17 +51,14 @@ async function makeCandidate(delta: number, signer: LabelKeyPair): Promise<Candi
   const floats = new Float32Array(bundledFiles['weights.bin'].slice().buffer);
   for (let i = floats.length - 72; i < floats.length; i++) floats[i] = floats[i]! + delta;
   const weights = new Uint8Array(floats.buffer);
-  const parsed = parseDenseModel(modelJson, weights.slice().buffer);
+  const parsed = parseModelFiles({ ...bundledFiles, 'weights.bin': weights });
   if (!parsed.ok) throw new Error(parsed.message);
   const outputs = bundledManifest.parity.inputs.map((x) => Array.from(predictReference(parsed.value, x)));
-  const files = [
-    {
-      path: 'model.json',
-      sha256: await sha256Hex(bundledFiles['model.json']),
-      bytes: bundledFiles['model.json'].byteLength,
-    },
-    { path: 'weights.bin', sha256: await sha256Hex(weights), bytes: weights.byteLength },
-  ];
+  const files = await Promise.all(
+    bundledManifest.files.map(async (f) =>
+      f.path === 'weights.bin' ? { path: f.path, sha256: await sha256Hex(weights), bytes: weights.byteLength } : f,
+    ),
+  );
   const { signature: _unsigned, ...base } = bundledManifest;
   const manifest: Manifest = {
     ...base,
@@ -73,7 +70,7 @@ async function makeCandidate(delta: number, signer: LabelKeyPair): Promise<Candi
   };
   return {
     manifest: await signManifest(manifest, signer.privateKey, signer.publicKey),
-    files: { 'model.json': bundledFiles['model.json'], 'weights.bin': weights },
+    files: { ...bundledFiles, 'weights.bin': weights },
   };
 }
 

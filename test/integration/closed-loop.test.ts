@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Features, parseFeatures, type RetrainChain, toVector } from '../../model/contract/index.ts';
 import { syntheticCharts, toCsv } from '../../model/pipeline/fixtures.ts';
-import { parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
+import { parseModelFiles, predictReference } from '../../model/runtime/dense-model.ts';
 import { ThresholdsSchema } from '../../server/config.ts';
 import type { JobView } from '../../server/jobs/job-runner.ts';
 import { deviceBucket } from '../../server/registry/registry.ts';
@@ -193,9 +193,11 @@ describe('closed loop: drift → alert → retraining job → signed candidate �
     // Shadow: devices run the candidate beside production on real inputs (outputs from both models' real files).
     await json('/api/v1/rollout/shadow', { method: 'PUT', json: { version: candidate } });
     const load = async (v: string) => {
-      const modelJson = await json<unknown>(`/api/v1/models/${v}/files/model.json`);
-      const weights = await (await server.req(`/api/v1/models/${v}/files/weights.bin`)).arrayBuffer();
-      const m = parseDenseModel(modelJson, weights);
+      const { manifest } = await json<{ manifest: { files: { path: string }[] } }>(`/api/v1/models/${v}`);
+      const files: Record<string, ArrayBuffer> = {};
+      for (const f of manifest.files)
+        files[f.path] = await (await server.req(`/api/v1/models/${v}/files/${f.path}`)).arrayBuffer();
+      const m = parseModelFiles(files);
       if (!m.ok) throw new Error(`cannot load ${v}`);
       return m.value;
     };

@@ -13,7 +13,8 @@ import { COUNTRY_CODES, contentVersion, type Manifest, ManifestSchema } from '..
 import { useBackend } from '../../model/pipeline/backend.ts';
 import { type PipelineResult, runPipeline } from '../../model/pipeline/run-pipeline.ts';
 import { listRuns } from '../../model/pipeline/runs.ts';
-import { createDenseModel, parseDenseModel } from '../../model/runtime/dense-model.ts';
+import { createDenseModel, parseModelFiles } from '../../model/runtime/dense-model.ts';
+import { withTrees } from '../../model/runtime/tree-ensemble.ts';
 import { warmUpCheck } from '../../model/runtime/warm-up-check.ts';
 import { requireSharedDataFile } from '../../model/shared-data.ts';
 import { throwawayRunOptions } from '../../model/testing/pipeline-options.ts';
@@ -51,14 +52,13 @@ describe('pipeline on charts-2023.csv', () => {
 
   it('the exported files load with the app loader and pass the device warm-up check on wasm', async () => {
     await useBackend('wasm');
-    const w = await readFile(join(dir, 'model', 'weights.bin'));
-    const parsed = parseDenseModel(
-      JSON.parse(await readFile(join(dir, 'model', 'model.json'), 'utf8')),
-      w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+    const files = Object.fromEntries(
+      await Promise.all(manifest.files.map(async (f) => [f.path, await readFile(join(dir, 'model', f.path))] as const)),
     );
+    const parsed = parseModelFiles(files);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    const model = createDenseModel(parsed.value);
+    const model = await withTrees(parsed.value, async (d) => createDenseModel(d));
     const check = await warmUpCheck(model, manifest.parity);
     model.dispose();
     expect(check.ok).toBe(true);

@@ -56,6 +56,8 @@ describe('runPipeline with cross-validation', () => {
       'network-3',
       'network-quantile',
       'logistic-quantile',
+      'boosted-trees',
+      'trees-network',
       'ensemble-2',
       'ensemble-3',
       'stack',

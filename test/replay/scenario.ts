@@ -27,7 +27,7 @@ import { mulberry32, shuffleInPlace } from '../../model/pipeline/prng.ts';
 import { splitBySong } from '../../model/pipeline/split.ts';
 import { buildTargets } from '../../model/pipeline/targets.ts';
 import { validateTables } from '../../model/pipeline/validate.ts';
-import { type DenseWeights, parseDenseModel, predictReference } from '../../model/runtime/dense-model.ts';
+import { type DenseWeights, parseModelFiles, predictReference } from '../../model/runtime/dense-model.ts';
 import { requireSharedDataFile } from '../../model/shared-data.ts';
 import { rocAuc } from '../../model/stats/roc-auc.ts';
 import { catalogueSongs } from '../../server/testing/fixtures.ts';
@@ -65,11 +65,7 @@ export async function loadRealData(): Promise<RealData> {
   const manifest = ManifestSchema.parse(JSON.parse(readFileSync(new URL('manifest.json', MODEL_DIR), 'utf8')));
   const files: Record<string, Uint8Array> = {};
   for (const f of manifest.files) files[f.path] = new Uint8Array(readFileSync(new URL(f.path, MODEL_DIR)));
-  const w = files['weights.bin'] as Uint8Array;
-  const parsed = parseDenseModel(
-    JSON.parse(new TextDecoder().decode(files['model.json'])),
-    w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
-  );
+  const parsed = parseModelFiles(files);
   if (!parsed.ok) throw new Error(`default model does not load: ${JSON.stringify(parsed)}`);
   const csvPath = requireSharedDataFile('charts-2023.csv');
   const ing = await ingestFiles([csvPath]);

@@ -1,20 +1,22 @@
 /** What the dense-kernel tests share: the shipped default model, random layers and song-like inputs. */
 import { readFileSync } from 'node:fs';
 import { type Manifest, ManifestSchema } from '../../contract/manifest.ts';
-import { type DenseLayerWeights, type DenseWeights, parseDenseModel } from '../dense-model.ts';
+import { type DenseLayerWeights, type DenseWeights, parseModelFiles } from '../dense-model.ts';
 
 const dir = new URL('../../../public/models/default/', import.meta.url);
 
-/** The default model the app ships, parsed as the worker parses it, with its manifest. */
-export function shippedModel(): { weights: DenseWeights; manifest: Manifest } {
-  const bytes = readFileSync(new URL('weights.bin', dir));
-  const parsed = parseDenseModel(
-    JSON.parse(readFileSync(new URL('model.json', dir), 'utf8')),
-    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+/**
+ * The default model the app ships, parsed as the worker parses it (`model`, boosted trees included where it has
+ * them), its Dense stack alone (`weights`: what the kernels run; the trees run beside them) and its manifest.
+ */
+export function shippedModel(): { weights: DenseWeights; model: DenseWeights; manifest: Manifest } {
+  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')));
+  const parsed = parseModelFiles(
+    Object.fromEntries(manifest.files.map((f) => [f.path, new Uint8Array(readFileSync(new URL(f.path, dir)))])),
   );
   if (!parsed.ok) throw new Error(parsed.message);
-  const manifest = ManifestSchema.parse(JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')));
-  return { weights: parsed.value, manifest };
+  const { trees: _trees, ...stack } = parsed.value;
+  return { weights: stack, model: parsed.value, manifest };
 }
 
 export function randomLayer(

@@ -13,6 +13,7 @@ import { createJsDenseModel } from '../../../../model/runtime/dense-js.ts';
 import { createDenseModel, type DenseModel, type DenseWeights } from '../../../../model/runtime/dense-model.ts';
 import { createSimdDenseModel } from '../../../../model/runtime/dense-simd.ts';
 import { createThreadedSimdDenseModel, type SpawnKernelThread } from '../../../../model/runtime/dense-simd-threads.ts';
+import { withTrees } from '../../../../model/runtime/tree-ensemble.ts';
 import { warmUpCheck } from '../../../../model/runtime/warm-up-check.ts';
 import { EngineError } from './engine-error.ts';
 import type { LoadedModel } from './model-loading.ts';
@@ -93,8 +94,15 @@ export function createBackends(deps: BackendDeps) {
     }
   }
 
-  /** Puts weights on a backend: uploaded to a tfjs backend (loaded on first use), or into one of our kernels. */
-  async function place(name: Backend, w: DenseWeights): Promise<DenseModel> {
+  /**
+   * Puts weights on a backend: uploaded to a tfjs backend (loaded on first use), or into one of our kernels; a
+   * model's boosted trees run beside the stack in plain JS (`withTrees`).
+   */
+  function place(name: Backend, w: DenseWeights): Promise<DenseModel> {
+    return withTrees(w, (dense) => placeDense(name, dense));
+  }
+
+  async function placeDense(name: Backend, w: DenseWeights): Promise<DenseModel> {
     if (name === 'simd') return createSimdDenseModel(w, await kernel('own'));
     if (name === 'simd-threads') {
       const { threads, spawn } = deps.kernelThreads();

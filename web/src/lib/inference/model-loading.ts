@@ -5,7 +5,7 @@
  */
 import { fail, ok, type Result } from '../../../../model/contract/errors.ts';
 import { type Manifest, ManifestSchema } from '../../../../model/contract/manifest.ts';
-import { type DenseWeights, parseDenseModel } from '../../../../model/runtime/dense-model.ts';
+import { type DenseWeights, parseModelFiles } from '../../../../model/runtime/dense-model.ts';
 import { verifyModelPackage } from '../../../../model/signing/verify-model-package.ts';
 import { EngineError } from './engine-error.ts';
 import type { ModelBytes } from './protocol.ts';
@@ -40,16 +40,14 @@ export async function parseVerifiedModel(model: ModelBytes): Promise<Result<Load
     const raw = manifest.files.some((f) => f.path === path) ? model.files[path] : undefined;
     return raw instanceof Uint8Array ? raw.slice().buffer : raw;
   };
-  const modelJson = bytes('model.json');
-  const weightsBin = bytes('weights.bin');
-  if (!modelJson || !weightsBin) return fail('manifest-invalid', { reason: 'manifest lacks model.json/weights.bin' });
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(modelJson));
-  } catch {
-    return fail('model-load-failed', { reason: 'model.json is not JSON' });
-  }
-  const w = parseDenseModel(json, weightsBin);
+  if (!bytes('model.json') || !bytes('weights.bin'))
+    return fail('manifest-invalid', { reason: 'manifest lacks model.json/weights.bin' });
+  // trees.bin is read only when the manifest lists it (a model with boosted trees).
+  const w = parseModelFiles({
+    'model.json': bytes('model.json'),
+    'weights.bin': bytes('weights.bin'),
+    'trees.bin': bytes('trees.bin'),
+  });
   if (!w.ok) return w;
   return ok({ manifest, weights: w.value });
 }
