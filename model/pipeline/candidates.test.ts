@@ -189,13 +189,17 @@ describe('ensembles in the default list', () => {
 
     // What the refit exports: every member folded into one block-diagonal stack (quantile knot layer in front
     // of its members), whose logits plus the recipe's shift are the ensemble's logits.
+    // The folded stack's logits plus the recipe's shift, against the recipe's own logits.
+    const foldedGap = (name: string, expected: Float32Array | undefined) => {
+      const got = logitsOf(foldRecipe(named(name), trained, 7), x, rows);
+      const shift = recipeShift(named(name), y, rows);
+      let diff = 0;
+      for (let i = 0; i < got.length; i++)
+        diff = Math.max(diff, Math.abs((got[i] as number) + (shift[i % 72] as number) - (expected?.[i] as number)));
+      return diff;
+    };
     const folded = foldRecipe(named('ensemble-3'), trained, 7);
-    const shift = recipeShift(named('ensemble-3'), y, rows);
-    const got = logitsOf(folded, x, rows);
-    let diff = 0;
-    for (let i = 0; i < got.length; i++)
-      diff = Math.max(diff, Math.abs((got[i] as number) + (shift[i % 72] as number) - (e3?.[i] as number)));
-    expect(diff).toBeLessThan(1e-4);
+    expect(foldedGap('ensemble-3', e3)).toBeLessThan(1e-4);
     // The structured kernels skip the block-diagonal zeros: fewer multiply-adds than the dense stack.
     const macs = macsPerSong(folded);
     expect(macs.structured).toBeLessThan(macs.dense);
@@ -207,14 +211,8 @@ describe('ensembles in the default list', () => {
     for (let i = 0; i < rows * 72; i++)
       mix = Math.max(mix, Math.abs((tn?.[i] as number) - 0.7 * (bt?.[i] as number) - 0.3 * (n?.[i] as number)));
     expect(mix).toBeLessThan(1e-5);
-    const withTrees = foldRecipe(named('trees-network'), trained, 7);
-    expect(withTrees.trees?.roots.length).toBeGreaterThan(2);
-    const tShift = recipeShift(named('trees-network'), y, rows);
-    const tGot = logitsOf(withTrees, x, rows);
-    let tDiff = 0;
-    for (let i = 0; i < tGot.length; i++)
-      tDiff = Math.max(tDiff, Math.abs((tGot[i] as number) + (tShift[i % 72] as number) - (tn?.[i] as number)));
-    expect(tDiff).toBeLessThan(1e-4);
+    expect(foldRecipe(named('trees-network'), trained, 7).trees?.roots.length).toBeGreaterThan(2);
+    expect(foldedGap('trees-network', tn)).toBeLessThan(1e-4);
   }, 120_000);
 
   it('keeps the validation songs out of the trees when the caller calibrates on them', async () => {

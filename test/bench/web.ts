@@ -320,8 +320,8 @@ async function main(): Promise<void> {
   // A model with boosted trees: the kernels, ONNX Runtime and numpy run its Dense stack (the last layer's
   // pre-activation); the trees' share is timed on its own row, and the app's rows include it.
   const split = splitTrees(model.value);
-  const dense = { value: split ? split.dense : model.value };
-  const structuredRows = await structuredKernelRows(dense.value, x, songs.length);
+  const stack = split ? split.dense : model.value;
+  const structuredRows = await structuredKernelRows(stack, x, songs.length);
   if (split && model.value.trees) structuredRows.rows.push(treeRow(model.value.trees, x, songs.length));
   const tmp = mkdtempSync(join(tmpdir(), 'jukebox-bench-'));
   await writeBrowserKernel(tmp);
@@ -330,7 +330,7 @@ async function main(): Promise<void> {
       parity: { inputs: number[][]; outputs: number[][] };
     }
   ).parity;
-  writeFileSync(join(tmp, 'model.onnx'), denseToOnnx(dense.value));
+  writeFileSync(join(tmp, 'model.onnx'), denseToOnnx(stack));
   writeFileSync(
     join(tmp, 'ort.html'),
     '<!doctype html><title>ORT Web</title><script src="/ort/ort.wasm.min.js"></script>',
@@ -339,12 +339,12 @@ async function main(): Promise<void> {
   // Native floor: numpy, one BLAS thread.
   writeFileSync(
     join(tmp, 'layers.json'),
-    JSON.stringify(dense.value.layers.map((l) => ({ inputs: l.inputs, units: l.units, activation: l.activation }))),
+    JSON.stringify(stack.layers.map((l) => ({ inputs: l.inputs, units: l.units, activation: l.activation }))),
   );
   writeFileSync(
     join(tmp, 'weights.f32'),
     Buffer.concat(
-      dense.value.layers.flatMap((l) => [Buffer.from(l.kernel.slice().buffer), Buffer.from(l.bias.slice().buffer)]),
+      stack.layers.flatMap((l) => [Buffer.from(l.kernel.slice().buffer), Buffer.from(l.bias.slice().buffer)]),
     ),
   );
   writeFileSync(join(tmp, 'inputs.f32'), Buffer.from(x.buffer));
@@ -369,7 +369,7 @@ async function main(): Promise<void> {
     const blank = await context.newPage();
     blank.setDefaultTimeout(300_000);
     await blank.goto(`${server.url}/bench/blank.html`);
-    const browserRows = await browserStructuredRows(blank, dense.value, x, songs.length, manifestParity, split?.finish);
+    const browserRows = await browserStructuredRows(blank, stack, x, songs.length, manifestParity, split?.finish);
     await blank.close();
     if (structuredOnly) {
       const rows = [...structuredRows.rows, ...browserRows.rows];
